@@ -1,0 +1,14 @@
+#pragma once
+// One function per subcommand: it declares the subcommand's flags on `app` and sets its callback.
+// Callbacks report user-caused failures by throwing ctmon::UserError (monitor/user_error.h);
+// main() turns that into "ctmon: <message>" on stderr and the exit code.
+
+#include <CLI/CLI.hpp>
+
+namespace ctmon::cli {
+
+void add_sample_command(CLI::App& app);
+void add_collectd_command(CLI::App& app);
+void add_rules_command(CLI::App& app);
+
+}  // namespace ctmon::cli
