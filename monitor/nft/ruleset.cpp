@@ -1,0 +1,222 @@
+#include "monitor/nft/ruleset.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <map>
+#include <memory>
+
+#include <fmt/core.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <nftables/libnftables.h>
+
+#include "monitor/nft/counter_reader.h"
+#include "monitor/nft/netlink_socket.h"
+#include "monitor/nft/nft_error.h"
+#include "monitor/user_error.h"
+#include "rules/embedded_rules.h"
+
+namespace ctmon::nft {
+namespace {
+
+constexpr std::string_view kDefaultTableName = "conntrack_stats";
+// Each chain counts {tcp,udp} x {new,established,invalid}.
+constexpr std::size_t kRulesPerChain = 6;
+
+struct ExpectedChain {
+  std::string_view name;
+  std::uint32_t hook;
+  std::string_view hook_name;
+};
+constexpr std::array<ExpectedChain, 3> kExpectedChains{{
+    {"input_counter", NF_INET_LOCAL_IN, "input"},
+    {"output_counter", NF_INET_LOCAL_OUT, "output"},
+    {"forward_counter", NF_INET_FORWARD, "forward"},
+}};
+
+std::string hook_name(std::uint32_t hook) {
+  for (const auto& chain : kExpectedChains)
+    if (chain.hook == hook) return std::string(chain.hook_name);
+  return fmt::format("hook {}", hook);
+}
+
+struct NftContextFree {
+  void operator()(nft_ctx* context) const { nft_ctx_free(context); }
+};
+
+// Runs nft commands through libnftables and returns nft's error text ("" on success).
+std::string run_nft(const std::string& commands) {
+  std::unique_ptr<nft_ctx, NftContextFree> context(nft_ctx_new(NFT_CTX_DEFAULT));
+  if (!context) throw std::bad_alloc();
+  nft_ctx_buffer_output(context.get());
+  nft_ctx_buffer_error(context.get());
+  if (nft_run_cmd_from_buffer(context.get(), commands.c_str()) == 0) return {};
+  std::string error = nft_ctx_get_error_buffer(context.get());
+  // nft's message is several lines (the offending line, a caret); its first line says it all.
+  error = error.substr(0, error.find('\n'));
+  return error.empty() ? std::string("nft refused the rules") : error;
+}
+
+struct ChainFree {
+  void operator()(nftnl_chain* chain) const { nftnl_chain_free(chain); }
+};
+struct RuleFree {
+  void operator()(nftnl_rule* rule) const { nftnl_rule_free(rule); }
+};
+
+struct ChainInfo {
+  std::string name;
+  bool has_hook = false;
+  std::uint32_t hook = 0;
+  std::int32_t priority = 0;
+  std::uint32_t policy = NF_ACCEPT;
+  std::size_t rules = 0;
+};
+
+std::vector<ChainInfo> list_chains(const TableRef& table) {
+  NetlinkSocket socket;
+  std::vector<ChainInfo> chains;
+  std::uint32_t seq = socket.next_seq();
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(socket.request_buffer(), NFT_MSG_GETCHAIN,
+                                        table.nfproto(), NLM_F_DUMP, seq);
+  int err = socket.request(nlh, seq, [&](const nlmsghdr* reply) {
+    std::unique_ptr<nftnl_chain, ChainFree> chain(nftnl_chain_alloc());
+    if (!chain || nftnl_chain_nlmsg_parse(reply, chain.get()) < 0) return MNL_CB_OK;
+    if (table.name != nftnl_chain_get_str(chain.get(), NFTNL_CHAIN_TABLE)) return MNL_CB_OK;
+    ChainInfo info;
+    info.name = nftnl_chain_get_str(chain.get(), NFTNL_CHAIN_NAME);
+    info.has_hook = nftnl_chain_is_set(chain.get(), NFTNL_CHAIN_HOOKNUM);
+    if (info.has_hook) {
+      info.hook = nftnl_chain_get_u32(chain.get(), NFTNL_CHAIN_HOOKNUM);
+      info.priority = nftnl_chain_get_s32(chain.get(), NFTNL_CHAIN_PRIO);
+      info.policy = nftnl_chain_get_u32(chain.get(), NFTNL_CHAIN_POLICY);
+    }
+    chains.push_back(std::move(info));
+    return MNL_CB_OK;
+  });
+  if (err != 0) throw error_from_errno(err, table, "listing the chains of");
+
+  seq = socket.next_seq();
+  nlh = nftnl_nlmsg_build_hdr(socket.request_buffer(), NFT_MSG_GETRULE, table.nfproto(),
+                              NLM_F_DUMP, seq);
+  err = socket.request(nlh, seq, [&](const nlmsghdr* reply) {
+    std::unique_ptr<nftnl_rule, RuleFree> rule(nftnl_rule_alloc());
+    if (!rule || nftnl_rule_nlmsg_parse(reply, rule.get()) < 0) return MNL_CB_OK;
+    if (table.name != nftnl_rule_get_str(rule.get(), NFTNL_RULE_TABLE)) return MNL_CB_OK;
+    const std::string chain_name = nftnl_rule_get_str(rule.get(), NFTNL_RULE_CHAIN);
+    for (auto& chain : chains)
+      if (chain.name == chain_name) ++chain.rules;
+    return MNL_CB_OK;
+  });
+  if (err != 0) throw error_from_errno(err, table, "listing the rules of");
+  return chains;
+}
+
+template <class Range>
+bool contains(const Range& range, std::string_view value) {
+  return std::find(range.begin(), range.end(), value) != range.end();
+}
+
+}  // namespace
+
+const std::vector<std::string>& expected_counter_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> result;
+    for (const char* proto : {"tcp", "udp"})
+      for (const char* hook : {"fwd", "input", "output"})
+        for (const char* state : {"new", "established", "invalid"})
+          result.push_back(fmt::format("{}_conntrack_{}_{}", proto, hook, state));
+    return result;
+  }();
+  return names;
+}
+
+std::string rules_text(const TableRef& table) {
+  std::string text;
+  if (table.family == "ip")
+    text = rules_text::kconntrack_counter_nft;
+  else if (table.family == "inet")
+    text = rules_text::kconntrack_counter_inet_nft;
+  else
+    throw UserError(fmt::format(
+        "no rule file for family '{}': ctmon ships rules for ip (IPv4) and inet (IPv4+IPv6); "
+        "use --table ip:{} or --table inet:{}",
+        table.family, table.name, table.name));
+  if (table.name != kDefaultTableName) {
+    for (auto at = text.find(kDefaultTableName); at != std::string::npos;
+         at = text.find(kDefaultTableName, at + table.name.size()))
+      text.replace(at, kDefaultTableName.size(), table.name);
+  }
+  return text;
+}
+
+void install_rules(const TableRef& table) {
+  const std::string text = rules_text(table);
+  // Asking the kernel first turns a missing CAP_NET_ADMIN into ctmon's explanation, not nft's
+  // bare "Operation not permitted".
+  (void)CounterReader(table).table_exists();
+  if (const std::string error = run_nft(text); !error.empty())
+    throw UserError(fmt::format("installing the rules of table {} failed: {}", table.display(),
+                                error));
+}
+
+bool remove_rules(const TableRef& table) {
+  if (!CounterReader(table).table_exists()) return false;
+  if (const std::string error = run_nft(fmt::format("delete table {}\n", table.display()));
+      !error.empty())
+    throw UserError(fmt::format("removing table {} failed: {}", table.display(), error));
+  return true;
+}
+
+RulesCheck check_rules(const TableRef& table) {
+  RulesCheck check;
+  CounterReader reader(table);
+  check.table_exists = reader.table_exists();
+  const auto& expected = expected_counter_names();
+  if (!check.table_exists) {
+    check.missing_counters = expected;
+    for (const auto& chain : kExpectedChains) check.missing_chains.emplace_back(chain.name);
+    return check;
+  }
+
+  std::vector<CounterReading> counters;
+  reader.read(counters);
+  for (const auto& name : expected)
+    if (std::none_of(counters.begin(), counters.end(),
+                     [&](const CounterReading& c) { return c.name == name; }))
+      check.missing_counters.push_back(name);
+  for (const auto& counter : counters)
+    if (!contains(expected, counter.name)) check.extra_counters.push_back(counter.name);
+
+  const std::vector<ChainInfo> chains = list_chains(table);
+  for (const auto& want : kExpectedChains) {
+    const auto found = std::find_if(chains.begin(), chains.end(),
+                                    [&](const ChainInfo& c) { return c.name == want.name; });
+    if (found == chains.end()) {
+      check.missing_chains.emplace_back(want.name);
+      continue;
+    }
+    if (!found->has_hook || found->hook != want.hook || found->priority != 0 ||
+        found->policy != NF_ACCEPT)
+      check.chain_problems.push_back(fmt::format(
+          "chain {}: {}, expected hook {} priority 0 policy accept", want.name,
+          found->has_hook ? fmt::format("hook {} priority {} policy {}", hook_name(found->hook),
+                                        found->priority,
+                                        found->policy == NF_ACCEPT ? "accept" : "drop")
+                          : std::string("not hooked (a regular chain)"),
+          want.hook_name));
+    if (found->rules != kRulesPerChain)
+      check.chain_problems.push_back(fmt::format("chain {}: {} rules, expected {}", want.name,
+                                                 found->rules, kRulesPerChain));
+  }
+  for (const auto& chain : chains)
+    if (std::none_of(kExpectedChains.begin(), kExpectedChains.end(),
+                     [&](const ExpectedChain& want) { return want.name == chain.name; }))
+      check.extra_chains.push_back(chain.name);
+  return check;
+}
+
+}  // namespace ctmon::nft
