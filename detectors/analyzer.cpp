@@ -1,0 +1,296 @@
+#include "detectors/analyzer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "detectors/classify.h"
+#include "detectors/fusion.h"
+
+namespace ctmon {
+namespace {
+
+constexpr std::string_view kStateMagic = "ctmon-detector-state";
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+
+std::uint32_t samples_for(double seconds, double interval_s, std::uint32_t at_least) {
+  return std::max(at_least, static_cast<std::uint32_t>(std::lround(seconds / interval_s)));
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if (a % b < 0) --q;
+  return q;
+}
+
+}  // namespace
+
+AnalyzerConfig AnalyzerConfig::network(double interval_s) {
+  constexpr double kLevelMemoryS = 600;
+  constexpr double kNoiseMemoryS = 1800;
+  constexpr double kCovarianceMemoryS = 3600;
+  constexpr double kWarmupS = 600;
+  constexpr double kQuietToCloseS = 30;
+  if (!(interval_s > 0)) interval_s = 1.0;
+  AnalyzerConfig c;
+  c.rates.nominal_interval_s = interval_s;
+  c.counter.transform = Transform::sqrt;
+  c.counter.level_memory_samples = samples_for(kLevelMemoryS, interval_s, 20);
+  c.counter.noise_memory_samples = samples_for(kNoiseMemoryS, interval_s, 60);
+  c.multivariate.alpha = 1.0 / samples_for(kCovarianceMemoryS, interval_s, 120);
+  c.multivariate.min_samples = samples_for(kWarmupS / 2, interval_s, 30);
+  c.warmup_samples = samples_for(kWarmupS, interval_s, 30);
+  c.episodes.close_samples = samples_for(kQuietToCloseS, interval_s, 3);
+  return c;
+}
+
+AnalyzerConfig AnalyzerConfig::gauge() {
+  AnalyzerConfig c;
+  c.rates.nominal_interval_s = 0;  // NAB files step 5 to 60 minutes, irregularly
+  c.counter.transform = Transform::identity;
+  c.counter.level_memory_samples = 200;
+  c.counter.noise_memory_samples = 600;
+  c.counter.relative_floor = 0.01;
+  c.counter.seasonal.bin_width_s = 1800;
+  c.use_multivariate = false;
+  c.score_all_counters = true;
+  c.warmup_samples = 100;
+  c.resume_samples = 0;  // a gauge needs no previous value: a gap does not blind it
+  c.episodes.open_samples = 1;
+  c.episodes.close_samples = 12;
+  c.episodes.merge_gap_s = 0;
+  return c;
+}
+
+Analyzer::Analyzer(const AnalyzerConfig& config)
+    : config_(config), rates_(config.rates), tracker_(config.episodes) {}
+
+Analyzer::Role Analyzer::role_of(std::string_view name) const {
+  if (config_.score_all_counters) return Role::primary;
+  const CounterName n = parse_counter_name(name);
+  if (!n.conforms) return Role::ignored;
+  if (n.state == "new" || n.state == "invalid") return Role::primary;
+  if (n.state == "established") return Role::context;
+  return Role::ignored;
+}
+
+void Analyzer::sync_slots(const CounterCatalog& catalog) {
+  if (slot_of_id_.size() == catalog.size()) return;
+  bool added = false;
+  for (std::size_t id = slot_of_id_.size(); id < catalog.size(); ++id) {
+    const std::string& name = catalog.name(static_cast<CounterId>(id));
+    auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.name == name; });
+    if (it != slots_.end()) {  // restored from state under another id
+      slot_of_id_.push_back(static_cast<std::int32_t>(it - slots_.begin()));
+      continue;
+    }
+    const Role role = role_of(name);
+    if (role == Role::ignored) {
+      slot_of_id_.push_back(-1);
+      continue;
+    }
+    slots_.push_back(Slot{name, role, CounterModel(config_.counter)});
+    slot_of_id_.push_back(static_cast<std::int32_t>(slots_.size() - 1));
+    added = true;
+  }
+  if (added) rebuild_multivariate();
+}
+
+void Analyzer::rebuild_multivariate() {
+  // A new counter changes the vector's meaning: the covariance starts over (rare: counters are
+  // normally all present from the first sample).
+  constexpr std::size_t kMinDimensions = 3;
+  mv_slots_.clear();
+  for (std::uint32_t s = 0; s < slots_.size(); ++s) mv_slots_.push_back(s);
+  multivariate_.reset();
+  if (config_.use_multivariate && mv_slots_.size() >= kMinDimensions) {
+    multivariate_ = std::make_unique<ShrinkageMahalanobis>(mv_slots_.size(), config_.multivariate);
+  }
+  mv_z_.assign(mv_slots_.size(), 0.0);
+}
+
+const StepResult& Analyzer::observe(const Sample& sample, const CounterCatalog& catalog, std::int64_t local_offset_s) {
+  const RateFrame& frame = rates_.update(sample);
+  return score_frame(frame, sample.mono_ns, sample.wall_ns, catalog, local_offset_s);
+}
+
+const StepResult& Analyzer::observe_values(std::int64_t mono_ns, std::int64_t wall_ns, std::span<const double> values,
+                                           const CounterCatalog& catalog, std::int64_t local_offset_s) {
+  const RateFrame& frame = rates_.update_gauges(mono_ns, values.data(), values.size());
+  return score_frame(frame, mono_ns, wall_ns, catalog, local_offset_s);
+}
+
+const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mono_ns, std::int64_t wall_ns,
+                                        const CounterCatalog& catalog, std::int64_t local_offset_s) {
+  sync_slots(catalog);
+  ++samples_seen_;
+  StepResult& r = result_;
+  const std::size_t n = frame.pps.size();
+  r.counter_scores.assign(catalog.size(), 0.0);
+  r.counter_pps.assign(catalog.size(), 0.0);
+  std::copy(frame.pps.begin(), frame.pps.end(), r.counter_pps.begin());
+  r.detectors = 0;
+  r.change = EpisodeChange::none;
+  r.episode = nullptr;
+
+  if (frame.continuity != StepContinuity::continuous) {
+    resume_left_ = std::max(resume_left_, config_.resume_samples);
+    for (Slot& s : slots_) s.model.break_continuity();
+  }
+  // Gauges carry values on a discontinuous step too; they are scored over one typical interval.
+  double dt_s = frame.dt_s;
+  if (frame.continuity != StepContinuity::continuous) dt_s = rates_.interval_s();
+
+  const std::int64_t local_s = floor_div(wall_ns, kNsPerS) + local_offset_s;
+  const std::uint32_t bin = SeasonalBaseline::bin_of(config_.counter.seasonal, local_s);
+
+  slot_z_.assign(slots_.size(), 0.0);
+  slot_valid_.assign(slots_.size(), 0);
+  observations_.clear();
+  double evidence = 0.0;
+  for (std::size_t id = 0; id < n && id < slot_of_id_.size(); ++id) {
+    const std::int32_t s = slot_of_id_[id];
+    if (s < 0) continue;
+    Slot& slot = slots_[static_cast<std::size_t>(s)];
+    if (frame.was_reset[id]) slot.model.break_continuity();
+    if (!frame.valid[id] || !(dt_s > 0)) continue;
+    const CounterStep step = slot.model.step(frame.pps[id], dt_s, bin);
+    const double score = evidence_to_score(step.evidence);
+    r.counter_scores[id] = score;
+    slot_z_[static_cast<std::size_t>(s)] = step.z;
+    slot_valid_[static_cast<std::size_t>(s)] = 1;
+    if (slot.role == Role::primary) {
+      evidence = std::max(evidence, step.evidence);
+      r.detectors |= step.detectors;
+    }
+    if (score >= config_.episodes.moved_score) {
+      observations_.push_back({static_cast<CounterId>(id), frame.pps[id], step.expected, score, step.z});
+    }
+  }
+
+  if (multivariate_) {
+    const double clip = config_.multivariate_clip_sd;
+    bool any = false;
+    for (std::size_t i = 0; i < mv_slots_.size(); ++i) {
+      const std::uint32_t s = mv_slots_[i];
+      mv_z_[i] = slot_valid_[s] ? std::clamp(slot_z_[s], -clip, clip) : 0.0;
+      any = any || slot_valid_[s];
+    }
+    if (any) {
+      const double u = std::max(0.0, multivariate_->score(mv_z_.data())) / config_.multivariate_alarm_sd;
+      if (u >= 1.0) r.detectors |= kDetectorMultivariate;
+      // Learn only what looks ordinary, or an hour-long outage would become the covariance.
+      if (std::max(u, evidence) < 1.0) multivariate_->learn(mv_z_.data());
+      evidence = std::max(evidence, u);
+    }
+  }
+
+  const bool eligible = samples_seen_ > config_.warmup_samples && resume_left_ == 0;
+  if (resume_left_ > 0 && frame.continuity == StepContinuity::continuous) --resume_left_;
+  r.scored = eligible;
+  r.score = eligible ? evidence_to_score(evidence) : 0.0;
+  if (!eligible) r.detectors = 0;
+
+  r.change = tracker_.observe(mono_ns, wall_ns, r.score, eligible, r.detectors, observations_, catalog.names());
+  if (r.change != EpisodeChange::none) {
+    Episode& e = tracker_.episode();
+    e.kind = classify_episode(e);
+    e.summary = summarize_episode(e);
+    r.episode = &e;
+  }
+  return r;
+}
+
+const Episode* Analyzer::open_episode() const {
+  return tracker_.is_open() ? &tracker_.episode() : nullptr;
+}
+
+std::uint64_t Analyzer::shape_fingerprint() const {
+  // FNV-1a over everything that sizes or interprets the saved arrays.
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xffU;
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(static_cast<std::uint64_t>(config_.counter.transform));
+  mix(config_.counter.robust_window_samples);
+  mix(SeasonalBaseline::bin_count(config_.counter.seasonal));
+  mix(static_cast<std::uint64_t>(std::llround(config_.counter.seasonal.bin_width_s)));
+  mix(config_.counter.seasonal.split_weekend ? 1 : 0);
+  mix(config_.use_multivariate ? 1 : 0);
+  mix(config_.score_all_counters ? 1 : 0);
+  return h;
+}
+
+std::string Analyzer::save_state() const {
+  ByteWriter out;
+  out.str(kStateMagic);
+  out.u32(kStateVersion);
+  out.u64(shape_fingerprint());
+  out.u64(samples_seen_);
+  rates_.save(out);
+  out.u32(static_cast<std::uint32_t>(slots_.size()));
+  for (const Slot& s : slots_) {
+    out.str(s.name);
+    out.u8(static_cast<std::uint8_t>(s.role));
+    s.model.save(out);
+  }
+  out.u8(multivariate_ ? 1 : 0);
+  if (multivariate_) multivariate_->save(out);
+  tracker_.save(out);
+  return out.take();
+}
+
+bool Analyzer::load(std::string_view bytes, std::string& error) {
+  ByteReader in(bytes);
+  if (in.str() != kStateMagic || !in.ok()) {
+    error = "not ctmon detector state";
+    return false;
+  }
+  const std::uint32_t version = in.u32();
+  if (version != kStateVersion) {
+    error = "detector state has format version " + std::to_string(version) + ", this ctmon reads version " +
+            std::to_string(kStateVersion);
+    return false;
+  }
+  if (in.u64() != shape_fingerprint()) {
+    error = "detector state was saved under a different detector configuration (bins, windows or transform)";
+    return false;
+  }
+  samples_seen_ = in.u64();
+  rates_.load(in);
+  const std::uint32_t count = in.u32();
+  if (!in.ok() || count > 4096) {
+    error = "detector state is truncated or corrupt";
+    return false;
+  }
+  for (std::uint32_t i = 0; i < count && in.ok(); ++i) {
+    std::string name = in.str();
+    const std::uint8_t role = in.u8();
+    if (role > static_cast<std::uint8_t>(Role::primary)) in.fail();
+    slots_.push_back(Slot{std::move(name), static_cast<Role>(role), CounterModel(config_.counter)});
+    slots_.back().model.load(in);
+  }
+  rebuild_multivariate();
+  const bool saved_multivariate = in.u8() != 0;
+  if (saved_multivariate != static_cast<bool>(multivariate_)) in.fail();
+  if (multivariate_ && in.ok()) multivariate_->load(in);
+  tracker_.load(in);
+  if (!in.ok() || !in.at_end()) {
+    error = "detector state is truncated or corrupt";
+    return false;
+  }
+  resume_left_ = config_.resume_samples;
+  return true;
+}
+
+RestoreStatus Analyzer::restore_state(std::string_view bytes) {
+  Analyzer fresh(config_);
+  std::string error;
+  if (!fresh.load(bytes, error)) return {false, error};
+  *this = std::move(fresh);
+  return {};
+}
+
+}  // namespace ctmon

@@ -1,0 +1,149 @@
+#pragma once
+// The one entry point the daemon and `ctmon replay` share: samples in, per-sample anomaly scores
+// and episode transitions out.
+//
+//   Sample --RateTracker--> pps per counter --CounterModel (seasonal, level, robust, CUSUM)-->
+//   evidence per counter --+ ShrinkageMahalanobis over all modelled counters--> fused score
+//   --EpisodeTracker--> opened / peak_updated / closed, classified (classify.h)
+//
+// Which counters count: names `<proto>_conntrack_<hook>_<state>` with state `new` or `invalid`
+// feed the score; `established` ones are modelled as context (they feed the multivariate score
+// and are listed in episodes when they moved) but cannot raise an alarm alone; other names are
+// ignored. `score_all_counters` (the gauge profile) makes every counter feed the score.
+//
+// Pure: no I/O, no clock, no globals. Time comes in with each sample (monotonic for rates and
+// durations, wall clock + local offset for time-of-day bins and episode times). Not thread-safe;
+// one Analyzer per stream of samples.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detectors/counter_model.h"
+#include "detectors/episode.h"
+#include "detectors/episode_tracker.h"
+#include "detectors/multivariate.h"
+#include "detectors/rate_tracker.h"
+#include "detectors/sample.h"
+
+namespace ctmon {
+
+struct AnalyzerConfig {
+  RateConfig rates;
+  CounterModelConfig counter;
+  MultivariateConfig multivariate;
+  bool use_multivariate = true;
+  /// Wilson-Hilferty z of the Mahalanobis distance at which its evidence reaches 1.
+  double multivariate_alarm_sd = 8.0;
+  /// z-scores entering the multivariate vector are clipped to this, so one counter's huge spike
+  /// (already scored on its own) does not dominate the distance.
+  double multivariate_clip_sd = 6.0;
+  EpisodeConfig episodes;
+  /// Samples scored before any episode may open (a fresh Analyzer, not one restored from state).
+  std::uint32_t warmup_samples = 600;
+  /// Samples without alarms after a gap, a backwards time step or a restore.
+  std::uint32_t resume_samples = 3;
+  /// Every counter feeds the score, whatever its name (gauges, NAB series).
+  bool score_all_counters = false;
+
+  /// Defaults for conntrack counters sampled every `interval_s` seconds: memories given in
+  /// seconds/minutes are converted to samples here.
+  [[nodiscard]] static AnalyzerConfig network(double interval_s);
+  /// Profile for a single gauge-like series that is already a rate, a latency or a temperature
+  /// (NAB files): identity transform, relative noise floor, onset-focused hysteresis.
+  [[nodiscard]] static AnalyzerConfig gauge();
+};
+
+/// What observe() learned from one sample. Owned by the Analyzer, valid until the next call.
+struct StepResult {
+  /// Overall anomaly score in [0, 1]; 0 while !scored.
+  double score = 0.0;
+  /// False during warm-up, while resuming after a gap/restore, and on the first sample.
+  bool scored = false;
+  /// DetectorBit set at the alarm level on this sample (fusion.h).
+  std::uint8_t detectors = 0;
+  /// Per-counter scores in [0, 1], indexed by CounterId (0 for counters without a rate).
+  std::vector<double> counter_scores;
+  /// The rates this sample produced (pps, or the gauge values), indexed by CounterId.
+  std::vector<double> counter_pps;
+  /// What happened to the current episode; `episode` points at it when change != none.
+  EpisodeChange change = EpisodeChange::none;
+  const Episode* episode = nullptr;
+};
+
+/// Outcome of restore(): ok, or why the bytes were refused (the Analyzer is then unchanged).
+struct RestoreStatus {
+  bool ok = true;
+  std::string error;
+};
+
+class Analyzer {
+ public:
+  explicit Analyzer(const AnalyzerConfig& config);
+
+  /// Scores one sample of cumulative counters. `catalog` names sample.counters' ids and may have
+  /// grown since the last call; `local_offset_s` is added to the wall clock to get local time
+  /// (time-of-day bins). Returns the result, owned by the Analyzer until the next observe call.
+  const StepResult& observe(const Sample& sample, const CounterCatalog& catalog, std::int64_t local_offset_s);
+
+  /// Scores one sample of values that already are rates or gauges (NaN = absent), indexed by
+  /// CounterId of `catalog`. Same result contract as observe().
+  const StepResult& observe_values(std::int64_t mono_ns, std::int64_t wall_ns, std::span<const double> values,
+                                   const CounterCatalog& catalog, std::int64_t local_offset_s);
+
+  /// The open episode, if any (owned by the Analyzer).
+  [[nodiscard]] const Episode* open_episode() const;
+
+  /// Serialises everything learned (baselines, windows, covariance, warm-up progress, the open
+  /// episode) into a versioned byte string for the store to keep.
+  [[nodiscard]] std::string save_state() const;
+
+  /// Replaces the learned state with one produced by save_state(). Refuses (ok == false, a
+  /// one-line reason, the Analyzer unchanged) bytes of another format version, of a configuration
+  /// with a different shape (bins, windows, transform), or that are truncated or corrupt.
+  RestoreStatus restore_state(std::string_view bytes);
+
+  /// Samples observed so far (survives save/restore).
+  [[nodiscard]] std::uint64_t samples_seen() const { return samples_seen_; }
+  [[nodiscard]] const AnalyzerConfig& config() const { return config_; }
+
+  /// Format version written by save_state(); bumped whenever the layout changes.
+  static constexpr std::uint32_t kStateVersion = 1;
+
+ private:
+  enum class Role : std::uint8_t { ignored, context, primary };
+  struct Slot {
+    std::string name;
+    Role role;
+    CounterModel model;
+  };
+
+  void sync_slots(const CounterCatalog& catalog);
+  [[nodiscard]] Role role_of(std::string_view name) const;
+  void rebuild_multivariate();
+  const StepResult& score_frame(const RateFrame& frame, std::int64_t mono_ns, std::int64_t wall_ns,
+                                const CounterCatalog& catalog, std::int64_t local_offset_s);
+  [[nodiscard]] std::uint64_t shape_fingerprint() const;
+  bool load(std::string_view bytes, std::string& error);
+
+  AnalyzerConfig config_;
+  RateTracker rates_;
+  std::vector<Slot> slots_;
+  std::vector<std::int32_t> slot_of_id_;   // -1: not modelled
+  std::vector<std::uint32_t> mv_slots_;    // slots feeding the multivariate score
+  std::unique_ptr<ShrinkageMahalanobis> multivariate_;
+  std::vector<double> mv_z_;
+  std::vector<double> slot_z_;
+  std::vector<std::uint8_t> slot_valid_;
+  EpisodeTracker tracker_;
+  std::vector<CounterObservation> observations_;
+  std::uint64_t samples_seen_ = 0;
+  std::uint32_t resume_left_ = 0;
+  StepResult result_;
+};
+
+}  // namespace ctmon

@@ -1,0 +1,102 @@
+#include "detectors/classify.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace ctmon {
+
+std::string_view to_string(EpisodeKind kind) {
+  switch (kind) {
+    case EpisodeKind::unknown: return "unknown";
+    case EpisodeKind::wan_drop: return "wan_drop";
+    case EpisodeKind::invalid_burst: return "invalid_burst";
+    case EpisodeKind::scan: return "scan";
+    case EpisodeKind::udp_storm: return "udp_storm";
+    case EpisodeKind::conntrack_full: return "conntrack_full";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Evidence per (direction, state, proto, hook), summed over the counters that moved, weighted
+// by their peak scores so the strongest movers decide.
+struct Evidence {
+  double fwd_established_down = 0;
+  double new_up = 0, invalid_up = 0, established_down = 0;
+  double tcp_new_up = 0, udp_new_up = 0, udp_up = 0, tcp_up = 0;
+  double tcp_input_new_up = 0;
+  double total = 0;
+};
+
+Evidence gather(const Episode& e) {
+  Evidence ev;
+  for (const MovedCounter& c : e.counters) {
+    const CounterName n = parse_counter_name(c.name);
+    const double w = c.peak_score;
+    ev.total += w;
+    if (!n.conforms) continue;
+    const bool up = c.peak_z > 0;
+    if (!up) {
+      if (n.state == "established") {
+        ev.established_down += w;
+        if (n.hook == "fwd") ev.fwd_established_down += w;
+      }
+      continue;
+    }
+    if (n.state == "new") {
+      ev.new_up += w;
+      if (n.proto == "tcp") ev.tcp_new_up += w;
+      if (n.proto == "udp") ev.udp_new_up += w;
+      if (n.proto == "tcp" && n.hook == "input") ev.tcp_input_new_up += w;
+    }
+    if (n.state == "invalid") ev.invalid_up += w;
+    if (n.proto == "udp") ev.udp_up += w;
+    if (n.proto == "tcp") ev.tcp_up += w;
+  }
+  return ev;
+}
+
+std::string format_rate(double pps) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, std::fabs(pps) >= 10 ? "%.0f" : "%.2g", pps);
+  return buf;
+}
+
+}  // namespace
+
+EpisodeKind classify_episode(const Episode& episode) {
+  const Evidence ev = gather(episode);
+  if (ev.total <= 0) return EpisodeKind::unknown;
+  if (ev.fwd_established_down > 0 && (ev.new_up > 0 || ev.invalid_up > 0)) return EpisodeKind::wan_drop;
+  if (ev.tcp_new_up > 0 && ev.udp_new_up > 0) return EpisodeKind::conntrack_full;
+  if (ev.udp_up > 0 && ev.udp_up >= ev.tcp_up) return EpisodeKind::udp_storm;
+  if (ev.tcp_input_new_up > 0 && ev.tcp_input_new_up >= 0.5 * ev.tcp_up) return EpisodeKind::scan;
+  if (ev.invalid_up > 0 && ev.invalid_up >= ev.new_up && ev.established_down == 0) return EpisodeKind::invalid_burst;
+  return EpisodeKind::unknown;
+}
+
+std::string summarize_episode(const Episode& episode) {
+  std::string s;
+  switch (episode.kind) {
+    case EpisodeKind::wan_drop: s = "WAN drop: "; break;
+    case EpisodeKind::invalid_burst: s = "Invalid-packet burst: "; break;
+    case EpisodeKind::scan: s = "Possible scan: "; break;
+    case EpisodeKind::udp_storm: s = "UDP storm: "; break;
+    case EpisodeKind::conntrack_full: s = "Conntrack table filling: "; break;
+    case EpisodeKind::unknown: s = "Unusual traffic: "; break;
+  }
+  if (episode.counters.empty()) return s + "the combined pattern of the counters was unusual.";
+  constexpr std::size_t kCountersInSummary = 3;
+  for (std::size_t i = 0; i < episode.counters.size() && i < kCountersInSummary; ++i) {
+    const MovedCounter& c = episode.counters[i];
+    if (i > 0) s += "; ";
+    s += c.name.empty() ? std::string("value") : c.name;
+    s += c.peak_z < 0 ? " fell to " : " rose to ";
+    const char* unit = parse_counter_name(c.name).conforms ? " pps" : "";
+    s += format_rate(c.peak_pps) + unit + " (usually " + format_rate(c.baseline_pps) + unit + ")";
+  }
+  return s + ".";
+}
+
+}  // namespace ctmon

@@ -1,0 +1,87 @@
+#include "detectors/counter_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "detectors/fusion.h"
+
+namespace ctmon {
+
+CounterModel::CounterModel(const CounterModelConfig& config)
+    : config_(config),
+      seasonal_(config.seasonal),
+      level_(1.0 / config.level_memory_samples),
+      noise_(1.0 / config.noise_memory_samples),
+      robust_(config.robust_window_samples),
+      cusum_(config.cusum) {}
+
+CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, bool learn) {
+  const double y = stabilise(config_.transform, value);
+  const SeasonalExpectation season = seasonal_.expect(bin);
+  const double base = season.warm ? season.mean : 0.0;
+  if (season.warm != last_warm_) {
+    // The expectation switches between "recent level" and "pattern + level" (a bin warmed up,
+    // or a partly covered one is cold): shift the level by the same amount so that the switch
+    // itself is not a step in the residual.
+    level_.shift(last_base_ - base);
+    last_warm_ = season.warm;
+  }
+  last_base_ = base;
+  const double e = y - base;
+  const bool first = level_.count() == 0;
+  const double level = first ? e : level_.mean();
+
+  const double expected_y = base + level;
+  const double floor = std::max({poisson_floor(config_.transform, dt_s), config_.noise_floor,
+                                 config_.relative_floor * std::fabs(expected_y)});
+  double scale = std::max({std::sqrt(noise_.variance()), robust_.sigma(), floor});
+  if (season.warm) scale = std::max(scale, season.sd);
+
+  CounterStep out;
+  out.expected = unstabilise(config_.transform, expected_y);
+  if (!first && scale > 0) {
+    out.z = (e - level) / scale;
+    const double z_robust = robust_.size() > 0 ? (e - robust_.median()) / scale : out.z;
+    cusum_.add(out.z);
+    const double point = std::min(std::fabs(out.z), std::fabs(z_robust)) / config_.point_alarm_sd;
+    const double sustained = cusum_.evidence();
+    out.evidence = std::max(point, sustained);
+    if (point >= 1.0) out.detectors |= kDetectorPoint;
+    if (sustained >= 1.0) out.detectors |= kDetectorCusum;
+    if (season.warm && out.detectors != 0) out.detectors |= kDetectorSeasonal;
+  }
+
+  if (learn) {
+    const double clip = config_.winsor_sd * scale;
+    const double innovation = first ? 0.0 : std::clamp(e - level, -clip, clip);
+    level_.add(level + innovation);
+    noise_.add(innovation);
+    robust_.add(level + innovation);
+    // A cold bin learns the raw value (the first night of a backup is how it becomes normal);
+    // a warm bin learns the clipped one.
+    seasonal_.add(bin, season.warm ? base + level + innovation : y, dt_s);
+  }
+  return out;
+}
+
+void CounterModel::save(ByteWriter& out) const {
+  seasonal_.save(out);
+  level_.save(out);
+  noise_.save(out);
+  robust_.save(out);
+  cusum_.save(out);
+  out.u8(last_warm_ ? 1 : 0);
+  out.f64(last_base_);
+}
+
+void CounterModel::load(ByteReader& in) {
+  seasonal_.load(in);
+  level_.load(in);
+  noise_.load(in);
+  robust_.load(in);
+  cusum_.load(in);
+  last_warm_ = in.u8() != 0;
+  last_base_ = in.f64();
+}
+
+}  // namespace ctmon

@@ -1,0 +1,77 @@
+#pragma once
+// Everything ctmon knows about one counter's normal behaviour, and how far the latest rate is
+// from it. Per step, for transformed rate y (transforms.h):
+//
+//   base  = seasonal mean of this time-of-day bin (0 until the bin is warm)
+//   e     = y - base                      residual from the daily/weekly pattern
+//   z_L   = (e - level) / scale           level: EWMA of e (slow: a shifted day is absorbed)
+//   z_R   = (e - median_W(e)) / scale     robust: rolling median of the last W residuals
+//   scale = max(sd of innovations (EWMA), 1.4826 MAD_W, seasonal bin sd, floor)
+//   CUSUM on z_L for sustained small shifts
+//
+// Learning happens after scoring, with e winsorised to level +- winsor_sd * scale, so an
+// episode moves the baselines only slowly and cannot teach itself to be normal within minutes.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "detectors/cusum.h"
+#include "detectors/ewma.h"
+#include "detectors/robust_window.h"
+#include "detectors/seasonal_baseline.h"
+#include "detectors/state_codec.h"
+#include "detectors/transforms.h"
+
+namespace ctmon {
+
+struct CounterModelConfig {
+  Transform transform = Transform::sqrt;
+  double level_memory_samples = 600;   ///< EWMA time constant of the level, in samples
+  double noise_memory_samples = 1800;  ///< EWMA time constant of the innovation variance
+  std::size_t robust_window_samples = 31;
+  double winsor_sd = 3.0;              ///< learning clips residuals to this many sd
+  double point_alarm_sd = 6.0;         ///< |z| at which point evidence reaches 1
+  double noise_floor = 0.0;            ///< absolute floor of scale, in transformed units
+  double relative_floor = 0.0;         ///< floor of scale as a fraction of |expected y|
+  CusumConfig cusum;
+  SeasonalConfig seasonal;
+};
+
+/// The outcome of one step for one counter.
+struct CounterStep {
+  double z = 0.0;             ///< signed level z-score (negative: below normal)
+  double evidence = 0.0;      ///< fused evidence, 1.0 = alarm level (fusion.h)
+  double expected = 0.0;      ///< expected rate in the counter's own units (pps or gauge)
+  std::uint8_t detectors = 0; ///< DetectorBit set at the alarm level
+};
+
+class CounterModel {
+ public:
+  explicit CounterModel(const CounterModelConfig& config);
+
+  /// Scores `value` (a rate in pps, or a gauge) seen over `dt_s` seconds in seasonal `bin`, then
+  /// learns from it. `learn` false scores without learning (not used by the Analyzer today, kept
+  /// for callers that replay a known-bad stretch).
+  CounterStep step(double value, double dt_s, std::uint32_t bin, bool learn = true);
+
+  /// Forgets accumulated CUSUM evidence: the series resumed after a gap or reset.
+  void break_continuity() { cusum_.reset(); }
+
+  /// Samples scored so far.
+  [[nodiscard]] double samples() const { return level_.count(); }
+
+  void save(ByteWriter& out) const;
+  void load(ByteReader& in);
+
+ private:
+  CounterModelConfig config_;
+  SeasonalBaseline seasonal_;
+  EwmaMeanVar level_;
+  EwmaMeanVar noise_;
+  RollingMedianMad robust_;
+  Cusum cusum_;
+  bool last_warm_ = false;
+  double last_base_ = 0.0;
+};
+
+}  // namespace ctmon

@@ -1,0 +1,174 @@
+#include "detectors/episode_tracker.h"
+
+#include <algorithm>
+
+namespace ctmon {
+namespace {
+
+void save_episode(ByteWriter& out, const Episode& e) {
+  out.u64(e.id);
+  out.i64(e.start_wall_ns);
+  out.i64(e.end_wall_ns);
+  out.u8(e.open ? 1 : 0);
+  out.f64(e.peak_score);
+  out.i64(e.peak_wall_ns);
+  out.u8(e.detectors);
+  out.u8(static_cast<std::uint8_t>(e.kind));
+  out.str(e.summary);
+  out.u32(static_cast<std::uint32_t>(e.counters.size()));
+  for (const auto& c : e.counters) {
+    out.u32(c.id);
+    out.str(c.name);
+    out.f64(c.peak_pps);
+    out.f64(c.baseline_pps);
+    out.f64(c.peak_score);
+    out.f64(c.peak_z);
+    out.i64(c.peak_wall_ns);
+  }
+}
+
+void load_episode(ByteReader& in, Episode& e) {
+  e.id = in.u64();
+  e.start_wall_ns = in.i64();
+  e.end_wall_ns = in.i64();
+  e.open = in.u8() != 0;
+  e.peak_score = in.f64();
+  e.peak_wall_ns = in.i64();
+  e.detectors = in.u8();
+  const std::uint8_t kind = in.u8();
+  if (kind > static_cast<std::uint8_t>(EpisodeKind::conntrack_full)) in.fail();
+  e.kind = static_cast<EpisodeKind>(kind);
+  e.summary = in.str();
+  const std::uint32_t n = in.u32();
+  if (!in.ok() || n > 1024) {
+    in.fail();
+    return;
+  }
+  e.counters.assign(n, {});
+  for (auto& c : e.counters) {
+    c.id = in.u32();
+    c.name = in.str();
+    c.peak_pps = in.f64();
+    c.baseline_pps = in.f64();
+    c.peak_score = in.f64();
+    c.peak_z = in.f64();
+    c.peak_wall_ns = in.i64();
+  }
+}
+
+}  // namespace
+
+void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t detectors,
+                            const std::vector<CounterObservation>& counters,
+                            const std::vector<std::string>& names) {
+  Episode& e = state_ == State::open ? episode_ : pending_;
+  if (score > e.peak_score) {
+    e.peak_score = score;
+    e.peak_wall_ns = wall_ns;
+  }
+  e.detectors |= detectors;
+  e.end_wall_ns = std::max(e.end_wall_ns, wall_ns);
+  for (const CounterObservation& obs : counters) {
+    if (obs.score < config_.moved_score) continue;
+    auto it = std::find_if(e.counters.begin(), e.counters.end(),
+                           [&](const MovedCounter& m) { return m.id == obs.id; });
+    if (it == e.counters.end()) {
+      e.counters.push_back({obs.id, obs.id < names.size() ? names[obs.id] : std::string(), 0, 0, 0, 0, 0});
+      it = e.counters.end() - 1;
+    } else if (obs.score <= it->peak_score) {
+      continue;
+    }
+    it->peak_pps = obs.pps;
+    it->baseline_pps = obs.baseline_pps;
+    it->peak_score = obs.score;
+    it->peak_z = obs.z;
+    it->peak_wall_ns = wall_ns;
+  }
+  std::stable_sort(e.counters.begin(), e.counters.end(),
+                   [](const MovedCounter& a, const MovedCounter& b) { return a.peak_score > b.peak_score; });
+  if (e.counters.size() > config_.max_counters) e.counters.resize(config_.max_counters);
+}
+
+EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns, double score, bool eligible,
+                                      std::uint8_t detectors, const std::vector<CounterObservation>& counters,
+                                      const std::vector<std::string>& names) {
+  const double dt_s = have_previous_ && mono_ns > previous_mono_ns_
+                          ? static_cast<double>(mono_ns - previous_mono_ns_) * 1e-9
+                          : 0.0;
+  if (!have_previous_ || mono_ns > previous_mono_ns_) previous_mono_ns_ = mono_ns;
+  have_previous_ = true;
+
+  const bool high = eligible && score >= config_.open_score;
+  const bool active = eligible && score >= config_.close_score;
+  if (state_ == State::idle && !episode_.open) episode_ = Episode{};  // a closed one was reported
+
+  switch (state_) {
+    case State::idle:
+      if (!high) return EpisodeChange::none;
+      state_ = State::pending;
+      run_ = 0;
+      run_s_ = 0.0;
+      pending_ = Episode{};
+      pending_.start_wall_ns = wall_ns;
+      pending_.end_wall_ns = wall_ns;
+      [[fallthrough]];
+    case State::pending:
+      if (!active) {
+        state_ = State::idle;
+        return EpisodeChange::none;
+      }
+      run_s_ += dt_s;
+      record(wall_ns, score, detectors, counters, names);
+      if (high) ++run_;
+      if (run_ < config_.open_samples || run_s_ < config_.min_duration_s) return EpisodeChange::none;
+      episode_ = std::move(pending_);
+      episode_.id = next_id_++;
+      episode_.open = true;
+      state_ = State::open;
+      run_ = 0;
+      run_s_ = 0.0;
+      return EpisodeChange::opened;
+    case State::open: {
+      if (active) {
+        run_ = 0;
+        run_s_ = 0.0;
+        const double previous_peak = episode_.peak_score;
+        record(wall_ns, score, detectors, counters, names);
+        return episode_.peak_score >= previous_peak + config_.peak_report_step ? EpisodeChange::peak_updated
+                                                                               : EpisodeChange::none;
+      }
+      ++run_;
+      run_s_ += dt_s;
+      if (run_ < config_.close_samples || run_s_ < config_.merge_gap_s) return EpisodeChange::none;
+      episode_.open = false;
+      state_ = State::idle;
+      return EpisodeChange::closed;
+    }
+  }
+  return EpisodeChange::none;
+}
+
+void EpisodeTracker::save(ByteWriter& out) const {
+  out.u8(static_cast<std::uint8_t>(state_));
+  out.u32(run_);
+  out.f64(run_s_);
+  out.u64(next_id_);
+  save_episode(out, episode_);
+  save_episode(out, pending_);
+}
+
+void EpisodeTracker::load(ByteReader& in) {
+  const std::uint8_t state = in.u8();
+  if (state > static_cast<std::uint8_t>(State::open)) in.fail();
+  state_ = static_cast<State>(state);
+  run_ = in.u32();
+  run_s_ = in.f64();
+  // The monotonic clock restarts with the machine, so it is not saved: the first sample after a
+  // restore only sets the reference, and the downtime neither closes nor lengthens anything.
+  have_previous_ = false;
+  next_id_ = in.u64();
+  load_episode(in, episode_);
+  load_episode(in, pending_);
+}
+
+}  // namespace ctmon

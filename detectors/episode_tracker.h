@@ -1,0 +1,90 @@
+#pragma once
+// Turns a stream of per-sample anomaly scores into episodes with hysteresis:
+//
+//   idle -> pending   score >= open_score
+//   pending -> open   open_samples samples >= open_score, with no sample below close_score in
+//                     between, spanning at least min_duration_s (the first of them is the
+//                     episode's start)
+//   pending -> idle   a sample below close_score
+//   open -> closed    close_samples consecutive samples below close_score AND merge_gap_s since
+//                     the last sample at or above close_score; a burst inside that quiet stretch
+//                     merges into the same episode. end = the last sample at or above close_score.
+//
+// Durations add up positive monotonic steps only, so neither a wall-clock jump nor a replay file
+// stepping back can hold an episode open or close it early; start/end/peak are wall-clock.
+// Samples marked ineligible (warm-up, resuming after a gap) count as quiet and never open one.
+// The tracker is pure bookkeeping: scores and counter details come in, transitions go out.
+
+#include <cstdint>
+#include <vector>
+
+#include "detectors/episode.h"
+#include "detectors/state_codec.h"
+
+namespace ctmon {
+
+struct EpisodeConfig {
+  double open_score = 0.5;
+  double close_score = 0.2;
+  std::uint32_t open_samples = 2;
+  std::uint32_t close_samples = 10;
+  double merge_gap_s = 60.0;
+  double min_duration_s = 0.0;
+  /// A counter whose score reaches this during an episode is listed as having moved.
+  double moved_score = 0.5;
+  /// Episodes list at most this many counters, strongest first.
+  std::uint32_t max_counters = 6;
+  /// A peak update is reported only when the peak grew by at least this much.
+  double peak_report_step = 0.02;
+};
+
+/// What happened to the current episode on this sample.
+enum class EpisodeChange : std::uint8_t { none, opened, peak_updated, closed };
+
+/// One counter's state on this sample, as the tracker needs it to describe an episode.
+struct CounterObservation {
+  CounterId id = 0;
+  double pps = 0.0;
+  double baseline_pps = 0.0;
+  double score = 0.0;
+  double z = 0.0;
+};
+
+class EpisodeTracker {
+ public:
+  explicit EpisodeTracker(const EpisodeConfig& config) : config_(config) {}
+
+  /// Feeds one sample. `counters` lists the counters worth recording this sample (any order;
+  /// the tracker keeps those at or above moved_score). `names` maps CounterId to name (the
+  /// catalog's). Returns what happened to the episode; episode() then holds its state.
+  EpisodeChange observe(std::int64_t mono_ns, std::int64_t wall_ns, double score, bool eligible,
+                        std::uint8_t detectors,
+                        const std::vector<CounterObservation>& counters,
+                        const std::vector<std::string>& names);
+
+  /// The open episode, or the one that just closed (until the next sample). Mutable so the
+  /// caller can classify it in place.
+  [[nodiscard]] Episode& episode() { return episode_; }
+  [[nodiscard]] const Episode& episode() const { return episode_; }
+  [[nodiscard]] bool is_open() const { return state_ == State::open; }
+
+  void save(ByteWriter& out) const;
+  void load(ByteReader& in);
+
+ private:
+  enum class State : std::uint8_t { idle, pending, open };
+  void record(std::int64_t wall_ns, double score, std::uint8_t detectors,
+              const std::vector<CounterObservation>& counters, const std::vector<std::string>& names);
+
+  EpisodeConfig config_;
+  State state_ = State::idle;
+  std::uint32_t run_ = 0;          // pending: samples >= open_score; open: quiet samples
+  double run_s_ = 0.0;             // pending: time since the run started; open: quiet time
+  std::int64_t previous_mono_ns_ = 0;
+  bool have_previous_ = false;
+  std::uint64_t next_id_ = 1;
+  Episode episode_;
+  Episode pending_;                // evidence gathered while pending, becomes episode_ on open
+};
+
+}  // namespace ctmon

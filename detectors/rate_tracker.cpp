@@ -1,0 +1,75 @@
+#include "detectors/rate_tracker.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ctmon {
+namespace {
+// How fast the learned interval follows a changed sampling rate, per continuous step.
+constexpr double kIntervalLearnRate = 0.05;
+}  // namespace
+
+StepContinuity RateTracker::advance(std::int64_t mono_ns) {
+  if (config_.nominal_interval_s > 0) interval_s_ = config_.nominal_interval_s;
+  const double dt_s = have_previous_ ? static_cast<double>(mono_ns - previous_mono_ns_) * 1e-9 : 0.0;
+  frame_.dt_s = dt_s;
+  StepContinuity c = StepContinuity::continuous;
+  if (!have_previous_) {
+    c = StepContinuity::first;
+  } else if (dt_s <= 0.0) {
+    c = StepContinuity::time_backwards;
+  } else if (interval_s_ > 0.0 && dt_s > config_.gap_intervals * interval_s_) {
+    c = StepContinuity::gap;
+  } else if (config_.nominal_interval_s <= 0) {
+    interval_s_ = interval_s_ == 0.0 ? dt_s : interval_s_ + kIntervalLearnRate * (dt_s - interval_s_);
+  }
+  // A backwards step keeps the later reference time, so the next forward step is not a huge
+  // interval measured from a time that no longer means anything.
+  if (c != StepContinuity::time_backwards) previous_mono_ns_ = mono_ns;
+  have_previous_ = true;
+  frame_.continuity = c;
+  return c;
+}
+
+const RateFrame& RateTracker::update(const Sample& sample) {
+  const std::size_t n = sample.counters.size();
+  frame_.pps.assign(n, 0.0);
+  frame_.valid.assign(n, 0);
+  frame_.was_reset.assign(n, 0);
+  const StepContinuity continuity = advance(sample.mono_ns);
+
+  if (continuity == StepContinuity::continuous) {
+    const double dt_s = frame_.dt_s;
+    for (std::size_t c = 0; c < n; ++c) {
+      const CounterTotals& now = sample.counters[c];
+      if (!now.present || c >= previous_.size() || !previous_[c].present) continue;
+      if (now.packets < previous_[c].packets) {
+        frame_.was_reset[c] = 1;
+        continue;
+      }
+      frame_.pps[c] = static_cast<double>(now.packets - previous_[c].packets) / dt_s;
+      frame_.valid[c] = 1;
+    }
+  }
+
+  // An absent counter forgets its reference: when it comes back its first total is only a new
+  // reference, never a delta spanning the absence (it may have been recreated meanwhile).
+  previous_.resize(std::max(previous_.size(), n));
+  std::copy(sample.counters.begin(), sample.counters.end(), previous_.begin());
+  for (std::size_t c = n; c < previous_.size(); ++c) previous_[c].present = false;
+  return frame_;
+}
+
+const RateFrame& RateTracker::update_gauges(std::int64_t mono_ns, const double* values, std::size_t count) {
+  frame_.pps.assign(values, values + count);
+  frame_.valid.assign(count, 0);
+  frame_.was_reset.assign(count, 0);
+  advance(mono_ns);
+  for (std::size_t c = 0; c < count; ++c) {
+    frame_.valid[c] = std::isnan(values[c]) ? 0 : 1;
+    if (!frame_.valid[c]) frame_.pps[c] = 0.0;
+  }
+  return frame_;
+}
+
+}  // namespace ctmon

@@ -1,0 +1,63 @@
+#pragma once
+// Rolling median and MAD over the last W values: a baseline and a spread that a burst cannot
+// drag (up to W/2 outliers leave the median where it was).
+//
+//   median_t = median(x_{t-W+1} .. x_t)
+//   MAD_t    = median(|x_i - median_i|)  over the same window, where median_i is the window
+//              median when x_i arrived (a streaming stand-in for the textbook MAD, which would
+//              need all W deviations recomputed per sample)
+//   sigma_t  = 1.4826 * MAD_t            (consistent with the sd for Gaussian noise)
+//
+// Each window is a ring (arrival order) plus a sorted copy: a sample costs two binary searches
+// and one contiguous move of at most W doubles. W is a small constant (tens), so the cost per
+// sample is O(log W) compares plus a bounded memmove, independent of how long the series runs.
+
+#include <cstddef>
+#include <vector>
+
+#include "detectors/state_codec.h"
+
+namespace ctmon {
+
+/// The last W values in arrival order and sorted. Median of an empty window is 0.
+class SortedWindow {
+ public:
+  explicit SortedWindow(std::size_t width);
+
+  void add(double x);
+  [[nodiscard]] double median() const;
+  [[nodiscard]] std::size_t size() const { return sorted_.size(); }
+  [[nodiscard]] std::size_t width() const { return width_; }
+  void clear();
+
+  void save(ByteWriter& out) const;
+  void load(ByteReader& in);
+
+ private:
+  std::size_t width_;
+  std::vector<double> ring_;    // arrival order; ring_[head_] is the oldest once full
+  std::size_t head_ = 0;
+  std::vector<double> sorted_;
+};
+
+class RollingMedianMad {
+ public:
+  /// `width` >= 1 values kept.
+  explicit RollingMedianMad(std::size_t width) : values_(width), deviations_(width) {}
+
+  void add(double x);
+  [[nodiscard]] double median() const { return values_.median(); }
+  [[nodiscard]] double mad() const { return deviations_.median(); }
+  /// 1.4826 * MAD: a robust standard deviation.
+  [[nodiscard]] double sigma() const { return 1.4826 * deviations_.median(); }
+  [[nodiscard]] std::size_t size() const { return values_.size(); }
+
+  void save(ByteWriter& out) const;
+  void load(ByteReader& in);
+
+ private:
+  SortedWindow values_;
+  SortedWindow deviations_;
+};
+
+}  // namespace ctmon

@@ -1,0 +1,78 @@
+#include "detectors/seasonal_baseline.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ctmon {
+namespace {
+constexpr std::int64_t kSecondsPerDay = 86400;
+// 1970-01-01 was a Thursday: (days + kEpochWeekday) % 7 numbers days from Monday = 0.
+constexpr std::int64_t kEpochWeekday = 3;
+constexpr std::int64_t kSaturday = 5;
+}  // namespace
+
+SeasonalBaseline::SeasonalBaseline(const SeasonalConfig& config)
+    : config_(config),
+      bins_per_day_(static_cast<std::uint32_t>(std::ceil(kSecondsPerDay / config.bin_width_s))),
+      warm_covered_s_(config.warm_days * config.bin_width_s),
+      bins_(bin_count(config)) {}
+
+std::uint32_t SeasonalBaseline::bin_count(const SeasonalConfig& config) {
+  const auto per_day = static_cast<std::uint32_t>(std::ceil(kSecondsPerDay / config.bin_width_s));
+  return per_day * (config.split_weekend ? 2 : 1);
+}
+
+std::uint32_t SeasonalBaseline::bin_of(const SeasonalConfig& config, std::int64_t local_s) {
+  // Floor division: local times before 1970 (an unset router clock with a negative offset) must
+  // still land in [0, 86400).
+  std::int64_t day = local_s / kSecondsPerDay;
+  if (local_s % kSecondsPerDay < 0) --day;
+  const std::int64_t second_of_day = local_s - day * kSecondsPerDay;
+  const auto per_day = static_cast<std::uint32_t>(std::ceil(kSecondsPerDay / config.bin_width_s));
+  auto slot = static_cast<std::uint32_t>(static_cast<double>(second_of_day) / config.bin_width_s);
+  slot = std::min(slot, per_day - 1);
+  if (!config.split_weekend) return slot;
+  const std::int64_t weekday = ((day + kEpochWeekday) % 7 + 7) % 7;
+  return weekday >= kSaturday ? per_day + slot : slot;
+}
+
+SeasonalExpectation SeasonalBaseline::expect(std::uint32_t bin) const {
+  const Bin* b = &bins_[bin];
+  if (!warm(*b) && config_.split_weekend) {
+    const Bin& other = bins_[bin < bins_per_day_ ? bin + bins_per_day_ : bin - bins_per_day_];
+    if (warm(other)) b = &other;
+  }
+  return {b->mean, std::sqrt(b->var), warm(*b)};
+}
+
+void SeasonalBaseline::add(std::uint32_t bin, double y, double dt_s) {
+  Bin& b = bins_[bin];
+  b.covered_s += dt_s;
+  const double a = std::min(1.0, std::max(dt_s / b.covered_s, dt_s / (config_.bin_width_s * config_.memory_days)));
+  const double d = y - b.mean;
+  b.mean += a * d;
+  b.var = (1.0 - a) * (b.var + a * d * d);
+}
+
+void SeasonalBaseline::save(ByteWriter& out) const {
+  out.u32(static_cast<std::uint32_t>(bins_.size()));
+  for (const Bin& b : bins_) {
+    out.f64(b.mean);
+    out.f64(b.var);
+    out.f64(b.covered_s);
+  }
+}
+
+void SeasonalBaseline::load(ByteReader& in) {
+  if (in.u32() != bins_.size()) {
+    in.fail();
+    return;
+  }
+  for (Bin& b : bins_) {
+    b.mean = in.f64();
+    b.var = in.f64();
+    b.covered_s = in.f64();
+  }
+}
+
+}  // namespace ctmon

@@ -1,0 +1,73 @@
+#pragma once
+// What this series usually does at this time of day, learned separately for weekdays and
+// weekends, so that recurring load (the evening peak, a 03:00 nightly backup) becomes the
+// expectation instead of an anomaly.
+//
+// Bins: b = day_type * bins_per_day + floor(local_time_of_day / bin_width_s), day_type 1 on
+// Saturday and Sunday. Local time is wall-clock UTC plus an offset the caller passes in (the
+// router's time zone from the configuration); nothing here reads a clock. Per bin:
+//
+//   a     = min(1, max(dt / covered_s, dt / (bin_width_s * memory_days)))
+//   mean += a * (y - mean);   var = (1 - a) * (var + a * (y - mean_old)^2)
+//
+// so the first day's visits are averaged exactly, and after that each day weighs about
+// 1/memory_days: a job that starts running every night is the expectation within a few days.
+// A bin counts as warm once it has covered warm_days of its width; a cold weekend bin falls
+// back to the weekday bin of the same time and vice versa. O(1) per sample.
+
+#include <cstdint>
+#include <vector>
+
+#include "detectors/state_codec.h"
+
+namespace ctmon {
+
+struct SeasonalConfig {
+  double bin_width_s = 900.0;
+  double memory_days = 4.0;
+  double warm_days = 1.0;
+  bool split_weekend = true;
+};
+
+/// The expectation of one bin (or its fallback).
+struct SeasonalExpectation {
+  double mean = 0.0;
+  double sd = 0.0;
+  bool warm = false;
+};
+
+class SeasonalBaseline {
+ public:
+  explicit SeasonalBaseline(const SeasonalConfig& config);
+
+  /// The bin of a local time (UTC seconds + offset). Cheap; compute once per sample and share it
+  /// between counters.
+  [[nodiscard]] static std::uint32_t bin_of(const SeasonalConfig& config, std::int64_t local_s);
+  [[nodiscard]] static std::uint32_t bin_count(const SeasonalConfig& config);
+
+  /// The expectation for `bin`, or a cold one (warm == false) when neither it nor its fallback
+  /// has been learned yet.
+  [[nodiscard]] SeasonalExpectation expect(std::uint32_t bin) const;
+
+  /// Learns value `y` seen in `bin` over a step of `dt_s` seconds. Callers pass a winsorised y
+  /// once the bin is warm, so an anomaly does not become the expectation overnight.
+  void add(std::uint32_t bin, double y, double dt_s);
+
+  void save(ByteWriter& out) const;
+  void load(ByteReader& in);
+
+ private:
+  struct Bin {
+    double mean = 0.0;
+    double var = 0.0;
+    double covered_s = 0.0;
+  };
+  [[nodiscard]] bool warm(const Bin& b) const { return b.covered_s >= warm_covered_s_; }
+
+  SeasonalConfig config_;
+  std::uint32_t bins_per_day_;
+  double warm_covered_s_;
+  std::vector<Bin> bins_;
+};
+
+}  // namespace ctmon
