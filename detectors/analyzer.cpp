@@ -25,7 +25,7 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 }  // namespace
 
 AnalyzerConfig AnalyzerConfig::network(double interval_s) {
-  constexpr double kLevelMemoryS = 600;
+  constexpr double kLevelMemoryS = 300;
   constexpr double kNoiseMemoryS = 1800;
   constexpr double kCovarianceMemoryS = 3600;
   constexpr double kWarmupS = 600;
@@ -34,6 +34,7 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
   AnalyzerConfig c;
   c.rates.nominal_interval_s = interval_s;
   c.counter.transform = Transform::sqrt;
+  c.counter.alarm_on_falls = false;
   c.counter.level_memory_samples = samples_for(kLevelMemoryS, interval_s, 20);
   c.counter.noise_memory_samples = samples_for(kNoiseMemoryS, interval_s, 60);
   c.multivariate.alpha = 1.0 / samples_for(kCovarianceMemoryS, interval_s, 120);
@@ -153,7 +154,8 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     Slot& slot = slots_[static_cast<std::size_t>(s)];
     if (frame.was_reset[id]) slot.model.break_continuity();
     if (!frame.valid[id] || !(dt_s > 0)) continue;
-    const CounterStep step = slot.model.step(frame.pps[id], dt_s, bin);
+    const bool falls = slot.role == Role::context || config_.counter.alarm_on_falls;
+    const CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
     const double score = evidence_to_score(step.evidence);
     r.counter_scores[id] = score;
     slot_z_[static_cast<std::size_t>(s)] = step.z;

@@ -16,6 +16,10 @@ CounterModel::CounterModel(const CounterModelConfig& config)
       cusum_(config.cusum) {}
 
 CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, bool learn) {
+  return step(value, dt_s, bin, learn, config_.alarm_on_falls);
+}
+
+CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, bool learn, bool alarm_on_falls) {
   const double y = stabilise(config_.transform, value);
   const SeasonalExpectation season = seasonal_.expect(bin);
   const double base = season.warm ? season.mean : 0.0;
@@ -43,8 +47,10 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     out.z = (e - level) / scale;
     const double z_robust = robust_.size() > 0 ? (e - robust_.median()) / scale : out.z;
     cusum_.add(out.z);
-    const double point = std::min(std::fabs(out.z), std::fabs(z_robust)) / config_.point_alarm_sd;
-    const double sustained = cusum_.evidence();
+    const double z_point = alarm_on_falls ? std::min(std::fabs(out.z), std::fabs(z_robust))
+                                          : std::max(0.0, std::min(out.z, z_robust));
+    const double point = z_point / config_.point_alarm_sd;
+    const double sustained = alarm_on_falls ? cusum_.evidence() : cusum_.evidence_up();
     out.evidence = std::max(point, sustained);
     if (point >= 1.0) out.detectors |= kDetectorPoint;
     if (sustained >= 1.0) out.detectors |= kDetectorCusum;

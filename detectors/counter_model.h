@@ -31,6 +31,9 @@ struct CounterModelConfig {
   std::size_t robust_window_samples = 31;
   double winsor_sd = 3.0;              ///< learning clips residuals to this many sd
   double point_alarm_sd = 6.0;         ///< |z| at which point evidence reaches 1
+  /// False: only rises are evidence (more new or invalid packets than usual is the trouble; a
+  /// quiet network is not). A fall still shows in z and in the multivariate score.
+  bool alarm_on_falls = true;
   double noise_floor = 0.0;            ///< absolute floor of scale, in transformed units
   double relative_floor = 0.0;         ///< floor of scale as a fraction of |expected y|
   CusumConfig cusum;
@@ -53,6 +56,9 @@ class CounterModel {
   /// learns from it. `learn` false scores without learning (not used by the Analyzer today, kept
   /// for callers that replay a known-bad stretch).
   CounterStep step(double value, double dt_s, std::uint32_t bin, bool learn = true);
+  /// Same, with `alarm_on_falls` overridden for this counter (primary counters rise-only,
+  /// context counters two-sided).
+  CounterStep step(double value, double dt_s, std::uint32_t bin, bool learn, bool alarm_on_falls);
 
   /// Forgets accumulated CUSUM evidence: the series resumed after a gap or reset.
   void break_continuity() { cusum_.reset(); }

@@ -12,7 +12,7 @@
 namespace ctmon {
 
 struct CusumConfig {
-  double slack_sd = 1.0;   ///< k
+  double slack_sd = 1.5;   ///< k
   double alarm_sd = 12.0;  ///< h
   double clip_sd = 4.0;
 };
@@ -29,6 +29,8 @@ class Cusum {
   [[nodiscard]] double down() const { return down_; }
   /// max(S+, S-) / h: 1.0 at the alarm level.
   [[nodiscard]] double evidence() const { return (up_ > down_ ? up_ : down_) / config_.alarm_sd; }
+  /// S+ / h: evidence of an upward shift only.
+  [[nodiscard]] double evidence_up() const { return up_ / config_.alarm_sd; }
 
   void save(ByteWriter& out) const;
   void load(ByteReader& in);

@@ -36,13 +36,26 @@ std::uint32_t SeasonalBaseline::bin_of(const SeasonalConfig& config, std::int64_
   return weekday >= kSaturday ? per_day + slot : slot;
 }
 
-SeasonalExpectation SeasonalBaseline::expect(std::uint32_t bin) const {
+const SeasonalBaseline::Bin* SeasonalBaseline::learned(std::uint32_t bin) const {
   const Bin* b = &bins_[bin];
   if (!warm(*b) && config_.split_weekend) {
     const Bin& other = bins_[bin < bins_per_day_ ? bin + bins_per_day_ : bin - bins_per_day_];
     if (warm(other)) b = &other;
   }
-  return {b->mean, std::sqrt(b->var), warm(*b)};
+  return warm(*b) ? b : nullptr;
+}
+
+SeasonalExpectation SeasonalBaseline::expect(std::uint32_t bin) const {
+  const Bin* b = learned(bin);
+  if (b == nullptr) return {bins_[bin].mean, std::sqrt(bins_[bin].var), false};
+  double sd = std::sqrt(b->var);
+  // Neighbours within the same day type, wrapping around midnight.
+  const std::uint32_t day_start = bin - bin % bins_per_day_;
+  const std::uint32_t slot = bin - day_start;
+  for (const std::uint32_t n : {(slot + bins_per_day_ - 1) % bins_per_day_, (slot + 1) % bins_per_day_}) {
+    if (const Bin* nb = learned(day_start + n)) sd = std::max(sd, std::fabs(nb->mean - b->mean));
+  }
+  return {b->mean, sd, true};
 }
 
 void SeasonalBaseline::add(std::uint32_t bin, double y, double dt_s) {

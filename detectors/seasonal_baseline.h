@@ -13,7 +13,12 @@
 // so the first day's visits are averaged exactly, and after that each day weighs about
 // 1/memory_days: a job that starts running every night is the expectation within a few days.
 // A bin counts as warm once it has covered warm_days of its width; a cold weekend bin falls
-// back to the weekday bin of the same time and vice versa. O(1) per sample.
+// back to the weekday bin of the same time and vice versa.
+//
+// Recurring events do not start on the second: the spread reported for a bin is at least the
+// step to either neighbouring bin, sd = max(sqrt(var), |mean_b - mean_b-1|, |mean_b+1 - mean_b|),
+// so a backup that starts or ends a few minutes off its usual time stays unremarkable, while
+// a flat stretch of the day keeps its tight spread. O(1) per sample.
 
 #include <cstdint>
 #include <vector>
@@ -63,6 +68,8 @@ class SeasonalBaseline {
     double covered_s = 0.0;
   };
   [[nodiscard]] bool warm(const Bin& b) const { return b.covered_s >= warm_covered_s_; }
+  // The warm bin that stands for `bin` (itself or the other day type's), or nullptr.
+  [[nodiscard]] const Bin* learned(std::uint32_t bin) const;
 
   SeasonalConfig config_;
   std::uint32_t bins_per_day_;
