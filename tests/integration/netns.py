@@ -1,0 +1,119 @@
+"""Throw-away network namespaces for ctmon's integration tests.
+
+A LAN client, a router and a WAN server joined by veth pairs, with IPv4 forwarding on the
+router: the smallest network in which every hook (input, output, forward) sees real traffic.
+Everything lives in namespaces this module creates and deletes; no packet leaves them.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, which has python3-scapy; not a pyenv shim
+TRAFFIC = os.path.join(HERE, "traffic.py")
+
+LAN_IP, ROUTER_LAN_IP = "10.199.1.2", "10.199.1.1"
+WAN_IP, ROUTER_WAN_IP = "10.199.2.2", "10.199.2.1"
+
+
+def ctmon_binary():
+    path = os.environ.get("CTMON")
+    if not path or not os.access(path, os.X_OK):
+        sys.exit("CTMON must name the built ctmon binary (ctest sets it)")
+    return path
+
+
+def sh(*args, check=True, **kw):
+    """Runs a command; on failure the exception says what it printed, not just its status."""
+    proc = subprocess.run(list(args), check=False, text=True, capture_output=True, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {proc.returncode}: "
+                             f"{proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+class Topology:
+    """lan (10.199.1.2) -- (10.199.1.1) router (10.199.2.1) -- (10.199.2.2) wan"""
+
+    def __init__(self):
+        tag = uuid.uuid4().hex[:6]
+        self.lan, self.router, self.wan = (f"ctm{tag}{n}" for n in ("lan", "rtr", "wan"))
+        self.background = []
+
+    def __enter__(self):
+        try:
+            self._build()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _build(self):
+        for ns in (self.lan, self.router, self.wan):
+            sh("ip", "netns", "add", ns)
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        sh("ip", "-n", self.lan, "link", "add", "eth0", "type", "veth", "peer", "name", "lan0",
+           "netns", self.router)
+        sh("ip", "-n", self.wan, "link", "add", "eth0", "type", "veth", "peer", "name", "wan0",
+           "netns", self.router)
+        for ns, dev, addr in ((self.lan, "eth0", LAN_IP), (self.router, "lan0", ROUTER_LAN_IP),
+                              (self.router, "wan0", ROUTER_WAN_IP), (self.wan, "eth0", WAN_IP)):
+            sh("ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+        sh("ip", "-n", self.lan, "route", "add", "default", "via", ROUTER_LAN_IP)
+        sh("ip", "-n", self.wan, "route", "add", "default", "via", ROUTER_WAN_IP)
+        self.run(self.router, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+
+    def __exit__(self, *exc):
+        for proc in self.background:
+            proc.kill()
+            proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+        for ns in (self.lan, self.router, self.wan):
+            sh("ip", "netns", "del", ns, check=False)
+
+    def run(self, ns, *cmd, check=True, **kw):
+        return sh("ip", "netns", "exec", ns, *cmd, check=check, **kw)
+
+    def spawn(self, ns, *cmd, **kw):
+        proc = subprocess.Popen(["ip", "netns", "exec", ns, *cmd], text=True, **kw)
+        self.background.append(proc)
+        return proc
+
+    def traffic(self, ns, *args):
+        """Runs tests/integration/traffic.py inside `ns` and waits for it."""
+        return self.run(ns, SYSTEM_PYTHON, TRAFFIC, *args)
+
+    def serve(self, ns, kind, port):
+        """Starts an echo server (kind tcp or udp) in `ns` and waits until it listens."""
+        proc = self.spawn(ns, SYSTEM_PYTHON, TRAFFIC, f"serve-{kind}", str(port),
+                          stdout=subprocess.PIPE)
+        if proc.stdout.readline().strip() != "listening":
+            raise RuntimeError(f"{kind} echo server in {ns} did not start")
+        return proc
+
+    def nft_counters(self, ns, table="ip conntrack_stats"):
+        """{name: (packets, bytes)} as `nft -j list counters` reports them."""
+        out = json.loads(self.run(ns, "nft", "-j", "list", "counters", "table",
+                                  *table.split()).stdout)
+        return {o["counter"]["name"]: (o["counter"]["packets"], o["counter"]["bytes"])
+                for o in out["nftables"] if "counter" in o}
+
+
+def ctmon_counters(topo, ns, *extra):
+    """{name: (packets, bytes)} as `ctmon sample --json` reports them."""
+    out = json.loads(topo.run(ns, ctmon_binary(), "sample", "--json", *extra).stdout)
+    return {c["name"]: (c["packets"], c["bytes"]) for c in out["counters"]}
+
+
+def wait_for(predicate, timeout_s=10.0, what="condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
