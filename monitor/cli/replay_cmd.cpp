@@ -1,0 +1,237 @@
+// ctmon replay: run the daemon's detectors over a recorded CSV as fast as possible and print the
+// episodes found (events JSON lines with --json, a table otherwise). `--format nab` scores a NAB
+// single-series file instead and writes `timestamp,value,anomaly_score` to --scores-out.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "detectors/analyzer.h"
+#include "monitor/cli/commands.h"
+#include "monitor/cli/events_json.h"
+#include "monitor/source/csv_source.h"
+#include "monitor/user_error.h"
+
+namespace ctmon::cli {
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+
+/// The replay pipeline, source to detectors, as the daemon runs it: every sample goes through
+/// `analyzer` and `on_step` sees the sample and what the analyzer made of it. `--db` (storing
+/// samples and events) plugs in as another on_step. Returns the number of samples.
+std::uint64_t analyze_source(CounterSource& source, CounterCatalog& catalog, Analyzer& analyzer,
+                             std::int64_t local_offset_s,
+                             const std::function<void(const Sample&, const StepResult&)>& on_step) {
+  Sample sample;
+  std::uint64_t n = 0;
+  while (source.next(sample, catalog)) {
+    on_step(sample, analyzer.observe(sample, catalog, local_offset_s));
+    ++n;
+  }
+  return n;
+}
+
+/// A CounterSource that replays a few samples read ahead (to learn the interval) before the
+/// rest of the underlying source.
+class PeekedSource : public CounterSource {
+ public:
+  PeekedSource(CounterSource& inner, std::vector<Sample> ahead) : inner_(inner), ahead_(std::move(ahead)) {}
+  bool next(Sample& out, CounterCatalog& catalog) override {
+    if (next_ < ahead_.size()) {
+      out = ahead_[next_++];
+      out.counters.resize(catalog.size());
+      return true;
+    }
+    return inner_.next(out, catalog);
+  }
+
+ private:
+  CounterSource& inner_;
+  std::vector<Sample> ahead_;
+  std::size_t next_ = 0;
+};
+
+/// "\r 42% ..." on stderr, only when stderr is a terminal.
+class Progress {
+ public:
+  Progress(const std::string& path, const char* what) : what_(what) {
+    if (!isatty(STDERR_FILENO)) return;
+    std::ifstream f(path, std::ios::binary | std::ios::ate);
+    total_ = f ? static_cast<std::uint64_t>(f.tellg()) : 0;
+  }
+  ~Progress() {
+    if (total_ > 0 && shown_ >= 0) fmt::print(stderr, "\r{:60}\r", "");
+  }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  void update(std::uint64_t bytes, std::uint64_t samples) {
+    if (total_ == 0 || (samples & 0xfff) != 0) return;
+    const int percent = static_cast<int>(100 * bytes / total_);
+    if (percent == shown_) return;
+    shown_ = percent;
+    const int width = 30;
+    const int filled = width * percent / 100;
+    fmt::print(stderr, "\r{} [{}{}] {:3}%", what_, std::string(static_cast<std::size_t>(filled), '#'),
+               std::string(static_cast<std::size_t>(width - filled), ' '), percent);
+    std::fflush(stderr);
+  }
+
+ private:
+  const char* what_;
+  std::uint64_t total_ = 0;
+  int shown_ = -1;
+};
+
+/// Parses "+02:00", "-0530", "+2" or plain seconds ("7200") into seconds east of UTC.
+std::int64_t parse_utc_offset(const std::string& text) {
+  if (text.empty()) return 0;
+  const bool has_sign = text[0] == '+' || text[0] == '-';
+  const std::string body = has_sign ? text.substr(1) : text;
+  const int sign = text[0] == '-' ? -1 : 1;
+  std::int64_t h = 0, m = 0;
+  char extra = 0;
+  const auto bad = [&] {
+    return UserError("--utc-offset '" + text + "': expected +HH:MM (e.g. +02:00) or seconds east of UTC (e.g. 7200)");
+  };
+  if (!has_sign) {
+    if (std::sscanf(body.c_str(), "%lld%c", reinterpret_cast<long long*>(&h), &extra) != 1) throw bad();
+    return h;
+  }
+  if (std::sscanf(body.c_str(), "%2lld:%2lld%c", reinterpret_cast<long long*>(&h), reinterpret_cast<long long*>(&m),
+                  &extra) == 2 ||
+      (body.size() == 4 && std::sscanf(body.c_str(), "%2lld%2lld%c", reinterpret_cast<long long*>(&h),
+                                       reinterpret_cast<long long*>(&m), &extra) == 2) ||
+      (body.size() <= 2 && std::sscanf(body.c_str(), "%lld%c", reinterpret_cast<long long*>(&h), &extra) == 1)) {
+    if (h > 14 || m > 59) throw bad();
+    return sign * (h * 3600 + m * 60);
+  }
+  throw bad();
+}
+
+void print_table_header() { fmt::print("{:>4}  {:20}  {:>8}  {:>5}  {:14}  {}\n", "id", "start (UTC)", "duration", "score", "kind", "summary"); }
+
+void print_table_row(const Episode& e) {
+  const std::string duration = e.open ? "open" : fmt::format("{}s", (e.end_wall_ns - e.start_wall_ns) / kNsPerS);
+  fmt::print("{:>4}  {:20}  {:>8}  {:5.2f}  {:14}  {}\n", e.id, rfc3339_utc(e.start_wall_ns), duration, e.peak_score,
+             to_string(e.kind), e.summary);
+}
+
+struct Options {
+  std::string input;
+  std::string format = "replay";
+  std::string scores_out;
+  std::string utc_offset = "+00:00";
+  double interval_s = 0;
+  bool json = false;
+};
+
+// Prints each episode once, when it closes, and the one still open at the end of the input.
+class EpisodePrinter {
+ public:
+  explicit EpisodePrinter(bool json) : json_(json) {
+    if (!json_) print_table_header();
+  }
+  void step(const StepResult& r) {
+    if (r.change == EpisodeChange::closed) print(*r.episode);
+  }
+  void finish(const Analyzer& analyzer) {
+    if (const Episode* open = analyzer.open_episode()) print(*open);
+    if (!json_ && printed_ == 0) fmt::print("(no episodes)\n");
+  }
+
+ private:
+  void print(const Episode& e) {
+    ++printed_;
+    if (json_) {
+      fmt::print("{}\n", episode_json_line(e));
+    } else {
+      print_table_row(e);
+    }
+  }
+  bool json_;
+  int printed_ = 0;
+};
+
+void run_replay_csv(const Options& o) {
+  CsvSource csv(o.input);
+  CounterCatalog catalog;
+  // The detectors' memories are set in seconds and converted to samples: learn the interval from
+  // the first samples unless given.
+  std::vector<Sample> ahead;
+  double interval_s = o.interval_s;
+  for (Sample s; ahead.size() < 2 && csv.next(s, catalog);) ahead.push_back(s);
+  if (interval_s <= 0 && ahead.size() == 2) interval_s = static_cast<double>(ahead[1].mono_ns - ahead[0].mono_ns) / kNsPerS;
+  if (interval_s <= 0) interval_s = 1.0;
+  PeekedSource source(csv, std::move(ahead));
+
+  Analyzer analyzer(AnalyzerConfig::network(interval_s));
+  EpisodePrinter printer(o.json);
+  Progress progress(o.input, "replay");
+  const std::int64_t offset = parse_utc_offset(o.utc_offset);
+  analyze_source(source, catalog, analyzer, offset, [&](const Sample&, const StepResult& r) {
+    printer.step(r);
+    progress.update(csv.bytes_read(), analyzer.samples_seen());
+  });
+  printer.finish(analyzer);
+}
+
+void run_replay_nab(const Options& o) {
+  if (o.scores_out.empty()) throw UserError("--format nab writes its scores to a file: add --scores-out FILE");
+  GaugeCsvReader reader(o.input);
+  std::ofstream out(o.scores_out, std::ios::binary | std::ios::trunc);
+  if (!out) throw UserError("cannot write '" + o.scores_out + "': check that its folder exists and is writable");
+  out << "timestamp,value,anomaly_score\n";
+
+  CounterCatalog catalog;
+  catalog.intern("value");
+  Analyzer analyzer(AnalyzerConfig::gauge());
+  EpisodePrinter printer(o.json);
+  Progress progress(o.input, "replay");
+  const std::int64_t offset = parse_utc_offset(o.utc_offset);
+  GaugeRow row;
+  std::uint64_t n = 0;
+  while (reader.next(row)) {
+    const double value = row.value;
+    const std::int64_t ns = row.unix_s * kNsPerS;
+    const StepResult& r = analyzer.observe_values(ns, ns, std::span<const double>(&value, 1), catalog, offset);
+    printer.step(r);
+    out << row.timestamp << ',' << row.value_text << ',' << fmt::format("{:.6f}", r.score) << '\n';
+    progress.update(reader.bytes_read(), ++n);
+  }
+  printer.finish(analyzer);
+  out.close();
+  if (!out) throw UserError("writing '" + o.scores_out + "' failed: check free space");
+}
+
+}  // namespace
+
+void add_replay_command(CLI::App& app) {
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "replay", "Run the detectors over a recorded CSV as fast as possible and print the episodes found");
+  cmd->add_option("--input", opts->input, "replay CSV: timestamp,<counter>,... with cumulative packet counts")
+      ->required();
+  cmd->add_flag("--json", opts->json, "print episodes as events JSON lines instead of a table");
+  cmd->add_option("--format", opts->format, "input layout: replay (default) or nab (timestamp,value series)")
+      ->check(CLI::IsMember({"replay", "nab"}));
+  cmd->add_option("--scores-out", opts->scores_out, "with --format nab: write timestamp,value,anomaly_score here");
+  cmd->add_option("--utc-offset", opts->utc_offset,
+                  "local time of the recording for time-of-day baselines, e.g. +02:00 (default +00:00)");
+  cmd->add_option("--interval", opts->interval_s, "sampling interval in seconds (default: learned from the file)");
+  cmd->callback([opts] {
+    if (opts->format == "nab") {
+      run_replay_nab(*opts);
+    } else {
+      run_replay_csv(*opts);
+    }
+  });
+}
+
+}  // namespace ctmon::cli
