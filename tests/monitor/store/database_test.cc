@@ -1,0 +1,212 @@
+#include "monitor/store/database.h"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "monitor/store/migrations.h"
+#include "monitor/store/sqlite_handle.h"
+#include "monitor/user_error.h"
+#include "temp_dir.h"
+
+using namespace ctmon::store;
+using ctmon::UserError;
+using ctmon::store::testing::file_bytes;
+using ctmon::store::testing::TempDir;
+
+namespace {
+
+std::int64_t query_int(sqlite3* db, const char* sql) {
+  Statement st(db, sql);
+  REQUIRE(st.step());
+  return st.int64(0);
+}
+
+// Makes a plain SQLite file with the sqlite3 API (not through Database).
+void make_sqlite(const std::filesystem::path& p, const char* sql) {
+  ConnectionPtr db = open_connection(p.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  exec(db.get(), sql);
+}
+
+void write_file(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream(p, std::ios::binary) << content;
+}
+
+// Opening must throw a UserError whose message contains each of `words`, and leave the
+// directory's files and the database's bytes exactly as they were.
+void require_refused_unchanged(const TempDir& dir, const std::filesystem::path& db,
+                               std::initializer_list<const char*> words,
+                               const DatabaseOptions& options = {}) {
+  const auto files_before = dir.files();
+  const auto bytes_before = file_bytes(db);
+  try {
+    (void)Database::open(db, options);
+    FAIL("the database was accepted");
+  } catch (const UserError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find('\n') == std::string::npos);
+    for (const char* w : words) CHECK(msg.find(w) != std::string::npos);
+  }
+  CHECK(dir.files() == files_before);
+  CHECK(file_bytes(db) == bytes_before);
+}
+
+}  // namespace
+
+TEST_CASE("migrations are numbered 1..N without gaps and the last is the schema version") {
+  const auto all = all_migrations();
+  REQUIRE(!all.empty());
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].version == static_cast<int>(i + 1));
+  CHECK(latest_schema_version() == all.back().version);
+}
+
+TEST_CASE("a missing file is created and migrated to the latest schema in WAL mode") {
+  TempDir dir;
+  const Database db = Database::open(dir / "ctmon.db");
+  CHECK(db.schema_version() == latest_schema_version());
+  CHECK(query_int(db.handle(), "PRAGMA user_version") == latest_schema_version());
+  CHECK(query_int(db.handle(), "PRAGMA application_id") == kApplicationId);
+  CHECK(query_int(db.handle(), "PRAGMA synchronous") == 2);  // FULL
+  Statement jm(db.handle(), "PRAGMA journal_mode");
+  REQUIRE(jm.step());
+  CHECK(jm.text(0) == "wal");
+  for (const char* t : {"meta", "counters", "raw_blocks", "rollup_blocks", "events", "detector_state", "outbox"}) {
+    INFO(t);
+    Statement st(db.handle(), "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?");
+    st.bind(1, std::string_view(t));
+    REQUIRE(st.step());
+    CHECK(st.int64(0) == 1);
+  }
+}
+
+TEST_CASE("a zero-length file is taken as a new database") {
+  TempDir dir;
+  write_file(dir / "ctmon.db", "");
+  CHECK(Database::open(dir / "ctmon.db").schema_version() == latest_schema_version());
+}
+
+TEST_CASE("reopening a current database keeps its data and version") {
+  TempDir dir;
+  {
+    const Database db = Database::open(dir / "ctmon.db");
+    exec(db.handle(), "INSERT INTO meta VALUES ('host', 'router')");
+  }
+  const Database db = Database::open(dir / "ctmon.db");
+  CHECK(db.schema_version() == latest_schema_version());
+  CHECK(query_int(db.handle(), "SELECT count(*) FROM meta WHERE key = 'host'") == 1);
+}
+
+TEST_CASE("a database from a newer ctmon is refused and left byte for byte unchanged") {
+  TempDir dir;
+  { (void)Database::open(dir / "ctmon.db"); }
+  {
+    ConnectionPtr raw = open_connection((dir / "ctmon.db").string(), SQLITE_OPEN_READWRITE);
+    exec(raw.get(), "PRAGMA user_version = " + std::to_string(latest_schema_version() + 1));
+  }
+  require_refused_unchanged(dir, dir / "ctmon.db", {"newer ctmon", "--reset-db"});
+  require_refused_unchanged(dir, dir / "ctmon.db", {"newer ctmon"}, reader_options());
+}
+
+TEST_CASE("an SQLite database with foreign tables is refused and left unchanged") {
+  TempDir dir;
+  make_sqlite(dir / "other.db", "CREATE TABLE photos(id INTEGER PRIMARY KEY, path TEXT); "
+                                "INSERT INTO photos VALUES (1, 'a.jpg')");
+  require_refused_unchanged(dir, dir / "other.db", {"did not create", "photos", "--reset-db"});
+  require_refused_unchanged(dir, dir / "other.db", {"did not create"}, reader_options());
+}
+
+TEST_CASE("an SQLite database of another application id is refused and left unchanged") {
+  TempDir dir;
+  make_sqlite(dir / "other.db", "PRAGMA application_id = 42");
+  require_refused_unchanged(dir, dir / "other.db", {"did not create", "--reset-db"});
+}
+
+TEST_CASE("a file that is not SQLite at all is refused and left unchanged") {
+  TempDir dir;
+  write_file(dir / "ctmon.db", "timestamp,tcp_conntrack_fwd_new\n1700000000,5\n");
+  require_refused_unchanged(dir, dir / "ctmon.db", {"not an SQLite database", "--reset-db"});
+}
+
+TEST_CASE("a truncated ctmon database is refused and left unchanged") {
+  TempDir dir;
+  {
+    const Database db = Database::open(dir / "ctmon.db");
+    exec(db.handle(), "CREATE TABLE IF NOT EXISTS filler(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                      "SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO meta SELECT 'k' || i, randomblob(200) FROM n");
+    exec(db.handle(), "DROP TABLE filler; PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  const auto size = std::filesystem::file_size(dir / "ctmon.db");
+  REQUIRE(size > 64 * 1024);
+  std::filesystem::resize_file(dir / "ctmon.db", size / 2);
+  require_refused_unchanged(dir, dir / "ctmon.db", {"truncated", "--reset-db"});
+}
+
+TEST_CASE("a ctmon database with garbage over its pages is refused as corrupt") {
+  TempDir dir;
+  {
+    const Database db = Database::open(dir / "ctmon.db");
+    exec(db.handle(), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                      "INSERT INTO meta SELECT 'k' || i, randomblob(200) FROM n");
+    exec(db.handle(), "PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  {
+    std::fstream f(dir / "ctmon.db", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 * 3);
+    const std::string junk(4096 * 4, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  require_refused_unchanged(dir, dir / "ctmon.db", {"corrupt", "--reset-db"});
+}
+
+TEST_CASE("a read-only open of a missing database says how to start and creates nothing") {
+  TempDir dir;
+  try {
+    (void)Database::open(dir / "ctmon.db", reader_options());
+    FAIL("opened");
+  } catch (const UserError& e) {
+    CHECK(std::string(e.what()).find("ctmon run") != std::string::npos);
+  }
+  CHECK(dir.files().empty());
+}
+
+TEST_CASE("a reader beside a writer that holds the write lock reads the last committed state") {
+  TempDir dir;
+  Database writer = Database::open(dir / "ctmon.db");
+  exec(writer.handle(), "INSERT INTO meta VALUES ('host', 'a')");
+  Transaction tx(writer.handle());
+  exec(writer.handle(), "INSERT INTO meta VALUES ('pending', 'b')");
+  const Database reader = Database::open(dir / "ctmon.db", reader_options());
+  CHECK(query_int(reader.handle(), "SELECT count(*) FROM meta") == 1);
+  CHECK_THROWS_AS(exec(reader.handle(), "INSERT INTO meta VALUES ('x', 1)"), SqliteError);  // read-only
+}
+
+TEST_CASE("reset renames the database and its companions aside and never deletes") {
+  TempDir dir;
+  write_file(dir / "ctmon.db", "main");
+  write_file(dir / "ctmon.db-wal", "wal");
+  write_file(dir / "ctmon.db-shm", "shm");
+  const auto when = std::chrono::system_clock::from_time_t(1'764'246'896);  // 2025-11-27 12:34:56Z
+  const auto moved = reset_database(dir / "ctmon.db", when);
+  REQUIRE(moved.size() == 3);
+  CHECK(dir.files() == std::vector<std::string>{"ctmon.db.reset-20251127T123456Z",
+                                                "ctmon.db.reset-20251127T123456Z-shm",
+                                                "ctmon.db.reset-20251127T123456Z-wal"});
+  CHECK(file_bytes(dir / "ctmon.db.reset-20251127T123456Z-wal") == std::vector<char>{'w', 'a', 'l'});
+
+  SECTION("a second reset in the same second picks a new name instead of overwriting") {
+    write_file(dir / "ctmon.db", "second");
+    const auto again = reset_database(dir / "ctmon.db", when);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].filename() == "ctmon.db.reset-20251127T123456Z-1");
+    CHECK(file_bytes(dir / "ctmon.db.reset-20251127T123456Z") == std::vector<char>{'m', 'a', 'i', 'n'});
+  }
+  SECTION("after a reset a fresh database is created") {
+    CHECK(Database::open(dir / "ctmon.db").schema_version() == latest_schema_version());
+  }
+}
+
+TEST_CASE("reset of a missing database moves nothing") {
+  TempDir dir;
+  CHECK(reset_database(dir / "ctmon.db", std::chrono::system_clock::now()).empty());
+}
