@@ -51,6 +51,7 @@ std::size_t rebuild_rollups(Database& db, std::int64_t rollup_block_s, std::int6
   RollupThinner thinner;
   std::vector<Sample> block;
   std::int64_t run = -1, first_raw = 0, last_raw = 0;
+  bool bytes = true;  // rollups claim bytes only when every source block had them
   auto emit = [&] {
     if (block.empty()) return;
     const auto data = encode_block(block, BlockOptions{.time_unit_ns = 1000, .store_bytes = bytes});
@@ -65,7 +66,6 @@ std::size_t rebuild_rollups(Database& db, std::int64_t rollup_block_s, std::int6
     block.clear();
   };
   std::vector<Sample> kept;
-  bool bytes = true;  // rollups claim bytes only when every source block had them
   while (raw.step()) {
     if (!block_has_bytes(raw.blob(2))) bytes = false;
     const std::int64_t raw_seq = raw.int64(0), raw_run = raw.int64(1);

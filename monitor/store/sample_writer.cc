@@ -103,8 +103,10 @@ void SampleWriter::append(const Sample& sample, const CounterCatalog& catalog) {
   }
 
   if (!raw_.samples.empty()) {
-    const Sample& first = raw_.samples.front();
-    if (s.mono_ns - first.mono_ns >= commit_interval_ns_ || s.mono_ns < raw_.samples.back().mono_ns ||
+    // A block takes the samples of commit_interval_s: with half a step of tolerance, so timer
+    // jitter never decides whether a block gets 300 or 301 samples at 1 s.
+    const std::int64_t step = s.mono_ns - raw_.samples.back().mono_ns;
+    if (s.mono_ns - raw_.samples.front().mono_ns + step / 2 >= commit_interval_ns_ || step < 0 ||
         raw_.samples.size() >= opt_.max_samples_per_block)
       seal_raw();
   }
