@@ -51,13 +51,17 @@ AnalyzerConfig AnalyzerConfig::gauge() {
   c.counter.level_memory_samples = 200;
   c.counter.noise_memory_samples = 600;
   c.counter.relative_floor = 0.01;
+  // A long robust window: the median must remember the series' usual level through a long
+  // excursion (a machine overheating for a day) so that its start still stands out.
+  c.counter.robust_window_samples = 201;
   c.counter.seasonal.bin_width_s = 1800;
   c.use_multivariate = false;
   c.score_all_counters = true;
   c.warmup_samples = 100;
   c.resume_samples = 0;  // a gauge needs no previous value: a gap does not blind it
   c.episodes.open_samples = 1;
-  c.episodes.close_samples = 12;
+  // Long quiet before closing: one disturbance reported once, not as a train of episodes.
+  c.episodes.close_samples = 100;
   c.episodes.merge_gap_s = 0;
   return c;
 }

@@ -202,7 +202,11 @@ void run_replay_nab(const Options& o) {
     const std::int64_t ns = row.unix_s * kNsPerS;
     const StepResult& r = analyzer.observe_values(ns, ns, std::span<const double>(&value, 1), catalog, offset);
     printer.step(r);
-    out << row.timestamp << ',' << row.value_text << ',' << fmt::format("{:.6f}", r.score) << '\n';
+    // NAB charges every row at or above its threshold outside a labelled window and credits only
+    // the earliest row inside one: so each episode is reported once, on the row it opened, with
+    // the score it opened with; every other row scores 0.
+    const double onset_score = r.change == EpisodeChange::opened ? r.score : 0.0;
+    out << row.timestamp << ',' << row.value_text << ',' << fmt::format("{:.6f}", onset_score) << '\n';
     progress.update(reader.bytes_read(), ++n);
   }
   printer.finish(analyzer);
