@@ -10,6 +10,7 @@ namespace ctmon::cli {
 void add_sample_command(CLI::App& app);
 void add_collectd_command(CLI::App& app);
 void add_rules_command(CLI::App& app);
+void add_config_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
 
 }  // namespace ctmon::cli

@@ -1,0 +1,110 @@
+#include "monitor/cli/config_flags.h"
+
+#include <fmt/core.h>
+
+#include "monitor/user_error.h"
+
+namespace ctmon::cli {
+
+struct ConfigFlags::Values {
+  std::optional<std::string> config_path, db, table, interval, commit_interval, retention_raw,
+      retention_rollup, host;
+  bool no_install_rules = false;
+  bool syslog = false;
+  std::optional<std::string> influx_url, influx_api, influx_db, influx_rp, influx_org,
+      influx_bucket, influx_token_file, influx_user, influx_password_file, influx_ca_file,
+      influx_timeout;
+};
+
+ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
+    : values_(std::make_shared<Values>()) {
+  Values& v = *values_;
+  command->add_option("--config", v.config_path,
+                      fmt::format("TOML config file (default: {} when it exists)",
+                                  kDefaultConfigPath));
+  command->add_option("--db", v.db, "SQLite database file (default: /var/lib/ctmon/ctmon.db)");
+  if (scope == ConfigScope::kDatabase) return;
+
+  command->add_option("--table", v.table,
+                      "nftables table of the counters, FAMILY:NAME (default ip:conntrack_stats)");
+  command->add_option("--interval", v.interval,
+                      "time between samples: 1s to 30s (default 5s; down to 50ms for tests)");
+  command->add_option("--commit-interval", v.commit_interval,
+                      "time between writes to flash; a power cut loses at most this much "
+                      "(default 5m)");
+  command->add_option("--retention-raw", v.retention_raw,
+                      "how long every sample is kept (default 48h)");
+  command->add_option("--retention-rollup", v.retention_rollup,
+                      "how long minute rollups are kept (default 30d)");
+  command->add_flag("--no-install-rules", v.no_install_rules,
+                    "never load the counter table; wait for it to appear instead");
+  command->add_option("--host", v.host, "this router's name in InfluxDB (default: hostname)");
+  command->add_flag("--syslog", v.syslog, "log to syslog (daemon facility) instead of stderr");
+
+  auto* influx = command->add_option_group("InfluxDB", "forwarding of episodes (off unless --influx-url)");
+  influx->add_option("--influx-url", v.influx_url, "e.g. http://192.0.2.10:8086");
+  influx->add_option("--influx-api", v.influx_api, "v1 (/write?db=) or v2 (/api/v2/write)");
+  influx->add_option("--influx-db", v.influx_db, "v1 database (default ctmon)");
+  influx->add_option("--influx-rp", v.influx_rp, "v1 retention policy (default: the db's)");
+  influx->add_option("--influx-org", v.influx_org, "v2 organisation");
+  influx->add_option("--influx-bucket", v.influx_bucket, "v2 bucket");
+  influx->add_option("--influx-token-file", v.influx_token_file,
+                     "v2: file holding the API token (never given on the command line)");
+  influx->add_option("--influx-user", v.influx_user, "v1 user");
+  influx->add_option("--influx-password-file", v.influx_password_file,
+                     "v1: file holding the password");
+  influx->add_option("--influx-ca-file", v.influx_ca_file, "CA bundle for https (default: system's)");
+  influx->add_option("--influx-timeout", v.influx_timeout, "HTTP timeout (default 10s)");
+}
+
+namespace {
+
+double flag_duration(const std::string& flag, const std::string& text) {
+  const auto seconds = parse_duration_s(text);
+  if (!seconds)
+    throw UserError(fmt::format("--{} {}: not a duration; write seconds (300, 0.5) or a number "
+                                "with a unit (500ms, 30s, 5m, 48h, 30d)",
+                                flag, text));
+  return *seconds;
+}
+
+}  // namespace
+
+Config ConfigFlags::resolve() const {
+  const Values& v = *values_;
+  Config config;
+  if (v.config_path)
+    load_config_file(config, *v.config_path, true);
+  else
+    load_config_file(config, std::string(kDefaultConfigPath), false);
+
+  if (v.db) config.db = *v.db;
+  if (v.table) config.table = *v.table;
+  if (v.interval) config.interval_s = flag_duration("interval", *v.interval);
+  if (v.commit_interval)
+    config.commit_interval_s = flag_duration("commit-interval", *v.commit_interval);
+  if (v.retention_raw) config.retention_raw_s = flag_duration("retention-raw", *v.retention_raw);
+  if (v.retention_rollup)
+    config.retention_rollup_s = flag_duration("retention-rollup", *v.retention_rollup);
+  if (v.no_install_rules) config.install_rules = false;
+  if (v.host) config.host = *v.host;
+  if (v.syslog) config.syslog = true;
+  auto set = [](std::string& field, const std::optional<std::string>& value) {
+    if (value) field = *value;
+  };
+  set(config.influx.url, v.influx_url);
+  set(config.influx.api, v.influx_api);
+  set(config.influx.db, v.influx_db);
+  set(config.influx.rp, v.influx_rp);
+  set(config.influx.org, v.influx_org);
+  set(config.influx.bucket, v.influx_bucket);
+  set(config.influx.token_file, v.influx_token_file);
+  set(config.influx.user, v.influx_user);
+  set(config.influx.password_file, v.influx_password_file);
+  set(config.influx.ca_file, v.influx_ca_file);
+  if (v.influx_timeout) config.influx.timeout_s = flag_duration("influx-timeout", *v.influx_timeout);
+  validate_config(config);
+  return config;
+}
+
+}  // namespace ctmon::cli

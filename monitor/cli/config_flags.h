@@ -1,0 +1,34 @@
+#pragma once
+// The flags that mirror the config file's keys, and how a command turns them into a Config:
+// built-in defaults, then the file (--config, else /etc/ctmon/ctmon.toml if it exists), then
+// the flags given on the command line.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "monitor/config/config.h"
+
+namespace ctmon::cli {
+
+enum class ConfigScope {
+  kDatabase,  ///< --config and --db: commands that only read the database
+  kAll,       ///< every key: ctmon run, ctmon config check, ctmon replay
+};
+
+class ConfigFlags {
+ public:
+  /// Declares the flags of `scope` on `command`. The object must outlive parsing.
+  ConfigFlags(CLI::App* command, ConfigScope scope);
+
+  /// Defaults <- config file <- flags, validated. Throws UserError naming the bad key or flag.
+  [[nodiscard]] Config resolve() const;
+
+ private:
+  struct Values;
+  std::shared_ptr<Values> values_;
+};
+
+}  // namespace ctmon::cli

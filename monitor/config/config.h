@@ -1,0 +1,62 @@
+#pragma once
+// ctmon's settings: built-in defaults, overridden by the TOML file (/etc/ctmon/ctmon.toml or
+// --config), overridden by flags. Every key of the file is also a flag of the same name
+// (`interval` <-> --interval, `influx.url` <-> --influx-url).
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ctmon {
+
+struct InfluxConfig {
+  std::string url;            ///< empty: forwarding off
+  std::string api = "v1";     ///< "v1" (/write?db=) or "v2" (/api/v2/write, token)
+  std::string db = "ctmon";   ///< v1 database
+  std::string rp;             ///< v1 retention policy; empty = the database's default
+  std::string org;            ///< v2
+  std::string bucket;         ///< v2
+  std::string token_file;     ///< v2 token, read from this file (never from argv)
+  std::string user;           ///< v1, optional
+  std::string password_file;  ///< v1 password, read from this file
+  std::string ca_file;        ///< TLS CA bundle; empty = the system's
+  double timeout_s = 10;
+};
+
+struct Config {
+  std::string table = "ip:conntrack_stats";
+  std::string db = "/var/lib/ctmon/ctmon.db";
+  double interval_s = 5;             ///< seconds between samples
+  double commit_interval_s = 300;    ///< seconds of samples a power cut may lose, at most
+  double retention_raw_s = 48 * 3600.0;
+  double retention_rollup_s = 30 * 86400.0;
+  bool install_rules = true;         ///< `ctmon run` installs the table when it is missing
+  std::string host;                  ///< name sent to InfluxDB; empty = gethostname()
+  bool syslog = false;               ///< log to syslog instead of stderr
+  InfluxConfig influx;
+
+  /// Where the settings came from, for `ctmon config check` and error messages.
+  std::string source = "built-in defaults";
+};
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/ctmon/ctmon.toml";
+
+/// Reads `path` over `config`. When `required` is false a missing file is fine (the built-in
+/// defaults stand); a file that exists is always parsed. Throws UserError naming the file, the
+/// line, the key, the value and what is allowed, for syntax errors, unknown keys and bad values.
+void load_config_file(Config& config, const std::string& path, bool required);
+
+/// Checks the values a flag could have set as well; throws UserError like load_config_file.
+void validate_config(const Config& config);
+
+/// The effective configuration as a TOML file that load_config_file reads back unchanged.
+[[nodiscard]] std::string config_to_toml(const Config& config);
+
+/// Parses a duration: a number of seconds (`300`, `0.5`) or a number with a unit
+/// (`500ms`, `30s`, `5m`, `48h`, `30d`). Returns nothing when the text is not one.
+[[nodiscard]] std::optional<double> parse_duration_s(std::string_view text);
+
+/// "5s", "5m", "48h", "30d", "0.2s": the shortest exact way to write a duration.
+[[nodiscard]] std::string format_duration(double seconds);
+
+}  // namespace ctmon

@@ -1,0 +1,132 @@
+#include "monitor/config/config.h"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include "monitor/user_error.h"
+
+using namespace ctmon;
+
+namespace {
+
+// A config file in a fresh temporary directory, removed with the object.
+struct TempConfig {
+  std::string dir;
+  std::string path;
+  explicit TempConfig(const std::string& text) {
+    char pattern[] = "/tmp/ctmon-config-XXXXXX";
+    dir = mkdtemp(pattern);
+    path = dir + "/ctmon.toml";
+    std::ofstream(path) << text;
+  }
+  ~TempConfig() {
+    std::remove(path.c_str());
+    rmdir(dir.c_str());
+  }
+};
+
+Config load(const std::string& text) {
+  TempConfig file(text);
+  Config config;
+  load_config_file(config, file.path, true);
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("durations are seconds or a number with a unit") {
+  CHECK(parse_duration_s("300") == 300);
+  CHECK(parse_duration_s("0.2") == Approx(0.2));
+  CHECK(parse_duration_s("500ms") == Approx(0.5));
+  CHECK(parse_duration_s("5m") == 300);
+  CHECK(parse_duration_s("48h") == 172800);
+  CHECK(parse_duration_s("30d") == 2592000);
+  CHECK_FALSE(parse_duration_s("5 m"));
+  CHECK_FALSE(parse_duration_s("m"));
+  CHECK_FALSE(parse_duration_s("-5"));
+  CHECK_FALSE(parse_duration_s("5x"));
+  CHECK(format_duration(300) == "5m");
+  CHECK(format_duration(0.2) == "200ms");
+  CHECK(format_duration(172800) == "2d");
+  CHECK(format_duration(7) == "7s");
+}
+
+TEST_CASE("a config file overrides the defaults key by key") {
+  const Config config = load(R"(
+table = "inet:conntrack_stats"
+interval = "2s"
+commit_interval = 60
+retention_raw = "24h"
+install_rules = false
+[influx]
+url = "http://127.0.0.1:8086"
+db = "routers"
+)");
+  CHECK(config.table == "inet:conntrack_stats");
+  CHECK(config.interval_s == 2);
+  CHECK(config.commit_interval_s == 60);
+  CHECK(config.retention_raw_s == 86400);
+  CHECK(config.retention_rollup_s == 30 * 86400);  // untouched default
+  CHECK_FALSE(config.install_rules);
+  CHECK(config.influx.url == "http://127.0.0.1:8086");
+  CHECK(config.influx.db == "routers");
+}
+
+TEST_CASE("an unknown key is an error naming the key, its line and the known keys") {
+  CHECK_THROWS_WITH(load("interval = 5\nintervall = 5\n"),
+                    Catch::Contains(":2: unknown key 'intervall'") &&
+                        Catch::Contains("known keys: commit_interval, db,"));
+  CHECK_THROWS_WITH(load("[influx]\nurll = 'x'\n"), Catch::Contains("unknown key 'influx.urll'"));
+}
+
+TEST_CASE("a bad value is an error naming the key, the value and what is allowed") {
+  CHECK_THROWS_WITH(load("interval = 45\n"),
+                    Catch::Contains("interval = 45 is not allowed: a duration from 50ms to 30s"));
+  CHECK_THROWS_WITH(load("interval = 'soon'\n"),
+                    Catch::Contains("interval = 'soon' is not allowed"));
+  CHECK_THROWS_WITH(load("install_rules = 'yes'\n"),
+                    Catch::Contains("install_rules = 'yes' is not allowed: true or false"));
+  CHECK_THROWS_WITH(load("db = 5\n"),
+                    Catch::Contains("db = 5 is not allowed: a quoted string is expected"));
+}
+
+TEST_CASE("a syntax error points at the line and column") {
+  CHECK_THROWS_WITH(load("interval = \n"), Catch::Contains(":1:12: not valid TOML"));
+}
+
+TEST_CASE("a missing default file is fine but a missing --config file is an error") {
+  Config config;
+  CHECK_NOTHROW(load_config_file(config, "/nonexistent/ctmon.toml", false));
+  CHECK(config.source == "built-in defaults");
+  CHECK_THROWS_WITH(load_config_file(config, "/nonexistent/ctmon.toml", true),
+                    Catch::Contains("config file /nonexistent/ctmon.toml cannot be read"));
+}
+
+TEST_CASE("combinations that cannot work are refused") {
+  Config config;
+  config.commit_interval_s = 2;
+  config.interval_s = 5;
+  CHECK_THROWS_WITH(validate_config(config), Catch::Contains("shorter than interval"));
+  config = Config{};
+  config.influx.api = "v3";
+  CHECK_THROWS_WITH(validate_config(config), Catch::Contains("influx.api = \"v3\""));
+}
+
+TEST_CASE("the effective configuration prints as TOML that reads back the same") {
+  Config config;
+  config.table = "inet:x";
+  config.interval_s = 0.2;
+  config.influx.url = "http://[::1]:8086";
+  config.host = "a \"quoted\" name";
+  const Config back = load(config_to_toml(config));
+  CHECK(back.table == config.table);
+  CHECK(back.interval_s == Approx(0.2));
+  CHECK(back.influx.url == config.influx.url);
+  CHECK(back.host == config.host);
+  CHECK(config_to_toml(back).substr(config_to_toml(back).find('\n')) ==
+        config_to_toml(config).substr(config_to_toml(config).find('\n')));
+}
