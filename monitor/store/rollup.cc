@@ -35,7 +35,8 @@ void RollupThinner::push(const Sample& s, std::vector<Sample>& out) {
   prev_ = s;
 }
 
-std::size_t rebuild_rollups(Database& db, std::int64_t rollup_block_s, std::int64_t retention_rollup_s) {
+std::size_t rebuild_rollups(Database& db, std::int64_t rollup_block_s, std::int64_t retention_rollup_s,
+                            std::int64_t time_unit_ns) {
   sqlite3* h = db.handle();
   const std::int64_t slots = (retention_rollup_s + rollup_block_s - 1) / rollup_block_s;
   const std::int64_t block_ns = rollup_block_s * 1'000'000'000;
@@ -54,7 +55,7 @@ std::size_t rebuild_rollups(Database& db, std::int64_t rollup_block_s, std::int6
   bool bytes = true;  // rollups claim bytes only when every source block had them
   auto emit = [&] {
     if (block.empty()) return;
-    const auto data = encode_block(block, BlockOptions{.time_unit_ns = 1000, .store_bytes = bytes});
+    const auto data = encode_block(block, BlockOptions{.time_unit_ns = time_unit_ns, .store_bytes = bytes});
     auto [lo, hi] = std::minmax_element(block.begin(), block.end(),
                                         [](const Sample& a, const Sample& b) { return a.wall_ns < b.wall_ns; });
     put.reset();

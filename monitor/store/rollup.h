@@ -47,9 +47,11 @@ class RollupThinner {
 
 /// Rebuilds the rollup ring from the raw ring: every rollup block whose source raw blocks are
 /// all still in the raw ring is replaced by one made from them. Returns the number of rollup
-/// blocks written. For a daemon that is stopped (it takes the write lock for the duration);
-/// throws SqliteError on failure (nothing is changed then).
+/// blocks written. Pass the writer's settings (SampleWriterOptions). Run it while no writer is
+/// active (e.g. at daemon start, before the SampleWriter is made; cheap: ~600 block decodes);
+/// it takes the write lock for its duration. Throws SqliteError on failure (nothing changed).
 std::size_t rebuild_rollups(Database& db, std::int64_t rollup_block_s = 3600,
-                            std::int64_t retention_rollup_s = 30 * 86400);
+                            std::int64_t retention_rollup_s = 30 * 86400,
+                            std::int64_t time_unit_ns = 1000);
 
 }  // namespace ctmon::store
