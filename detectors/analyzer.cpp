@@ -69,6 +69,14 @@ AnalyzerConfig AnalyzerConfig::gauge() {
 Analyzer::Analyzer(const AnalyzerConfig& config)
     : config_(config), rates_(config.rates), tracker_(config.episodes) {}
 
+CounterModelConfig Analyzer::model_config(Role role) const {
+  // Context counters never alarm on their own: their level z is all the multivariate score and
+  // the episode record need, so they skip the robust window (a third of the per-sample cost).
+  CounterModelConfig c = config_.counter;
+  if (role == Role::context) c.robust_window_samples = 0;
+  return c;
+}
+
 Analyzer::Role Analyzer::role_of(std::string_view name) const {
   if (config_.score_all_counters) return Role::primary;
   const CounterName n = parse_counter_name(name);
@@ -93,7 +101,7 @@ void Analyzer::sync_slots(const CounterCatalog& catalog) {
       slot_of_id_.push_back(-1);
       continue;
     }
-    slots_.push_back(Slot{name, role, CounterModel(config_.counter)});
+    slots_.push_back(Slot{name, role, CounterModel(model_config(role))});
     slot_of_id_.push_back(static_cast<std::int32_t>(slots_.size() - 1));
     added = true;
   }
@@ -275,7 +283,7 @@ bool Analyzer::load(std::string_view bytes, std::string& error) {
     std::string name = in.str();
     const std::uint8_t role = in.u8();
     if (role > static_cast<std::uint8_t>(Role::primary)) in.fail();
-    slots_.push_back(Slot{std::move(name), static_cast<Role>(role), CounterModel(config_.counter)});
+    slots_.push_back(Slot{std::move(name), static_cast<Role>(role), CounterModel(model_config(static_cast<Role>(role)))});
     slots_.back().model.load(in);
   }
   rebuild_multivariate();

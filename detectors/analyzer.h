@@ -124,6 +124,7 @@ class Analyzer {
 
   void sync_slots(const CounterCatalog& catalog);
   [[nodiscard]] Role role_of(std::string_view name) const;
+  [[nodiscard]] CounterModelConfig model_config(Role role) const;
   void rebuild_multivariate();
   const StepResult& score_frame(const RateFrame& frame, std::int64_t mono_ns, std::int64_t wall_ns,
                                 const CounterCatalog& catalog, std::int64_t local_offset_s);

@@ -12,7 +12,7 @@ CounterModel::CounterModel(const CounterModelConfig& config)
       seasonal_(config.seasonal),
       level_(1.0 / config.level_memory_samples),
       noise_(1.0 / config.noise_memory_samples),
-      robust_(config.robust_window_samples),
+      robust_(std::max<std::size_t>(config.robust_window_samples, 1), config.mad_stride_samples),
       cusum_(config.cusum) {}
 
 CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, bool learn) {
@@ -38,14 +38,16 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
   const double expected_y = base + level;
   const double floor = std::max({poisson_floor(config_.transform, dt_s), config_.noise_floor,
                                  config_.relative_floor * std::fabs(expected_y)});
-  double scale = std::max({std::sqrt(noise_.variance()), robust_.sigma(), floor});
+  double scale = std::max({std::sqrt(noise_.variance()), config_.robust_window_samples > 0 ? robust_.sigma() : 0.0, floor});
   if (season.warm) scale = std::max(scale, season.sd);
 
   CounterStep out;
   out.expected = unstabilise(config_.transform, expected_y);
   if (!first && scale > 0) {
-    out.z = (e - level) / scale;
-    const double z_robust = robust_.size() > 0 ? (e - robust_.median()) / scale : out.z;
+    const double inv_scale = 1.0 / scale;
+    out.z = (e - level) * inv_scale;
+    const bool use_robust = config_.robust_window_samples > 0 && robust_.size() > 0;
+    const double z_robust = use_robust ? (e - robust_.median()) * inv_scale : out.z;
     cusum_.add(out.z);
     const double z_point = alarm_on_falls ? std::min(std::fabs(out.z), std::fabs(z_robust))
                                           : std::max(0.0, std::min(out.z, z_robust));
@@ -62,7 +64,7 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     const double innovation = first ? 0.0 : std::clamp(e - level, -clip, clip);
     level_.add(level + innovation);
     noise_.add(innovation);
-    robust_.add(level + innovation);
+    if (config_.robust_window_samples > 0) robust_.add(level + innovation);
     // A cold bin learns the raw value (the first night of a backup is how it becomes normal);
     // a warm bin learns the clipped one.
     seasonal_.add(bin, season.warm ? base + level + innovation : y, dt_s);

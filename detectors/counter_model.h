@@ -28,7 +28,8 @@ struct CounterModelConfig {
   Transform transform = Transform::sqrt;
   double level_memory_samples = 600;   ///< EWMA time constant of the level, in samples
   double noise_memory_samples = 1800;  ///< EWMA time constant of the innovation variance
-  std::size_t robust_window_samples = 31;
+  std::size_t robust_window_samples = 31;  ///< W; 0 disables the robust baseline (z_R = z_L)
+  std::uint32_t mad_stride_samples = 4;    ///< MAD deviations recorded every this many samples
   double winsor_sd = 3.0;              ///< learning clips residuals to this many sd
   double point_alarm_sd = 6.0;         ///< |z| at which point evidence reaches 1
   /// False: only rises are evidence (more new or invalid packets than usual is the trouble; a

@@ -16,9 +16,16 @@ double ShrinkageMahalanobis::score(const double* z) {
   last_d2_ = 0.0;
   if (n_ < config_.min_samples || !factored_) return 0.0;
   const auto p = mean_.size();
-  for (Eigen::Index i = 0; i < p; ++i) work_[i] = z[i] - mean_[i];
-  factor_.matrixL().solveInPlace(work_);
-  last_d2_ = work_.squaredNorm();
+  // Forward substitution L w = z - mu; d^2 = |w|^2. lower_ is L transposed (column j of
+  // lower_ = row j of L), so the inner loop walks contiguous memory.
+  last_d2_ = 0.0;
+  for (Eigen::Index i = 0; i < p; ++i) {
+    const double* row = lower_.col(i).data();
+    double acc = z[i] - mean_[i];
+    for (Eigen::Index k = 0; k < i; ++k) acc -= row[k] * work_[k];
+    work_[i] = acc / row[i];
+    last_d2_ += work_[i] * work_[i];
+  }
   const double pd = static_cast<double>(p);
   const double v = 2.0 / (9.0 * pd);
   return (std::cbrt(last_d2_ / pd) - (1.0 - v)) / std::sqrt(v);
@@ -30,8 +37,13 @@ void ShrinkageMahalanobis::learn(const double* z) {
   const auto p = mean_.size();
   for (Eigen::Index i = 0; i < p; ++i) work_[i] = z[i] - mean_[i];
   mean_ += a * work_;
-  cov_.triangularView<Eigen::Lower>() =
-      ((1.0 - a) * (cov_ + a * work_ * work_.transpose())).triangularView<Eigen::Lower>();
+  // In place on the lower triangle (the only one read), column by column (contiguous).
+  const double keep = 1.0 - a;
+  for (Eigen::Index j = 0; j < p; ++j) {
+    double* col = cov_.col(j).data();
+    const double wj = a * work_[j];
+    for (Eigen::Index i = j; i < p; ++i) col[i] = keep * (col[i] + wj * work_[i]);
+  }
   if (++since_refactor_ >= config_.refactor_every || !factored_) refactor();
 }
 
@@ -44,6 +56,7 @@ void ShrinkageMahalanobis::refactor() {
   s.diagonal().array() += config_.shrinkage * target;
   factor_.compute(s);
   factored_ = factor_.info() == Eigen::Success;
+  if (factored_) lower_ = factor_.matrixL().transpose();
 }
 
 void ShrinkageMahalanobis::save(ByteWriter& out) const {

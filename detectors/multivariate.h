@@ -11,8 +11,9 @@
 //   d^2   = (z - mu)^T S^-1 (z - mu)                   ~ chi^2(p) when z is ordinary
 //   z_d   = ((d^2/p)^(1/3) - (1 - 2/(9p))) / sqrt(2/(9p))   (Wilson-Hilferty: chi^2 -> N(0,1))
 //
-// Cost: O(p^2) per sample (rank-1 update, triangular solve) plus a Cholesky of O(p^3) every
-// `refactor_every` samples, amortised. p is fixed at construction.
+// Cost: O(p^2) per sample (rank-1 update, triangular solve, both plain loops over the lower
+// triangle: at p ~ 18 Eigen's blocked kernels cost more than they save) plus a Cholesky of
+// O(p^3) every `refactor_every` samples, amortised. p is fixed at construction.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +27,7 @@ namespace ctmon {
 struct MultivariateConfig {
   double alpha = 1.0 / 3600.0;  ///< covariance memory, per sample
   double shrinkage = 0.2;       ///< lambda
-  std::uint32_t refactor_every = 32;
+  std::uint32_t refactor_every = 64;
   double min_samples = 300;     ///< no score before this many samples were learned
 };
 
@@ -56,6 +57,7 @@ class ShrinkageMahalanobis {
   Eigen::VectorXd mean_;
   Eigen::MatrixXd cov_;
   Eigen::LLT<Eigen::MatrixXd> factor_;
+  Eigen::MatrixXd lower_;  // factor_'s L, kept row-major-friendly for the per-sample solve
   Eigen::VectorXd work_;
   double n_ = 0.0;
   std::uint32_t since_refactor_ = 0;

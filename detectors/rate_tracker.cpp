@@ -39,7 +39,7 @@ const RateFrame& RateTracker::update(const Sample& sample) {
   const StepContinuity continuity = advance(sample.mono_ns);
 
   if (continuity == StepContinuity::continuous) {
-    const double dt_s = frame_.dt_s;
+    const double inv_dt = 1.0 / frame_.dt_s;
     for (std::size_t c = 0; c < n; ++c) {
       const CounterTotals& now = sample.counters[c];
       if (!now.present || c >= previous_.size() || !previous_[c].present) continue;
@@ -47,7 +47,7 @@ const RateFrame& RateTracker::update(const Sample& sample) {
         frame_.was_reset[c] = 1;
         continue;
       }
-      frame_.pps[c] = static_cast<double>(now.packets - previous_[c].packets) / dt_s;
+      frame_.pps[c] = static_cast<double>(now.packets - previous_[c].packets) * inv_dt;
       frame_.valid[c] = 1;
     }
   }

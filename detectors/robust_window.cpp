@@ -10,16 +10,57 @@ SortedWindow::SortedWindow(std::size_t width) : width_(width == 0 ? 1 : width) {
   sorted_.reserve(width_);
 }
 
-void SortedWindow::add(double x) {
-  if (ring_.size() == width_) {
-    const double oldest = ring_[head_];
-    sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), oldest));
-    ring_[head_] = x;
-    head_ = (head_ + 1) % width_;
-  } else {
-    ring_.push_back(x);
+namespace {
+
+// Index of the first element of sorted[0, n) for which `before(element, x)` is false. Branchless
+// (the comparison becomes a conditional move): on windows of tens of values the mispredicted
+// branches of std::lower_bound cost more than the compares.
+template <typename Before>
+std::size_t partition_point(const double* sorted, std::size_t n, double x, Before before) {
+  if (n == 0) return 0;
+  const double* base = sorted;
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    base += static_cast<std::size_t>(before(base[half - 1], x)) * half;  // no branch to mispredict
+    n -= half;
   }
-  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), x), x);
+  return static_cast<std::size_t>(base - sorted) + (before(*base, x) ? 1 : 0);
+}
+
+std::size_t lower_index(const std::vector<double>& v, double x) {
+  return partition_point(v.data(), v.size(), x, [](double e, double y) { return e < y; });
+}
+std::size_t upper_index(const std::vector<double>& v, double x) {
+  return partition_point(v.data(), v.size(), x, [](double e, double y) { return !(y < e); });
+}
+
+}  // namespace
+
+void SortedWindow::add(double x) {
+  if (ring_.size() < width_) {
+    ring_.push_back(x);
+    sorted_.insert(sorted_.begin() + static_cast<std::ptrdiff_t>(upper_index(sorted_, x)), x);
+    return;
+  }
+  // Full: the newest replaces the oldest. Shift only the values between the two positions, by
+  // one, instead of an erase and an insert that each move half the window.
+  const double oldest = ring_[head_];
+  ring_[head_] = x;
+  if (++head_ == width_) head_ = 0;
+  double* v = sorted_.data();
+  std::size_t out = lower_index(sorted_, oldest);
+  if (x > oldest) {
+    while (out + 1 < sorted_.size() && v[out + 1] <= x) {
+      v[out] = v[out + 1];
+      ++out;
+    }
+  } else {
+    while (out > 0 && v[out - 1] > x) {
+      v[out] = v[out - 1];
+      --out;
+    }
+  }
+  v[out] = x;
 }
 
 double SortedWindow::median() const {
@@ -59,17 +100,23 @@ void SortedWindow::load(ByteReader& in) {
 
 void RollingMedianMad::add(double x) {
   values_.add(x);
-  deviations_.add(std::fabs(x - values_.median()));
+  if (until_deviation_ == 0) {
+    deviations_.add(std::fabs(x - values_.median()));
+    until_deviation_ = mad_stride_;
+  }
+  --until_deviation_;
 }
 
 void RollingMedianMad::save(ByteWriter& out) const {
   values_.save(out);
   deviations_.save(out);
+  out.u32(until_deviation_);
 }
 
 void RollingMedianMad::load(ByteReader& in) {
   values_.load(in);
   deviations_.load(in);
+  until_deviation_ = in.u32() % mad_stride_;
 }
 
 }  // namespace ctmon

@@ -45,17 +45,25 @@ const SeasonalBaseline::Bin* SeasonalBaseline::learned(std::uint32_t bin) const 
   return warm(*b) ? b : nullptr;
 }
 
-SeasonalExpectation SeasonalBaseline::expect(std::uint32_t bin) const {
+SeasonalExpectation SeasonalBaseline::expect(std::uint32_t bin) {
   const Bin* b = learned(bin);
-  if (b == nullptr) return {bins_[bin].mean, std::sqrt(bins_[bin].var), false};
-  double sd = std::sqrt(b->var);
-  // Neighbours within the same day type, wrapping around midnight.
-  const std::uint32_t day_start = bin - bin % bins_per_day_;
-  const std::uint32_t slot = bin - day_start;
-  for (const std::uint32_t n : {(slot + bins_per_day_ - 1) % bins_per_day_, (slot + 1) % bins_per_day_}) {
-    if (const Bin* nb = learned(day_start + n)) sd = std::max(sd, std::fabs(nb->mean - b->mean));
+  if (b == nullptr) {
+    cached_bin_ = UINT32_MAX;
+    return {bins_[bin].mean, std::sqrt(bins_[bin].var), false};
   }
-  return {b->mean, sd, true};
+  if (bin != cached_bin_) {
+    // Neighbours within the same day type, wrapping around midnight.
+    cached_bin_ = bin;
+    cached_neighbour_sd_ = 0.0;
+    const std::uint32_t day_start = bin - bin % bins_per_day_;
+    const std::uint32_t slot = bin - day_start;
+    for (const std::uint32_t n : {(slot + bins_per_day_ - 1) % bins_per_day_, (slot + 1) % bins_per_day_}) {
+      if (const Bin* nb = learned(day_start + n)) {
+        cached_neighbour_sd_ = std::max(cached_neighbour_sd_, std::fabs(nb->mean - b->mean));
+      }
+    }
+  }
+  return {b->mean, std::max(std::sqrt(b->var), cached_neighbour_sd_), true};
 }
 
 void SeasonalBaseline::add(std::uint32_t bin, double y, double dt_s) {

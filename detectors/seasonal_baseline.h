@@ -51,8 +51,9 @@ class SeasonalBaseline {
   [[nodiscard]] static std::uint32_t bin_count(const SeasonalConfig& config);
 
   /// The expectation for `bin`, or a cold one (warm == false) when neither it nor its fallback
-  /// has been learned yet.
-  [[nodiscard]] SeasonalExpectation expect(std::uint32_t bin) const;
+  /// has been learned yet. The neighbour part of sd is refreshed when the bin changes (it moves
+  /// by a day's learning per day, nothing within a bin's minutes).
+  [[nodiscard]] SeasonalExpectation expect(std::uint32_t bin);
 
   /// Learns value `y` seen in `bin` over a step of `dt_s` seconds. Callers pass a winsorised y
   /// once the bin is warm, so an anomaly does not become the expectation overnight.
@@ -75,6 +76,8 @@ class SeasonalBaseline {
   std::uint32_t bins_per_day_;
   double warm_covered_s_;
   std::vector<Bin> bins_;
+  std::uint32_t cached_bin_ = UINT32_MAX;
+  double cached_neighbour_sd_ = 0.0;
 };
 
 }  // namespace ctmon
