@@ -12,6 +12,7 @@ void add_collectd_command(CLI::App& app);
 void add_rules_command(CLI::App& app);
 void add_config_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+void add_series_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
 
 }  // namespace ctmon::cli

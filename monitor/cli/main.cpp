@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   ctmon::cli::add_collectd_command(app);
   ctmon::cli::add_rules_command(app);
   ctmon::cli::add_run_command(app);
+  ctmon::cli::add_series_command(app);
   ctmon::cli::add_config_command(app);
   ctmon::cli::add_replay_command(app);
 

@@ -1,0 +1,216 @@
+// ctmon series: the recorded samples, as rates (packets/s) or raw totals, as a table, CSV or JSON.
+// --csv writes the replay CSV (ARCHITECTURE.md), so anything recorded can be replayed.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "detectors/rate_tracker.h"
+#include "monitor/cli/commands.h"
+#include "monitor/cli/config_flags.h"
+#include "monitor/cli/events_json.h"
+#include "monitor/cli/time_arg.h"
+#include "monitor/store/database.h"
+#include "monitor/store/sample_reader.h"
+#include "monitor/store/sqlite_handle.h"
+#include "monitor/user_error.h"
+
+namespace ctmon::cli {
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+
+struct SeriesOptions {
+  std::optional<std::string> since, until;
+  std::vector<std::string> counters;
+  bool csv = false;
+  bool json = false;
+  bool raw = false;
+};
+
+std::int64_t wall_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
+}
+
+// The catalog ids to print, in the order asked for (all of them by default).
+std::vector<CounterId> select_counters(const CounterCatalog& catalog,
+                                       const std::vector<std::string>& wanted) {
+  std::vector<CounterId> ids;
+  if (wanted.empty()) {
+    for (CounterId id = 0; id < catalog.size(); ++id) ids.push_back(id);
+    return ids;
+  }
+  for (const auto& name : wanted) {
+    const CounterId id = catalog.find(name);
+    if (id == catalog.size()) {
+      std::string known;
+      for (const auto& n : catalog.names()) known += (known.empty() ? "" : ", ") + n;
+      throw UserError(fmt::format("no counter named '{}' in the database; recorded counters: {}",
+                                  name, known.empty() ? "none yet" : known));
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// Seconds since the epoch with the precision the samples have (ms), no trailing zeros.
+std::string unix_seconds(std::int64_t wall_ns) {
+  std::string text = fmt::format("{:.3f}", static_cast<double>(wall_ns) / kNsPerS);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+void write_csv(const store::Series& series, const std::vector<CounterId>& ids) {
+  std::string out = "timestamp";
+  for (const CounterId id : ids) out += "," + series.catalog.name(id);
+  out += '\n';
+  for (const Sample& sample : series.samples) {
+    out += unix_seconds(sample.wall_ns);
+    for (const CounterId id : ids) {
+      out += ',';
+      if (id < sample.counters.size() && sample.counters[id].present)
+        out += std::to_string(sample.counters[id].packets);
+    }
+    out += '\n';
+    if (out.size() > 1 << 16) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+// Rates per sample: a fresh tracker at every run start, where monotonic time restarted.
+template <class Emit>
+void for_each_rate(const store::Series& series, Emit&& emit) {
+  std::optional<RateTracker> tracker;
+  std::size_t next_run = 0;
+  for (std::size_t i = 0; i < series.samples.size(); ++i) {
+    if (next_run < series.run_starts.size() && series.run_starts[next_run] == i) {
+      tracker.emplace(RateConfig{});
+      ++next_run;
+    }
+    emit(series.samples[i], tracker->update(series.samples[i]));
+  }
+}
+
+void write_json(const store::Series& series, const std::vector<CounterId>& ids, bool raw) {
+  auto line = [&](const Sample& sample, const RateFrame* frame) {
+    nlohmann::json values = nlohmann::json::object();
+    for (const CounterId id : ids) {
+      const bool present = id < sample.counters.size() && sample.counters[id].present;
+      if (raw)
+        values[series.catalog.name(id)] =
+            present ? nlohmann::json(sample.counters[id].packets) : nlohmann::json(nullptr);
+      else
+        values[series.catalog.name(id)] =
+            frame != nullptr && id < frame->valid.size() && frame->valid[id] != 0
+                ? nlohmann::json(frame->pps[id])
+                : nlohmann::json(nullptr);
+    }
+    const nlohmann::json out = {{"time", rfc3339_utc(sample.wall_ns)},
+                                {"ts", static_cast<double>(sample.wall_ns) / kNsPerS},
+                                {raw ? "packets" : "pps", std::move(values)}};
+    fmt::print("{}\n", out.dump());
+  };
+  if (raw)
+    for (const Sample& sample : series.samples) line(sample, nullptr);
+  else
+    for_each_rate(series, [&](const Sample& s, const RateFrame& f) { line(s, &f); });
+}
+
+// "tcp_conntrack_fwd_invalid" -> "tcp.fwd.invalid": the table stays readable on a terminal.
+std::string short_name(const std::string& name) {
+  const CounterName parts = parse_counter_name(name);
+  return parts.conforms ? parts.proto + "." + parts.hook + "." + parts.state : name;
+}
+
+void write_table(const store::Series& series, const std::vector<CounterId>& ids, bool raw) {
+  std::vector<std::size_t> widths;
+  std::string header = fmt::format("{:<19}", "time");
+  for (const CounterId id : ids) {
+    const std::string name = short_name(series.catalog.name(id));
+    widths.push_back(std::max<std::size_t>(name.size(), raw ? 12 : 9));
+    header += fmt::format("  {:>{}}", name, widths.back());
+  }
+  fmt::print("{}\n", header);
+  auto row = [&](const Sample& sample, const RateFrame* frame) {
+    std::string line = format_local_time(sample.wall_ns);
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      const CounterId id = ids[k];
+      std::string cell = "-";
+      if (raw && id < sample.counters.size() && sample.counters[id].present)
+        cell = std::to_string(sample.counters[id].packets);
+      if (!raw && frame != nullptr && id < frame->valid.size() && frame->valid[id] != 0)
+        cell = fmt::format("{:.1f}", frame->pps[id]);
+      line += fmt::format("  {:>{}}", cell, widths[k]);
+    }
+    fmt::print("{}\n", line);
+  };
+  if (raw)
+    for (const Sample& sample : series.samples) row(sample, nullptr);
+  else
+    for_each_rate(series, [&](const Sample& s, const RateFrame& f) { row(s, &f); });
+}
+
+void run_series(const Config& config, const SeriesOptions& options) {
+  const std::int64_t now = wall_now_ns();
+  const std::int64_t since =
+      options.since ? parse_time_arg("--since", *options.since, now)
+                    : std::numeric_limits<std::int64_t>::min();
+  const std::int64_t until =
+      options.until ? parse_time_arg("--until", *options.until, now)
+                    : std::numeric_limits<std::int64_t>::max();
+  if (since >= until)
+    throw UserError(fmt::format("--since {} is not before --until {}", *options.since,
+                                *options.until));
+
+  const store::Database db = store::Database::open(config.db, store::reader_options());
+  store::Series series;
+  try {
+    series = store::SampleReader(db).read(since, until);
+  } catch (const store::SqliteError& e) {
+    store::rethrow_as_user_error(config.db, e);
+  }
+  const std::vector<CounterId> ids = select_counters(series.catalog, options.counters);
+  if (options.csv)
+    write_csv(series, ids);
+  else if (options.json)
+    write_json(series, ids, options.raw);
+  else if (series.samples.empty())
+    fmt::print(stderr, "no samples in {} for that time range\n", config.db);
+  else
+    write_table(series, ids, options.raw);
+}
+
+}  // namespace
+
+void add_series_command(CLI::App& app) {
+  auto options = std::make_shared<SeriesOptions>();
+  CLI::App* series = app.add_subcommand(
+      "series",
+      "Print the recorded samples: rates in packets/s (or --raw cumulative totals).\n"
+      "--csv writes the replay CSV (timestamp,<counter>,... with cumulative packets), which\n"
+      "'ctmon replay --input' reads back. Works while the daemon is writing.\n"
+      "Example: ctmon series --since 20:00 --until 20:30 --counter tcp_conntrack_fwd_invalid");
+  auto flags = std::make_shared<ConfigFlags>(series, ConfigScope::kDatabase);
+  series->add_option("--since", options->since,
+                     "from this time: 2h, 3d, today, yesterday, 20:10, 2026-11-27T20:10:00Z");
+  series->add_option("--until", options->until, "up to this time (same forms)");
+  series->add_option("--counter", options->counters, "only this counter (repeatable)");
+  auto* format = series->add_option_group("format");
+  format->add_flag("--csv", options->csv, "the replay CSV (always cumulative packets)");
+  format->add_flag("--json", options->json,
+                   "one JSON object per sample: time, ts, pps (or packets with --raw)");
+  format->require_option(0, 1);
+  series->add_flag("--raw", options->raw, "cumulative packet totals instead of rates");
+  series->callback([flags, options] { run_series(flags->resolve(), *options); });
+}
+
+}  // namespace ctmon::cli

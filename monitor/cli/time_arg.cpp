@@ -1,0 +1,131 @@
+#include "monitor/cli/time_arg.h"
+
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "monitor/config/config.h"
+#include "monitor/user_error.h"
+
+namespace ctmon::cli {
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+
+std::int64_t local_midnight(std::int64_t wall_ns, int days_back) {
+  const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
+  tm local{};
+  localtime_r(&seconds, &local);
+  local.tm_hour = local.tm_min = local.tm_sec = 0;
+  local.tm_mday -= days_back;
+  local.tm_isdst = -1;  // let mktime decide across a DST change
+  return static_cast<std::int64_t>(mktime(&local)) * kNsPerS;
+}
+
+// Reads "YYYY-MM-DD", then optionally [T ]HH:MM[:SS[.frac]] and Z or ±HH:MM.
+std::optional<std::int64_t> parse_calendar(const std::string& text) {
+  tm when{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &when.tm_year, &when.tm_mon, &when.tm_mday,
+                  &consumed) != 3 || consumed != 10)
+    return std::nullopt;
+  when.tm_year -= 1900;
+  when.tm_mon -= 1;
+  std::string rest = text.substr(10);
+  double fraction = 0;
+  if (!rest.empty()) {
+    if (rest[0] != 'T' && rest[0] != ' ') return std::nullopt;
+    int used = 0;
+    if (std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &when.tm_hour, &when.tm_min, &used) != 2 ||
+        used != 5)
+      return std::nullopt;
+    rest = rest.substr(1 + used);
+    if (!rest.empty() && rest[0] == ':') {
+      double seconds = 0;
+      if (std::sscanf(rest.c_str() + 1, "%lf%n", &seconds, &used) != 1 || used < 2 ||
+          seconds >= 61)
+        return std::nullopt;
+      when.tm_sec = static_cast<int>(seconds);
+      fraction = seconds - when.tm_sec;
+      rest = rest.substr(1 + used);
+    }
+  }
+  if (when.tm_mon < 0 || when.tm_mon > 11 || when.tm_mday < 1 || when.tm_mday > 31 ||
+      when.tm_hour > 23 || when.tm_min > 59)
+    return std::nullopt;
+  std::int64_t seconds = 0;
+  if (rest.empty()) {
+    when.tm_isdst = -1;
+    seconds = mktime(&when);
+  } else if (rest == "Z" || rest == "z") {
+    seconds = timegm(&when);
+  } else {
+    int hours = 0, minutes = 0, used = 0;
+    if ((rest[0] != '+' && rest[0] != '-') ||
+        std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &hours, &minutes, &used) != 2 ||
+        used != 5 || rest.size() != 6)
+      return std::nullopt;
+    const int sign = rest[0] == '-' ? -1 : 1;
+    seconds = timegm(&when) - sign * (hours * 3600 + minutes * 60);
+  }
+  return seconds * kNsPerS + static_cast<std::int64_t>(fraction * 1e9);
+}
+
+std::optional<std::int64_t> parse_clock_time(const std::string& text, std::int64_t now_wall_ns) {
+  int hour = 0, minute = 0, second = 0, used = 0;
+  const int fields = std::sscanf(text.c_str(), "%2d:%2d%n:%2d%n", &hour, &minute, &used, &second,
+                                 &used);
+  if (fields < 2 || static_cast<std::size_t>(used) != text.size() || hour > 23 || minute > 59 ||
+      second > 59)
+    return std::nullopt;
+  const time_t now_s = static_cast<time_t>(now_wall_ns / kNsPerS);
+  tm local{};
+  localtime_r(&now_s, &local);
+  local.tm_hour = hour;
+  local.tm_min = minute;
+  local.tm_sec = second;
+  local.tm_isdst = -1;
+  std::int64_t at = static_cast<std::int64_t>(mktime(&local)) * kNsPerS;
+  if (at > now_wall_ns) {  // "20:10" typed at 09:00 means last night
+    local.tm_mday -= 1;
+    local.tm_isdst = -1;
+    at = static_cast<std::int64_t>(mktime(&local)) * kNsPerS;
+  }
+  return at;
+}
+
+}  // namespace
+
+std::int64_t parse_time_arg(std::string_view flag, std::string_view text_view,
+                            std::int64_t now_wall_ns) {
+  const std::string text(text_view);
+  if (text == "now") return now_wall_ns;
+  if (text == "today") return local_midnight(now_wall_ns, 0);
+  if (text == "yesterday") return local_midnight(now_wall_ns, 1);
+  if (!text.empty() && text.find(':') == std::string::npos && text.find('-') == std::string::npos) {
+    if (const auto ago = parse_duration_s(text);
+        ago && std::isalpha(static_cast<unsigned char>(text.back())) != 0)
+      return now_wall_ns - static_cast<std::int64_t>(*ago * 1e9);
+  }
+  if (const auto at = parse_clock_time(text, now_wall_ns)) return *at;
+  if (const auto at = parse_calendar(text)) return *at;
+  throw UserError(fmt::format(
+      "{} '{}' is not a time; accepted: 2h, 30m, 3d (that long ago), now, today, yesterday, "
+      "20:10 (local, today), 2026-11-27, 2026-11-27 20:10 (local), 2026-11-27T20:10:00Z (RFC 3339)",
+      flag, text));
+}
+
+std::string format_local_time(std::int64_t wall_ns) {
+  const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
+  tm local{};
+  localtime_r(&seconds, &local);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &local);
+  return buffer;
+}
+
+}  // namespace ctmon::cli
