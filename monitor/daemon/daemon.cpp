@@ -187,6 +187,7 @@ class KernelSampler {
 
 int run_daemon(const Config& initial, const std::function<Config()>& reload, Logger& log) {
   Config config = initial;
+  (void)nft::parse_table_ref(config.table);  // a typo must not create a database first
   store::Database db = store::Database::open(config.db);
   auto sampler = std::make_unique<KernelSampler>(config, log);
   const store::SampleWriterOptions writer = writer_options(config);

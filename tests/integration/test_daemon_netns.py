@@ -1,0 +1,249 @@
+"""ctmon run against a real kernel: every sample kept and equal to what nft counts, through
+a deleted table, SIGHUP, kill -9 at random moments, a full disk and a locked database."""
+import csv
+import hashlib
+import io
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+from netns import LAN_IP, WAN_IP, Topology, ctmon_binary, sh, wait_for
+
+INTERVAL_S = 0.2
+
+
+def read_csv(db):
+    out = sh(ctmon_binary(), "series", "--db", db, "--csv").stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    header, body = rows[0], rows[1:]
+    return header, [(float(r[0]), {h: (int(v) if v else None) for h, v in zip(header[1:], r[1:])})
+                    for r in body]
+
+
+class Daemon:
+    """`ctmon run` in a namespace, its log in a file."""
+
+    def __init__(self, topo, ns, db, *flags, log_path=None):
+        self.log_path = log_path or db + ".log"
+        self.log = open(self.log_path, "w")
+        self.proc = topo.spawn(ns, ctmon_binary(), "run", "--db", db, *flags,
+                               stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout)
+        self.log.close()
+        return rc
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, fragment, timeout_s=10):
+        wait_for(lambda: fragment in self.text(), timeout_s, f"log line {fragment!r}")
+
+
+class DaemonAgainstKernel(unittest.TestCase):
+    def setUp(self):
+        self.topo = Topology().__enter__()
+        self.addCleanup(self.topo.__exit__, None, None, None)
+        self.dir = tempfile.mkdtemp(prefix="ctmon-daemon-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.db = os.path.join(self.dir, "ctmon.db")
+
+    def daemon(self, *flags, interval_s=INTERVAL_S, log_path=None):
+        d = Daemon(self.topo, self.topo.router, self.db, "--interval", str(interval_s), *flags,
+                   log_path=log_path)
+        self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
+        return d
+
+    def test_every_sample_is_kept_and_the_last_equals_what_nft_counts(self):
+        t = self.topo
+        t.serve(t.wan, "tcp", 8080)
+        d = self.daemon("--commit-interval", "2s", "--retention-raw", "1h")
+        d.wait_log("sampling table")
+        started = time.time()
+        for _ in range(6):
+            t.traffic(t.lan, "tcp", WAN_IP, "8080", "3")
+            time.sleep(0.4)
+        time.sleep(1)
+        self.assertEqual(d.stop(), 0, d.text())
+        elapsed = time.time() - started
+        nft = t.nft_counters(t.router)
+
+        header, rows = read_csv(self.db)
+        self.assertEqual(len(header), 19)
+        last = rows[-1][1]
+        self.assertEqual(last, {name: packets for name, (packets, _) in nft.items()})
+        self.assertEqual(last["tcp_conntrack_fwd_new"], 18)
+        # every tick is there: no step much longer than the interval, and about elapsed/interval
+        steps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
+        self.assertLess(max(steps), 3 * INTERVAL_S, "a sample is missing")
+        self.assertGreaterEqual(len(rows), int(elapsed / INTERVAL_S) - 2)
+        # cumulative and never going backwards while the table stayed
+        for name in header[1:]:
+            values = [r[1][name] for r in rows]
+            self.assertEqual(values, sorted(values), name)
+        self.assertIn("everything saved", d.text())
+
+    def test_a_deleted_table_is_reinstalled_and_the_reset_is_in_the_data(self):
+        t = self.topo
+        t.serve(t.router, "udp", 5354)
+        d = self.daemon("--commit-interval", "1s")
+        d.wait_log("sampling table")
+        t.traffic(t.lan, "udp", "10.199.1.1", "5354", "5")
+        time.sleep(0.6)
+        t.run(t.router, "nft", "delete table ip conntrack_stats")
+        d.wait_log("disappeared")
+        d.wait_log("reinstalled")
+        d.wait_log("readable again")
+        time.sleep(0.6)
+        self.assertIsNone(d.proc.poll(), "the daemon must keep running")
+        self.assertEqual(d.stop(), 0)
+        _, rows = read_csv(self.db)
+        values = [r[1]["udp_conntrack_input_established"] for r in rows]
+        self.assertEqual(max(values), 4)
+        self.assertEqual(values[-1], 0, "after re-creation the counters start from 0")
+        self.assertEqual(d.text().count("disappeared"), 1, "logged once, not once per sample")
+
+    def test_without_install_rules_it_waits_for_the_table(self):
+        d = self.daemon("--no-install-rules", "--commit-interval", "1s")
+        d.wait_log("waiting for it")
+        time.sleep(0.5)
+        self.assertIsNone(d.proc.poll())
+        self.topo.run(self.topo.router, ctmon_binary(), "rules", "install")
+        d.wait_log("readable again")
+        time.sleep(0.6)
+        self.assertEqual(d.stop(), 0)
+        self.assertGreater(len(read_csv(self.db)[1]), 0)
+
+    def test_sighup_reloads_the_config_file(self):
+        config = os.path.join(self.dir, "ctmon.toml")
+        with open(config, "w") as f:
+            f.write('interval = "200ms"\ncommit_interval = "1s"\n')
+        d = Daemon(self.topo, self.topo.router, self.db, "--config", config)
+        d.wait_log("every 200ms")
+        with open(config, "w") as f:
+            f.write('interval = "100ms"\ncommit_interval = "1s"\n')
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded (table ip:conntrack_stats, interval 100ms)")
+        with open(config, "w") as f:
+            f.write('interval = "1 hour"\n')
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("keeping the running configuration")
+        self.assertEqual(d.stop(), 0)
+
+    def test_kill_9_during_commits_never_breaks_the_database(self):
+        commit_s = 1.0
+        rng = random.Random(20261127)
+        for round_ in range(6):
+            d = self.daemon("--commit-interval", f"{commit_s}s", interval_s=0.05,
+                            log_path=os.path.join(self.dir, f"round{round_}.log"))
+            d.wait_log("sampling table")
+            time.sleep(rng.uniform(1.2, 3.0))
+            killed_at = time.time()
+            d.stop(signal.SIGKILL)
+            con = sqlite3.connect(self.db)
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            con.close()
+            _, rows = read_csv(self.db)
+            self.assertTrue(rows, f"round {round_}: nothing recorded")
+            lost_s = killed_at - rows[-1][0]
+            self.assertLess(lost_s, commit_s + 0.5,
+                            f"round {round_}: {lost_s:.2f} s lost, more than one commit interval")
+
+    def test_a_full_disk_keeps_samples_in_ram_and_recovers(self):
+        mnt = os.path.join(self.dir, "small")
+        os.mkdir(mnt)
+        sh("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt)
+        self.addCleanup(sh, "umount", "-l", mnt, check=False)
+        self.db = os.path.join(mnt, "ctmon.db")
+        d = self.daemon("--commit-interval", "1s")
+        d.wait_log("sampling table")
+        time.sleep(1.5)
+        filler = os.path.join(mnt, "filler")
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
+        full_from = time.time()
+        d.wait_log("disk full", timeout_s=15)
+        time.sleep(2)
+        os.remove(filler)
+        d.wait_log("works again", timeout_s=40)
+        full_until = time.time()
+        time.sleep(0.5)
+        self.assertEqual(d.stop(), 0, d.text())
+        self.assertEqual(d.text().count("disk full"), 1, "logged once per condition")
+        _, rows = read_csv(self.db)
+        during = [ts for ts, _ in rows if full_from + 0.5 < ts < full_until - 0.5]
+        self.assertGreaterEqual(len(during), int((full_until - full_from - 1) / INTERVAL_S) - 3,
+                                "samples taken while the disk was full were lost")
+
+    def test_a_locked_database_delays_writes_without_losing_samples(self):
+        d = self.daemon("--commit-interval", "1s")
+        d.wait_log("sampling table")
+        time.sleep(1.2)
+        locker = sqlite3.connect(self.db, timeout=10, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        locked_from = time.time()
+        d.wait_log("database locked", timeout_s=10)
+        time.sleep(1.5)
+        locker.execute("COMMIT")
+        locker.close()
+        locked_until = time.time()
+        d.wait_log("works again", timeout_s=40)
+        self.assertEqual(d.stop(), 0)
+        _, rows = read_csv(self.db)
+        during = [ts for ts, _ in rows if locked_from < ts < locked_until]
+        self.assertGreaterEqual(len(during), int((locked_until - locked_from) / INTERVAL_S) - 3)
+
+    def test_a_corrupt_database_is_refused_untouched_until_reset_db(self):
+        with open(self.db, "wb") as f:
+            f.write(b"this is not a database" * 200)
+        def digest_of(path):
+            with open(path, "rb") as f:
+                return hashlib.sha256(f.read()).hexdigest()
+        digest = digest_of(self.db)
+        proc = self.topo.run(self.topo.router, ctmon_binary(), "run", "--db", self.db,
+                             check=False, timeout=10)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("--reset-db", proc.stderr)
+        self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+        self.assertEqual(digest_of(self.db), digest)
+        d = self.daemon("--reset-db", "--commit-interval", "1s")
+        d.wait_log("moved aside to")
+        d.wait_log("sampling table")
+        self.assertEqual(d.stop(), 0)
+        aside = [n for n in os.listdir(self.dir) if n.startswith("ctmon.db.reset-")]
+        self.assertEqual(len(aside), 1)
+        self.assertEqual(digest_of(os.path.join(self.dir, aside[0])), digest)
+
+    def test_bad_flags_and_config_values_each_get_their_own_error(self):
+        config = os.path.join(self.dir, "bad.toml")
+        with open(config, "w") as f:
+            f.write("interval = 5\nretention = '2d'\n")
+        cases = [
+            (["--interval", "45s"], "--interval 45s is not allowed: a duration from 50ms to 30s"),
+            (["--interval", "fast"], "--interval fast: not a duration"),
+            (["--commit-interval", "1s", "--interval", "2s"], "shorter than interval"),
+            (["--table", "ipv4:x"], "unknown family 'ipv4'"),
+            (["--config", config], "bad.toml:2: unknown key 'retention'"),
+            (["--config", os.path.join(self.dir, "missing.toml")], "cannot be read"),
+            (["--influx-api", "v3"], 'influx.api = "v3" is not allowed'),
+        ]
+        for flags, message in cases:
+            with self.subTest(flags=flags):
+                proc = self.topo.run(self.topo.router, ctmon_binary(), "run", "--db", self.db,
+                                     *flags, check=False, timeout=10)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn(message, proc.stderr)
+                self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+        self.assertFalse(os.path.exists(self.db), "a refused start must not create the database")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
