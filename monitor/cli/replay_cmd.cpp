@@ -14,6 +14,9 @@
 #include "detectors/analyzer.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/events_json.h"
+#include "monitor/daemon/logger.h"
+#include "monitor/daemon/pipeline.h"
+#include "monitor/store/database.h"
 #include "monitor/source/csv_source.h"
 #include "monitor/user_error.h"
 
@@ -130,6 +133,7 @@ struct Options {
   std::string utc_offset = "+00:00";
   double interval_s = 0;
   bool json = false;
+  std::string db;  ///< store samples and events here, as the daemon would
 };
 
 // Prints each episode once, when it closes, and the one still open at the end of the input.
@@ -171,10 +175,28 @@ void run_replay_csv(const Options& o) {
   if (interval_s <= 0) interval_s = 1.0;
   PeekedSource source(csv, std::move(ahead));
 
-  Analyzer analyzer(AnalyzerConfig::network(interval_s));
   EpisodePrinter printer(o.json);
   Progress progress(o.input, "replay");
   const std::int64_t offset = parse_utc_offset(o.utc_offset);
+  if (!o.db.empty()) {
+    // The daemon's own pipeline, paced by the recording's clock instead of the real one, so the
+    // database ends up as if the daemon had sampled this file.
+    store::Database db = store::Database::open(o.db);
+    Logger log;
+    Pipeline pipeline(db, AnalyzerConfig::network(interval_s), store::SampleWriterOptions{}, log);
+    Sample sample;
+    std::int64_t last_mono_ns = 0;
+    while (source.next(sample, catalog)) {
+      printer.step(pipeline.feed(sample, catalog, offset, sample.mono_ns));
+      last_mono_ns = sample.mono_ns;
+      progress.update(csv.bytes_read(), pipeline.stats().samples);
+    }
+    printer.finish(pipeline.analyzer());
+    if (!pipeline.finish(last_mono_ns))
+      throw UserError("the replayed samples could not all be written to " + o.db + " (see above)");
+    return;
+  }
+  Analyzer analyzer(AnalyzerConfig::network(interval_s));
   analyze_source(source, catalog, analyzer, offset, [&](const Sample&, const StepResult& r) {
     printer.step(r);
     progress.update(csv.bytes_read(), analyzer.samples_seen());
@@ -229,6 +251,9 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--utc-offset", opts->utc_offset,
                   "local time of the recording for time-of-day baselines, e.g. +02:00 (default +00:00)");
   cmd->add_option("--interval", opts->interval_s, "sampling interval in seconds (default: learned from the file)");
+  cmd->add_option("--db", opts->db,
+                  "also store the samples and episodes in this database, exactly as 'ctmon run' "
+                  "would, so 'ctmon events' and 'ctmon series' work on the replayed data");
   cmd->callback([opts] {
     if (opts->format == "nab") {
       run_replay_nab(*opts);
