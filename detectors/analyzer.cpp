@@ -153,6 +153,19 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
   double dt_s = frame.dt_s;
   if (frame.continuity != StepContinuity::continuous) dt_s = rates_.interval_s();
 
+  // A wall clock that moved differently from the monotonic one was stepped (NTP after a boot
+  // without RTC, an operator). Small corrections do not matter at the scale of time-of-day bins.
+  constexpr std::int64_t kWallJumpToleranceNs = 300 * kNsPerS;
+  if (frame.continuity == StepContinuity::continuous && have_wall_) {
+    const std::int64_t skew = (wall_ns - previous_wall_ns_) - (mono_ns - previous_mono_ns_);
+    if (skew > kWallJumpToleranceNs || skew < -kWallJumpToleranceNs) {
+      for (Slot& s : slots_) s.model.wall_clock_jumped();
+    }
+  }
+  have_wall_ = true;
+  previous_wall_ns_ = wall_ns;
+  previous_mono_ns_ = mono_ns;
+
   const std::int64_t local_s = floor_div(wall_ns, kNsPerS) + local_offset_s;
   const std::uint32_t bin = SeasonalBaseline::bin_of(config_.counter.seasonal, local_s);
 

@@ -143,6 +143,9 @@ class Analyzer {
   EpisodeTracker tracker_;
   std::vector<CounterObservation> observations_;
   std::uint64_t samples_seen_ = 0;
+  bool have_wall_ = false;  // wall/mono of the previous sample, to notice wall-clock jumps
+  std::int64_t previous_wall_ns_ = 0;
+  std::int64_t previous_mono_ns_ = 0;
   std::uint32_t resume_left_ = 0;
   StepResult result_;
 };

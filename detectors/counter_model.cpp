@@ -23,12 +23,13 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
   const double y = stabilise(config_.transform, value);
   const SeasonalExpectation season = seasonal_.expect(bin);
   const double base = season.warm ? season.mean : 0.0;
-  if (season.warm != last_warm_) {
+  if (season.warm != last_warm_ || rebase_pending_) {
     // The expectation switches between "recent level" and "pattern + level" (a bin warmed up,
     // or a partly covered one is cold): shift the level by the same amount so that the switch
     // itself is not a step in the residual.
     level_.shift(last_base_ - base);
     last_warm_ = season.warm;
+    rebase_pending_ = false;
   }
   last_base_ = base;
   const double e = y - base;

@@ -64,6 +64,11 @@ class CounterModel {
   /// Forgets accumulated CUSUM evidence: the series resumed after a gap or reset.
   void break_continuity() { cusum_.reset(); }
 
+  /// The wall clock jumped: the next step's time-of-day bin is not the neighbour of the last
+  /// one, so the level is shifted to keep the expectation where it was instead of letting the
+  /// seasonal pattern of another hour (or year) appear as a step.
+  void wall_clock_jumped() { rebase_pending_ = true; }
+
   /// Samples scored so far.
   [[nodiscard]] double samples() const { return level_.count(); }
 
@@ -78,6 +83,7 @@ class CounterModel {
   RollingMedianMad robust_;
   Cusum cusum_;
   bool last_warm_ = false;
+  bool rebase_pending_ = false;
   double last_base_ = 0.0;
 };
 

@@ -66,6 +66,13 @@ void ShrinkageMahalanobis::save(ByteWriter& out) const {
   for (Eigen::Index i = 0; i < p; ++i) out.f64(mean_[i]);
   for (Eigen::Index j = 0; j < p; ++j)
     for (Eigen::Index i = j; i < p; ++i) out.f64(cov_(i, j));
+  // The factor in use is saved too (it lags the covariance by up to refactor_every samples), so
+  // a restored detector scores exactly as the saved one would have.
+  out.u8(factored_ ? 1 : 0);
+  out.u32(since_refactor_);
+  if (factored_)
+    for (Eigen::Index j = 0; j < p; ++j)
+      for (Eigen::Index i = 0; i <= j; ++i) out.f64(lower_(i, j));
 }
 
 void ShrinkageMahalanobis::load(ByteReader& in) {
@@ -78,7 +85,16 @@ void ShrinkageMahalanobis::load(ByteReader& in) {
   for (Eigen::Index i = 0; i < p; ++i) mean_[i] = in.f64();
   for (Eigen::Index j = 0; j < p; ++j)
     for (Eigen::Index i = j; i < p; ++i) cov_(i, j) = in.f64();
-  if (in.ok()) refactor();
+  factored_ = in.u8() != 0;
+  since_refactor_ = in.u32();
+  if (factored_) {
+    lower_ = Eigen::MatrixXd::Zero(p, p);
+    for (Eigen::Index j = 0; j < p; ++j)
+      for (Eigen::Index i = 0; i <= j; ++i) lower_(i, j) = in.f64();
+    for (Eigen::Index i = 0; i < p; ++i)
+      if (!(lower_(i, i) > 0)) in.fail();  // a corrupt factor would divide by zero
+  }
+  if (!in.ok()) factored_ = false;
 }
 
 }  // namespace ctmon

@@ -23,9 +23,10 @@ StepContinuity RateTracker::advance(std::int64_t mono_ns) {
   } else if (config_.nominal_interval_s <= 0) {
     interval_s_ = interval_s_ == 0.0 ? dt_s : interval_s_ + kIntervalLearnRate * (dt_s - interval_s_);
   }
-  // A backwards step keeps the later reference time, so the next forward step is not a huge
-  // interval measured from a time that no longer means anything.
-  if (c != StepContinuity::time_backwards) previous_mono_ns_ = mono_ns;
+  // A backwards step (a replay file whose clock was stepped back, a repeated timestamp) makes
+  // this reading the new reference: the next step measures from it, so a clock that stays
+  // stepped back costs one step without rates, not all of them until it catches up.
+  previous_mono_ns_ = mono_ns;
   have_previous_ = true;
   frame_.continuity = c;
   return c;

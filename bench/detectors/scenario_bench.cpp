@@ -2,7 +2,7 @@
 // recall on episodes of 3x and more, precision, false episodes per quiet day, alarms at the
 // nightly job after day 3 and at resets/gaps/clock jumps, median detection delay.
 //
-//   scenario_bench [days] [interval_s] [seeds]     (defaults: 14 days at 1 s, seeds 1..3)
+//   scenario_bench [days] [interval_s] [seeds] [first_seed]   (defaults: 14 days at 1 s, seeds 1..3)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -38,10 +38,11 @@ int main(int argc, char** argv) {
   const int days = argc > 1 ? std::atoi(argv[1]) : 14;
   const double interval_s = argc > 2 ? std::atof(argv[2]) : 1.0;
   const int seeds = argc > 3 ? std::atoi(argv[3]) : 3;
+  const int first_seed = argc > 4 ? std::atoi(argv[4]) : 1;
   std::printf("%-5s %6s %9s %9s %9s %11s %9s %9s %11s %8s\n", "seed", "inj3x", "recall3x", "recall", "precision",
               "false/day", "job>=d3", "at_dist", "med_delay", "kind_ok");
   double recall_sum = 0, precision_sum = 0, false_sum = 0;
-  for (int seed = 1; seed <= seeds; ++seed) {
+  for (int seed = first_seed; seed < first_seed + seeds; ++seed) {
     ctmon::testing::ScenarioConfig sc;
     sc.seed = static_cast<std::uint64_t>(seed);
     sc.days = days;

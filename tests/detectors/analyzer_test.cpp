@@ -1,0 +1,276 @@
+// The Analyzer end to end on small hand-made streams: constant series, step, single spike,
+// reset, gap, clock jump, warm-up, state that survives a restart.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "detectors/analyzer.h"
+
+namespace ctmon {
+namespace {
+
+constexpr std::int64_t kS = 1'000'000'000;
+constexpr std::int64_t kMonday = 1717372800;
+
+// Three counters at steady rates with Poisson-like noise from a fixed-seed generator.
+class Stream {
+ public:
+  Stream() {
+    for (const char* n : {"tcp_conntrack_fwd_new", "tcp_conntrack_fwd_established", "tcp_conntrack_fwd_invalid"})
+      catalog.intern(n);
+    totals.assign(3, 1000);
+  }
+  CounterCatalog catalog;
+  std::vector<double> rate{20, 500, 2};
+  std::vector<std::uint64_t> totals;
+  std::int64_t t = 0;          // monotonic seconds
+  std::int64_t wall_shift = 0; // wall clock error, seconds
+  bool noise = true;
+
+  Sample next() {
+    ++t;
+    Sample s;
+    s.mono_ns = t * kS;
+    s.wall_ns = (kMonday + t + wall_shift) * kS;
+    for (std::size_t c = 0; c < 3; ++c) {
+      const double n = noise ? normal() * std::sqrt(rate[c]) : 0.0;
+      totals[c] += static_cast<std::uint64_t>(std::max(0.0, std::round(rate[c] + n)));
+      s.counters.push_back({totals[c], 0, true});
+    }
+    return s;
+  }
+
+ private:
+  std::uint64_t seed_ = 12345;
+  double uniform() {
+    seed_ = seed_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (static_cast<double>(seed_ >> 11) + 0.5) * 0x1.0p-53;
+  }
+  double normal() { return std::sqrt(-2 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()); }
+};
+
+struct Run {
+  int opened = 0, closed = 0;
+  std::int64_t first_open_t = -1;
+  double max_score = 0;
+  EpisodeKind kind = EpisodeKind::unknown;
+};
+
+Run feed(Analyzer& a, Stream& s, int samples) {
+  Run r;
+  for (int i = 0; i < samples; ++i) {
+    const StepResult& res = a.observe(s.next(), s.catalog, 0);
+    r.max_score = std::max(r.max_score, res.score);
+    if (res.change == EpisodeChange::opened) {
+      ++r.opened;
+      if (r.first_open_t < 0) r.first_open_t = s.t;
+    }
+    if (res.change == EpisodeChange::closed) ++r.closed;
+    if (res.episode) r.kind = res.episode->kind;
+  }
+  return r;
+}
+
+AnalyzerConfig config() { return AnalyzerConfig::network(1.0); }
+
+}  // namespace
+
+TEST_CASE("a constant series scores zero and never opens an episode") {
+  Analyzer a(config());
+  Stream s;
+  s.noise = false;
+  const Run r = feed(a, s, 3600);
+  CHECK(r.opened == 0);
+  CHECK(r.max_score == 0.0);
+}
+
+TEST_CASE("ordinary Poisson noise opens no episode in two hours") {
+  Analyzer a(config());
+  Stream s;
+  const Run r = feed(a, s, 7200);
+  CHECK(r.opened == 0);
+}
+
+TEST_CASE("a sustained 10x step in new connections opens an episode within two intervals") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 1800);
+  s.rate[0] *= 10;
+  const std::int64_t step_at = s.t + 1;
+  Run r = feed(a, s, 60);
+  REQUIRE(r.opened == 1);
+  CHECK(r.first_open_t - step_at <= 2);
+  s.rate[0] /= 10;
+  const Run after = feed(a, s, 300);
+  CHECK(after.closed == 1);
+  CHECK(after.opened == 0);
+}
+
+TEST_CASE("a WAN hiccup is classified from the counters that moved") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 1800);
+  s.rate = {80, 50, 20};  // established collapses, new and invalid climb
+  const Run r = feed(a, s, 30);
+  REQUIRE(r.opened == 1);
+  CHECK(r.kind == EpisodeKind::wan_drop);
+}
+
+TEST_CASE("a single-sample spike opens no episode") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 1800);
+  s.rate[0] *= 20;
+  Run r = feed(a, s, 1);
+  s.rate[0] /= 20;
+  const Run after = feed(a, s, 120);
+  CHECK(r.opened + after.opened == 0);
+}
+
+TEST_CASE("nothing opens during warm-up, however wild") {
+  AnalyzerConfig c = config();
+  Analyzer a(c);
+  Stream s;
+  feed(a, s, 100);
+  s.rate[0] *= 50;
+  const Run r = feed(a, s, static_cast<int>(c.warmup_samples) - 120);
+  CHECK(r.opened == 0);
+}
+
+TEST_CASE("a counter reset is not a negative rate and raises no alarm") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 1800);
+  s.totals = {0, 0, 0};  // rules reloaded
+  const Run r = feed(a, s, 300);
+  CHECK(r.opened == 0);
+}
+
+TEST_CASE("a gap longer than three intervals resumes without alarm") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 1800);
+  for (int i = 0; i < 100; ++i) s.next();  // samples lost; counters kept counting
+  const Run r = feed(a, s, 300);
+  CHECK(r.opened == 0);
+}
+
+TEST_CASE("a wall-clock jump creates no spike and no episode") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 1800);
+  s.wall_shift = -3LL * 365 * 86400;  // NTP steps the clock (backwards here: the harder case)
+  Run r = feed(a, s, 300);
+  s.wall_shift = 0;
+  const Run back = feed(a, s, 300);
+  CHECK(r.opened + back.opened == 0);
+}
+
+TEST_CASE("counters outside the detector set cannot raise an alarm") {
+  Analyzer a(config());
+  Stream s;
+  const CounterId odd = s.catalog.intern("quota_something");
+  std::uint64_t odd_total = 0;
+  for (int i = 0; i < 2400; ++i) {
+    Sample smp = s.next();
+    odd_total += i > 1800 ? 100000 : 10;
+    smp.counters.resize(s.catalog.size());
+    smp.counters[odd] = {odd_total, 0, true};
+    CHECK(a.observe(smp, s.catalog, 0).change == EpisodeChange::none);
+  }
+}
+
+TEST_CASE("restored state continues where the saved one was, without a new warm-up") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 2000);
+  const std::string state = a.save_state();
+  Analyzer b(config());
+  REQUIRE(b.restore_state(state).ok);
+  CHECK(b.samples_seen() == a.samples_seen());
+  // After restore the first sample is only a rate reference; from then on both agree.
+  Stream copy = s;
+  a.observe(s.next(), s.catalog, 0);
+  b.observe(copy.next(), copy.catalog, 0);
+  s.rate[0] *= 10;
+  copy.rate[0] *= 10;
+  int b_opened = 0;
+  for (int i = 0; i < 60; ++i) {
+    const double sa = a.observe(s.next(), s.catalog, 0).score;
+    const StepResult& rb = b.observe(copy.next(), copy.catalog, 0);
+    b_opened += rb.change == EpisodeChange::opened;
+    // The restored one restarted its rate reference and its CUSUM sums: close, not identical.
+    if (i > static_cast<int>(config().resume_samples)) CHECK(rb.score == Approx(sa).margin(0.05));
+  }
+  CHECK(b_opened == 1);  // a new warm-up would have kept it silent
+}
+
+TEST_CASE("restore refuses another version, another shape and corrupt bytes, and changes nothing") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 700);
+  const std::string good = a.save_state();
+  Analyzer b(config());
+  const std::uint64_t before = b.samples_seen();
+
+  SECTION("another format version") {
+    std::string bad = good;
+    bad[4 + 20] = static_cast<char>(Analyzer::kStateVersion + 1);  // the u32 after the magic string
+    const RestoreStatus st = b.restore_state(bad);
+    CHECK_FALSE(st.ok);
+    CHECK(st.error.find("version") != std::string::npos);
+  }
+  SECTION("a configuration with other bins") {
+    AnalyzerConfig other = config();
+    other.counter.seasonal.bin_width_s = 600;
+    Analyzer c(other);
+    const RestoreStatus st = c.restore_state(good);
+    CHECK_FALSE(st.ok);
+    CHECK(st.error.find("configuration") != std::string::npos);
+  }
+  SECTION("truncated bytes") {
+    for (std::size_t cut : {std::size_t{0}, std::size_t{10}, good.size() / 2, good.size() - 1}) {
+      CHECK_FALSE(b.restore_state(good.substr(0, cut)).ok);
+    }
+  }
+  SECTION("garbage") { CHECK_FALSE(b.restore_state(std::string(500, '\x7f')).ok); }
+  CHECK(b.samples_seen() == before);
+}
+
+TEST_CASE("restored state maps counters by name even when ids come in another order") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 2000);
+  Analyzer b(config());
+  REQUIRE(b.restore_state(a.save_state()).ok);
+  // A catalog that interned the same names in reverse order.
+  CounterCatalog reversed;
+  for (int c = 2; c >= 0; --c) reversed.intern(s.catalog.name(static_cast<CounterId>(c)));
+  int opened = 0;
+  for (int i = 0; i < 200; ++i) {
+    Sample smp = s.next();
+    Sample r = smp;
+    for (int c = 0; c < 3; ++c) r.counters[static_cast<std::size_t>(2 - c)] = smp.counters[static_cast<std::size_t>(c)];
+    opened += b.observe(r, reversed, 0).change == EpisodeChange::opened;
+  }
+  CHECK(opened == 0);  // wrongly mapped baselines (500 pps expected on a 2 pps counter) would alarm
+}
+
+TEST_CASE("gauge profile reports a level shift on the sample it happens, once that day") {
+  Analyzer a(AnalyzerConfig::gauge());
+  CounterCatalog cat;
+  cat.intern("value");
+  std::vector<int> opened_at;
+  for (int i = 0; i < 1780; ++i) {  // 5-minute steps: the shift, then most of a day
+    const double v = (i < 1500 ? 50.0 : 80.0) + std::sin(i * 0.7) * 2.0;
+    const std::int64_t ns = (kMonday + i * 300LL) * kS;
+    if (a.observe_values(ns, ns, std::span<const double>(&v, 1), cat, 0).change == EpisodeChange::opened)
+      opened_at.push_back(i);
+  }
+  REQUIRE(opened_at.size() == 1);
+  CHECK(opened_at[0] == 1500);
+}
+
+}  // namespace ctmon

@@ -1,0 +1,134 @@
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "detectors/episode_tracker.h"
+
+namespace ctmon {
+namespace {
+
+constexpr std::int64_t kS = 1'000'000'000;
+
+struct Feed {
+  EpisodeTracker tracker;
+  std::vector<std::string> names{"tcp_conntrack_fwd_new"};
+  std::int64_t t = 0;
+  explicit Feed(const EpisodeConfig& c) : tracker(c) {}
+  EpisodeChange step(double score, bool eligible = true, std::vector<CounterObservation> obs = {}) {
+    ++t;
+    return tracker.observe(t * kS, (1'700'000'000 + t) * kS, score, eligible, kDetectorPointForTest, obs, names);
+  }
+  static constexpr std::uint8_t kDetectorPointForTest = 1;
+};
+
+EpisodeConfig quick() {
+  EpisodeConfig c;
+  c.open_score = 0.5;
+  c.close_score = 0.2;
+  c.open_samples = 2;
+  c.close_samples = 3;
+  c.merge_gap_s = 0;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("an episode opens after k samples above the threshold and starts at the first of them") {
+  Feed f(quick());
+  CHECK(f.step(0.1) == EpisodeChange::none);
+  CHECK(f.step(0.9) == EpisodeChange::none);
+  CHECK(f.step(0.8) == EpisodeChange::opened);
+  const Episode& e = f.tracker.episode();
+  CHECK(e.id == 1);
+  CHECK(e.open);
+  CHECK(e.start_wall_ns == (1'700'000'000 + 2) * kS);
+  CHECK(e.peak_score == Approx(0.9));
+}
+
+TEST_CASE("a single spike above the threshold opens nothing") {
+  Feed f(quick());
+  f.step(0.95);
+  CHECK(f.step(0.0) == EpisodeChange::none);
+  for (int i = 0; i < 10; ++i) CHECK(f.step(0.0) == EpisodeChange::none);
+  CHECK_FALSE(f.tracker.is_open());
+}
+
+TEST_CASE("an episode closes after m quiet samples and ends at the last active one") {
+  Feed f(quick());
+  f.step(0.9);
+  f.step(0.9);      // opened at t=2
+  f.step(0.3);      // still above close_score: active, t=3
+  CHECK(f.step(0.1) == EpisodeChange::none);
+  CHECK(f.step(0.1) == EpisodeChange::none);
+  CHECK(f.step(0.1) == EpisodeChange::closed);
+  const Episode& e = f.tracker.episode();
+  CHECK_FALSE(e.open);
+  CHECK(e.end_wall_ns == (1'700'000'000 + 3) * kS);
+}
+
+TEST_CASE("a burst within the merge gap extends the same episode") {
+  EpisodeConfig c = quick();
+  c.merge_gap_s = 10;
+  Feed f(c);
+  f.step(0.9);
+  CHECK(f.step(0.9) == EpisodeChange::opened);
+  for (int i = 0; i < 5; ++i) CHECK(f.step(0.0) == EpisodeChange::none);
+  f.step(0.95);  // back within 10 s: same episode, higher peak
+  CHECK(f.tracker.episode().id == 1);
+  CHECK(f.tracker.is_open());
+  int closed_after = 0;
+  while (f.step(0.0) != EpisodeChange::closed) ++closed_after;
+  CHECK(closed_after == 9);  // 10 quiet seconds
+}
+
+TEST_CASE("ineligible samples (warm-up) never open an episode") {
+  Feed f(quick());
+  for (int i = 0; i < 10; ++i) CHECK(f.step(1.0, false) == EpisodeChange::none);
+  CHECK_FALSE(f.tracker.is_open());
+}
+
+TEST_CASE("a higher peak is reported, a marginally higher one is not") {
+  Feed f(quick());
+  f.step(0.6);
+  f.step(0.6);
+  CHECK(f.step(0.605) == EpisodeChange::none);
+  CHECK(f.step(0.9) == EpisodeChange::peak_updated);
+}
+
+TEST_CASE("minimum duration holds back an episode until its run lasted long enough") {
+  EpisodeConfig c = quick();
+  c.min_duration_s = 3;
+  Feed f(c);
+  f.step(0.9);
+  CHECK(f.step(0.9) == EpisodeChange::none);  // 1 s
+  CHECK(f.step(0.9) == EpisodeChange::none);  // 2 s
+  CHECK(f.step(0.9) == EpisodeChange::opened);
+}
+
+TEST_CASE("moved counters keep their most extreme sample, strongest first") {
+  Feed f(quick());
+  f.step(0.9, true, {{0, 50.0, 10.0, 0.9, 8.0}});
+  f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});
+  f.step(0.9, true, {{0, 60.0, 10.0, 0.7, 6.0}});
+  const Episode& e = f.tracker.episode();
+  REQUIRE(e.counters.size() == 1);
+  CHECK(e.counters[0].name == "tcp_conntrack_fwd_new");
+  CHECK(e.counters[0].peak_pps == 80.0);
+  CHECK(e.counters[0].baseline_pps == 10.0);
+}
+
+TEST_CASE("tracker state round-trips with an open episode") {
+  Feed f(quick());
+  f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});
+  f.step(0.9);
+  ByteWriter w;
+  f.tracker.save(w);
+  EpisodeTracker g(quick());
+  ByteReader r(w.bytes());
+  g.load(r);
+  REQUIRE(r.ok());
+  CHECK(g.is_open());
+  CHECK(g.episode() == f.tracker.episode());
+}
+
+}  // namespace ctmon
