@@ -54,7 +54,7 @@ struct Config {
   std::int64_t interval_s = 1;
   std::int64_t commit_s = 300;
   LockingMode locking = LockingMode::kNormal;
-  bool bytes = false;
+  BytesPolicy bytes = BytesPolicy::kWhenBlockFitsPage;
   int autockpt = 100;
   double hours_override = 0;  // per-sample commits are slow: measure fewer hours, scale
 };
@@ -145,7 +145,7 @@ Result run(const Config& c, const fs::path& base, double hours) {
   Database db = Database::open(dir / "ctmon.db", dbo);
   SampleWriterOptions wo;
   wo.commit_interval_s = c.commit_s;
-  wo.block.store_bytes = c.bytes;
+  wo.bytes = c.bytes;
   SampleWriter writer(db, wo);
 
   const std::int64_t iv = c.interval_s * kS;
@@ -182,8 +182,12 @@ Result run(const Config& c, const fs::path& base, double hours) {
     feed(s);
     block.push_back(s);
     if (static_cast<std::int64_t>(block.size()) * c.interval_s >= 300) {
-      floor += varint_floor(block, c.interval_s, c.bytes);
-      codec += encode_block(block, wo.block).size();
+      // Floor and payload of what the writer stores: with bytes or not, by the same rule.
+      bool with_bytes = c.bytes == BytesPolicy::kAlways;
+      if (c.bytes == BytesPolicy::kWhenBlockFitsPage)
+        with_bytes = encode_block(block, {.time_unit_ns = wo.time_unit_ns, .store_bytes = true}).size() <= kPageFitBytes;
+      floor += varint_floor(block, c.interval_s, with_bytes);
+      codec += encode_block(block, {.time_unit_ns = wo.time_unit_ns, .store_bytes = with_bytes}).size();
       block.clear();
     }
     const double t0 = cpu_s();
@@ -216,7 +220,7 @@ Result run(const Config& c, const fs::path& base, double hours) {
   r.floor_day = static_cast<double>(floor) * scale;
   r.codec_day = static_cast<double>(codec) * scale;
   r.samples = static_cast<double>(n);
-  r.values = static_cast<double>(n) * 18 * (c.bytes ? 2 : 1);
+  r.values = static_cast<double>(n) * 18;  // B/value: per counter value (packets, + bytes when stored)
   r.cpu_append_us = cpu_append / static_cast<double>(n) * 1e6;
   r.cpu_commit_us = r.commits ? cpu_commit / static_cast<double>(r.commits) * 1e6 : 0;
   fs::remove_all(dir);
@@ -242,14 +246,16 @@ int main(int argc, char** argv) {
   std::vector<Config> configs;
   for (const std::int64_t iv : {1, 5}) {
     const std::string at = " @" + std::to_string(iv) + "s";
-    configs.push_back({"ctmon default: 300s blocks, packets, WAL FULL, locking NORMAL, ckpt 100" + at, iv});
+    configs.push_back({"ctmon default: 300s blocks, bytes when they fit the page, WAL FULL, locking NORMAL, ckpt 100" + at, iv});
     if (quick) continue;
     configs.push_back({"  same, locking EXCLUSIVE (no -shm; the CLI could not read)" + at, iv, 300, LockingMode::kExclusive});
-    configs.push_back({"  same, bytes stored too" + at, iv, 300, LockingMode::kNormal, true});
-    configs.push_back({"  same, bytes stored too, locking EXCLUSIVE" + at, iv, 300, LockingMode::kExclusive, true});
-    configs.push_back({"  same, wal_autocheckpoint 1000" + at, iv, 300, LockingMode::kNormal, false, 1000});
+    configs.push_back({"  same, packets only (bytes never)" + at, iv, 300, LockingMode::kNormal, BytesPolicy::kNever});
+    configs.push_back({"  same, bytes always" + at, iv, 300, LockingMode::kNormal, BytesPolicy::kAlways});
+    configs.push_back({"  same, bytes always, locking EXCLUSIVE" + at, iv, 300, LockingMode::kExclusive, BytesPolicy::kAlways});
+    configs.push_back({"  same, wal_autocheckpoint 1000" + at, iv, 300, LockingMode::kNormal,
+                       BytesPolicy::kWhenBlockFitsPage, 1000});
     configs.push_back({"  one commit per sample (commit_interval = interval)" + at, iv, iv, LockingMode::kNormal,
-                       false, 100, iv == 1 ? 0.5 : 2.0});
+                       BytesPolicy::kWhenBlockFitsPage, 100, iv == 1 ? 0.5 : 2.0});
   }
   std::printf("# store_bytes_per_day: SQLite %s, 18 counters, synthetic router mix, dir %s\n"
               "# %.3g simulated hours measured per row (scaled to a day) after a 30-day prefill;"

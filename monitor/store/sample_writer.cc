@@ -47,7 +47,7 @@ SampleWriter::SampleWriter(Database& db, SampleWriterOptions options) : db_(db),
   if (opt_.commit_interval_s < 1 || opt_.retention_raw_s < opt_.commit_interval_s ||
       opt_.rollup_step_s < 1 || opt_.rollup_block_s < opt_.rollup_step_s ||
       opt_.retention_rollup_s < opt_.rollup_block_s || opt_.max_samples_per_block < 2 ||
-      opt_.retry_interval_s < 0)
+      opt_.retry_interval_s < 0 || opt_.time_unit_ns < 1)
     throw std::invalid_argument("SampleWriter: inconsistent retention/interval options");
   if (db.mode() != AccessMode::kReadWrite)
     throw std::invalid_argument("SampleWriter: the database is open read-only");
@@ -135,7 +135,12 @@ SampleWriter::SealedBlock SampleWriter::seal(const OpenBlock& b) const {
   out.max_wall_ns = hi->wall_ns;
   out.first_raw_seq = b.first_raw_seq;
   out.last_raw_seq = b.last_raw_seq;
-  out.data = encode_block(b.samples, opt_.block);
+  BlockOptions bo{.time_unit_ns = opt_.time_unit_ns, .store_bytes = opt_.bytes != BytesPolicy::kNever};
+  out.data = encode_block(b.samples, bo);
+  if (opt_.bytes == BytesPolicy::kWhenBlockFitsPage && out.data.size() > kPageFitBytes) {
+    bo.store_bytes = false;  // a second page per commit would cost more than the bytes are worth
+    out.data = encode_block(b.samples, bo);
+  }
   return out;
 }
 

@@ -29,6 +29,20 @@
 
 namespace ctmon::store {
 
+/// Whether raw blocks carry the bytes totals besides the packets (always stored).
+enum class BytesPolicy {
+  kNever,
+  /// Bytes when the block with them still fits one 4 KiB page (kPageFitBytes); otherwise that
+  /// block is stored without. Measured (schema/README.md): at 5 s a 300 s block with bytes fits
+  /// (+7% bytes written), at 1 s it does not and bytes would double the bytes written per day.
+  kWhenBlockFitsPage,
+  kAlways,
+};
+
+/// Largest block that stays on its own 4 KiB table leaf page with its row (SQLite keeps up to
+/// 4061 payload bytes on the page; the other columns and headers take the rest).
+inline constexpr std::size_t kPageFitBytes = 4000;
+
 struct SampleWriterOptions {
   std::int64_t commit_interval_s = 300;       ///< span of one raw block; commit period
   std::int64_t retention_raw_s = 48 * 3600;   ///< raw ring: slots = ceil(this / commit_interval_s)
@@ -38,9 +52,8 @@ struct SampleWriterOptions {
   std::size_t max_samples_per_block = 3600;   ///< seal earlier when sampling faster than 12 Hz
   std::size_t max_pending_bytes = 4u << 20;   ///< encoded blocks kept in RAM while commits fail
   std::int64_t retry_interval_s = 30;         ///< after a failed commit, retry this much later
-  /// Time unit of stored timestamps (us) and whether bytes totals are stored. Bytes are off by
-  /// default: they double the bytes written per day (schema/README.md has the measurement).
-  BlockOptions block{.time_unit_ns = 1000, .store_bytes = false};
+  std::int64_t time_unit_ns = 1000;           ///< stored timestamps are floor(ns / this)
+  BytesPolicy bytes = BytesPolicy::kWhenBlockFitsPage;
 };
 
 /// Why a commit did not happen. kOk also when there was nothing to write.

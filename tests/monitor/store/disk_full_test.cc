@@ -64,7 +64,7 @@ TEST_CASE("a full disk keeps samples in RAM, is reported once, and writing resum
   o.commit_interval_s = 10;
   o.retention_raw_s = 3600;
   o.retry_interval_s = 5;
-  o.block.store_bytes = true;
+  o.bytes = BytesPolicy::kAlways;
   SampleWriter w(db, o);
   SyntheticMix mix(kS, 1'764'201'600 * kS);
   std::vector<Sample> fed;

@@ -28,7 +28,8 @@ SampleWriterOptions small_rings() {
   o.rollup_block_s = 120;
   o.retention_rollup_s = 600;
   o.retry_interval_s = 5;
-  o.block = BlockOptions{.time_unit_ns = 1, .store_bytes = true};
+  o.time_unit_ns = 1;
+  o.bytes = BytesPolicy::kAlways;
   return o;
 }
 
@@ -320,7 +321,28 @@ TEST_CASE("rollups rebuilt from the raw ring are the ones the writer made live")
   };
   const auto live = rollup_monos();
   REQUIRE(live.size() >= 9);
-  CHECK(rebuild_rollups(db, o.rollup_block_s, o.retention_rollup_s, o.block.time_unit_ns) >= 1);
+  CHECK(rebuild_rollups(db, o.rollup_block_s, o.retention_rollup_s, o.time_unit_ns) >= 1);
   const auto rebuilt = rollup_monos();
   CHECK(rebuilt == live);
+}
+
+TEST_CASE("by default bytes are kept when the block fits one page: at 5 s yes, at 1 s no") {
+  TempDir dir;
+  for (const std::int64_t interval_s : {1, 5}) {
+    Database db = Database::open(dir.path() / ("ctmon" + std::to_string(interval_s) + ".db"));
+    SampleWriter w(db, SampleWriterOptions{});
+    SyntheticMix mix(interval_s * kS, kWall0 + 16 * 3600 * kS);  // the busiest hour
+    Sample s;
+    for (std::int64_t k = 0; k <= 300 / interval_s; ++k) {
+      s = mix.next();
+      w.append(s, mix.catalog());
+    }
+    REQUIRE(w.commit(s.mono_ns).raw_blocks_written == 1);
+    Statement st(db.handle(), "SELECT data FROM raw_blocks");
+    REQUIRE(st.step());
+    INFO("interval " << interval_s << " s, block " << st.blob(0).size() << " bytes");
+    CHECK(st.blob(0).size() <= kPageFitBytes);
+    CHECK(block_has_bytes(st.blob(0)) == (interval_s == 5));
+    CHECK(SampleReader(db).read().bytes_stored == (interval_s == 5));
+  }
 }
