@@ -8,7 +8,7 @@ namespace ctmon::cli {
 
 struct ConfigFlags::Values {
   std::optional<std::string> config_path, db, table, interval, commit_interval, retention_raw,
-      retention_rollup, host;
+      retention_rollup, host, status_file;
   bool no_install_rules = false;
   bool syslog = false;
   std::optional<std::string> influx_url, influx_api, influx_db, influx_rp, influx_org,
@@ -23,6 +23,9 @@ ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
                       fmt::format("TOML config file (default: {} when it exists)",
                                   kDefaultConfigPath));
   command->add_option("--db", v.db, "SQLite database file (default: /var/lib/ctmon/ctmon.db)");
+  command->add_option("--status-file", v.status_file,
+                      "the daemon's live state, rewritten every sample; keep it in RAM "
+                      "(default /run/ctmon/ctmon.status)");
   if (scope == ConfigScope::kDatabase) return;
 
   command->add_option("--table", v.table,
@@ -88,6 +91,7 @@ Config ConfigFlags::resolve() const {
     config.retention_rollup_s = flag_duration("retention-rollup", *v.retention_rollup);
   if (v.no_install_rules) config.install_rules = false;
   if (v.host) config.host = *v.host;
+  if (v.status_file) config.status_file = *v.status_file;
   if (v.syslog) config.syslog = true;
   auto set = [](std::string& field, const std::optional<std::string>& value) {
     if (value) field = *value;

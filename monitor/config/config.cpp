@@ -96,6 +96,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"install_rules", bool_key(&Config::install_rules)},
       {"host", string_key(&Config::host)},
       {"syslog", bool_key(&Config::syslog)},
+      {"status_file", string_key(&Config::status_file)},
       {"influx.url", influx_string_key(&InfluxConfig::url)},
       {"influx.api", influx_string_key(&InfluxConfig::api)},
       {"influx.db", influx_string_key(&InfluxConfig::db)},
@@ -233,6 +234,7 @@ std::string config_to_toml(const Config& config) {
   out << "install_rules = " << (config.install_rules ? "true" : "false") << '\n';
   out << "host = " << quoted(config.host) << '\n';
   out << "syslog = " << (config.syslog ? "true" : "false") << '\n';
+  out << "status_file = " << quoted(config.status_file) << '\n';
   out << "\n[influx]\n";
   out << "url = " << quoted(config.influx.url) << '\n';
   out << "api = " << quoted(config.influx.api) << '\n';

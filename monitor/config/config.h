@@ -33,6 +33,8 @@ struct Config {
   bool install_rules = true;         ///< `ctmon run` installs the table when it is missing
   std::string host;                  ///< name sent to InfluxDB; empty = gethostname()
   bool syslog = false;               ///< log to syslog instead of stderr
+  /// The daemon's live state for `ctmon status`, rewritten every sample: keep it in RAM (/run).
+  std::string status_file = "/run/ctmon/ctmon.status";
   InfluxConfig influx;
 
   /// Where the settings came from, for `ctmon config check` and error messages.

@@ -7,12 +7,15 @@
 #include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <memory>
 #include <optional>
 
+#include "monitor/cli/events_json.h"
 #include "monitor/daemon/pipeline.h"
+#include "monitor/daemon/status_file.h"
 #include "monitor/daemon/schedule.h"
 #include "monitor/nft/netlink_source.h"
 #include "monitor/nft/nft_error.h"
@@ -114,23 +117,30 @@ class KernelSampler {
     try {
       source_->next(sample, catalog);
     } catch (const nft::NftError& e) {
+      state_ = e.kind() == nft::NftErrorKind::kTableMissing ? "missing"
+                                                            : std::string("error: ") + e.what();
       handle(e, now_mono_ns);
       return false;
     }
     if (missing_ || failing_) log_.info("table {} readable again", table_.display());
     missing_ = failing_ = false;
+    state_ = "ok";
     if (sample.counters.empty() || std::none_of(sample.counters.begin(), sample.counters.end(),
                                                 [](const auto& c) { return c.present; })) {
       if (!empty_logged_)
         log_.warning("table {} has no counters; 'ctmon rules check' shows what is missing",
                      table_.display());
       empty_logged_ = true;
+      state_ = "no counters";
       return false;
     }
     empty_logged_ = false;
     note_resets(sample);
     return true;
   }
+
+  /// "ok", "missing", "no counters" or "error: <why>", as of the last read().
+  [[nodiscard]] const std::string& state() const { return state_; }
 
  private:
   void handle(const nft::NftError& e, std::int64_t now_mono_ns) {
@@ -180,7 +190,56 @@ class KernelSampler {
   bool missing_ = false;
   bool failing_ = false;
   bool empty_logged_ = false;
+  std::string state_ = "ok";
   std::int64_t last_install_mono_ns_ = 0;
+};
+
+// Rewrites the status file for `ctmon status`; a failure is logged once and then ignored, the
+// daemon's job being sampling, not reporting.
+class StatusReporter {
+ public:
+  StatusReporter(const Config& config, Logger& log) : path_(config.status_file), log_(log) {
+    started_ = cli::rfc3339_utc(clock_ns(CLOCK_REALTIME));
+  }
+
+  void write(const Config& config, const KernelSampler& sampler, const Pipeline& pipeline,
+             const CounterCatalog& catalog, std::int64_t last_sample_wall_ns,
+             std::uint64_t missed_ticks) {
+    if (path_.empty()) return;
+    const auto writer = pipeline.writer().stats();
+    const nlohmann::json status = {
+        {"pid", static_cast<std::int64_t>(getpid())},
+        {"started", started_},
+        {"last_sample_ts", static_cast<double>(last_sample_wall_ns) / kNsPerS},
+        {"interval_s", config.interval_s},
+        {"commit_interval_s", config.commit_interval_s},
+        {"table", config.table},
+        {"table_state", sampler.state()},
+        {"counters", catalog.size()},
+        {"samples", pipeline.stats().samples},
+        {"missed_ticks", missed_ticks},
+        {"samples_in_ram", writer.samples_in_ram},
+        {"samples_dropped", writer.samples_dropped},
+        {"store_state", pipeline.store_state()},
+        {"episodes_opened", pipeline.stats().episodes_opened},
+        {"open_episode", pipeline.analyzer().open_episode() != nullptr},
+        {"db", config.db},
+    };
+    const std::string error = write_status_file(path_, status);
+    if (!error.empty() && !failed_)
+      log_.warning("{}; 'ctmon status' will not see this daemon (set status_file)", error);
+    failed_ = !error.empty();
+  }
+
+  void remove() const {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+
+ private:
+  std::string path_;
+  Logger& log_;
+  std::string started_;
+  bool failed_ = false;
 };
 
 }  // namespace
@@ -199,15 +258,20 @@ int run_daemon(const Config& initial, const std::function<Config()>& reload, Log
            config.table, format_duration(config.interval_s), config.db,
            format_duration(config.commit_interval_s));
 
+  StatusReporter status(config, log);
   CounterCatalog catalog;
   Sample sample;
+  std::int64_t last_sample_wall_ns = 0;
   std::uint64_t missed_total = 0;
   auto interval_ns = static_cast<std::int64_t>(std::llround(config.interval_s * 1e9));
   TickSchedule schedule(clock_ns(CLOCK_MONOTONIC), interval_ns);
   for (;;) {
     const std::int64_t now = clock_ns(CLOCK_MONOTONIC);
-    if (sampler->read(sample, catalog, now))
+    if (sampler->read(sample, catalog, now)) {
       pipeline.feed(sample, catalog, local_offset_s(sample.wall_ns), now);
+      last_sample_wall_ns = sample.wall_ns;
+    }
+    status.write(config, *sampler, pipeline, catalog, last_sample_wall_ns, missed_total);
 
     const TickSchedule::Next next = schedule.advance(clock_ns(CLOCK_MONOTONIC));
     if (next.missed > 0) {
@@ -220,6 +284,7 @@ int run_daemon(const Config& initial, const std::function<Config()>& reload, Log
       case SIGTERM:
       case SIGINT: {
         const bool saved = pipeline.finish(clock_ns(CLOCK_MONOTONIC));
+        status.remove();
         log.info("stopped after {} samples, {} episodes; {}", pipeline.stats().samples,
                  pipeline.stats().episodes_opened,
                  saved ? "everything saved" : "the last samples could NOT be saved");

@@ -135,6 +135,7 @@ void Pipeline::flush_pending_event() {
 }
 
 void Pipeline::report(const store::CommitResult& result) {
+  store_condition_ = result.condition;
   if (!result.changed) return;
   if (result.condition == store::CommitCondition::kOk)
     log_.info("writing samples to {} works again; nothing was lost", db_.path().string());

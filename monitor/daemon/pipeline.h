@@ -46,6 +46,8 @@ class Pipeline {
   [[nodiscard]] const PipelineStats& stats() const { return stats_; }
   [[nodiscard]] const store::SampleWriter& writer() const { return writer_; }
   [[nodiscard]] const Analyzer& analyzer() const { return analyzer_; }
+  /// "ok", or why the last commit failed ("disk full", "database locked", ...).
+  [[nodiscard]] const char* store_state() const { return store::to_string(store_condition_); }
 
  private:
   void record_episode(const Episode& episode, std::int64_t now_mono_ns, bool force_samples);
@@ -65,6 +67,7 @@ class Pipeline {
   std::int64_t last_event_write_mono_ns_ = 0;
   std::int64_t last_state_save_mono_ns_ = 0;
   bool event_failure_logged_ = false;
+  store::CommitCondition store_condition_ = store::CommitCondition::kOk;
   PipelineStats stats_;
 };
 

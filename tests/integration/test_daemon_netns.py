@@ -32,7 +32,9 @@ class Daemon:
     def __init__(self, topo, ns, db, *flags, log_path=None):
         self.log_path = log_path or db + ".log"
         self.log = open(self.log_path, "w")
-        self.proc = topo.spawn(ns, ctmon_binary(), "run", "--db", db, *flags,
+        self.status_path = db + ".status"
+        self.proc = topo.spawn(ns, ctmon_binary(), "run", "--db", db,
+                               "--status-file", self.status_path, *flags,
                                stdout=self.log, stderr=subprocess.STDOUT)
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
