@@ -1,0 +1,129 @@
+#pragma once
+// Drains the durable outbox to InfluxDB over HTTP(S), without ever blocking the sampling loop.
+//
+// Why curl's multi interface and not a thread: the daemon is one thread waiting in one poll
+// (its signalfd and its next sampling deadline). The multi interface lets that same wait include
+// curl's sockets (wait() below, curl_multi_poll with the signalfd as an extra descriptor), so
+// HTTP progresses between samples, a dead server costs nothing but a timer, and there is no
+// locking around the SQLite connection the outbox shares with the sample writer. A thread would
+// need its own SQLite connection, a queue and a shutdown handshake for the same result.
+//
+// One request is in flight at a time (a router's uplink gains nothing from more). Each request
+// carries up to `batch_lines` lines, markers first (Outbox::peek order), gzip-compressed, with
+// precision=ms. What each answer does (retry_policy.h):
+//   2xx          the lines are deleted from the outbox
+//   400/422      the batch is bisected until the unparsable line is alone; that line is appended
+//                to the rejected file (`rejected_path`), logged, and only then deleted
+//   413          the batch limit halves (down to one line, which is then set aside as above)
+//   429/503      wait Retry-After seconds when given, else back off; lines kept
+//   401/403/404  status "unauthorized"/"forbidden"/"not found" with a hint, one log line per
+//                condition, back off; lines kept (fixing the credentials resumes sending)
+//   5xx, no answer  exponential backoff with jitter (1 s doubling to 5 min); lines kept
+// Backoff is kept in RAM: an outage costs no flash writes (no per-row attempt updates), and a
+// restart simply tries again at once.
+//
+// Secrets: the v2 token and the v1 password are read from files (or the v2 token from the
+// environment variable CTMON_INFLUX_TOKEN), never from argv, and never logged (log lines name
+// the URL without its query string). v1 credentials go as HTTP Basic auth, not in the URL.
+
+#include <curl/curl.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "monitor/config/config.h"
+#include "monitor/influx/log_sink.h"
+#include "monitor/influx/retry_policy.h"
+#include "monitor/store/outbox.h"
+
+namespace ctmon::influx {
+
+struct SenderConfig {
+  InfluxConfig influx;               ///< url, api, db/rp or org/bucket, credential files, CA, timeout
+  std::size_t batch_lines = 5000;    ///< InfluxDB recommends 5,000-10,000 points per request
+  bool gzip = true;
+  std::string rejected_path;         ///< lines InfluxDB refused go here; empty: only logged
+};
+
+/// What `ctmon status` shows.
+struct SenderStatus {
+  std::string state = "idle";          ///< idle, sending, ok, or the last failure's name
+  std::string detail;                  ///< the last error with a hint; empty when ok
+  std::size_t queued = 0;              ///< lines in the outbox
+  std::int64_t last_success_wall_ns = 0;  ///< 0: never
+  std::int64_t last_error_wall_ns = 0;
+  std::int64_t retry_in_ms = 0;        ///< until the next attempt, when backing off
+  std::uint64_t sent_lines = 0;        ///< since start
+  std::uint64_t rejected_lines = 0;    ///< set aside since start
+  std::uint64_t requests = 0;
+};
+
+/// The write URL for `config` (v1: /write?db=&rp=&precision=ms, v2: /api/v2/write?org=&bucket=
+/// &precision=ms), query values percent-encoded. Throws UserError for an empty url or db/bucket.
+[[nodiscard]] std::string write_url(const InfluxConfig& config);
+
+class Sender {
+ public:
+  /// Reads the credentials (throws UserError naming the file when it cannot be read, or when
+  /// v2 has no token). `outbox` must outlive the sender; `log` may be empty.
+  Sender(store::Outbox& outbox, SenderConfig config, LogSink log);
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+
+  /// Makes progress without blocking: finishes completed transfers (deleting, bisecting, setting
+  /// aside, backing off as above) and starts the next request when one is due. `now_mono_ns` is
+  /// CLOCK_MONOTONIC. Never throws for network or server failures; SQLite failures are logged and
+  /// retried on a later call.
+  void pump(std::int64_t now_mono_ns);
+
+  /// Blocks until curl's sockets need attention, `extra_fd` (>= 0; e.g. the daemon's signalfd)
+  /// is readable, the next retry is due, or `timeout_ms` passed, whichever comes first. Returns
+  /// true when `extra_fd` is readable. Call pump() after it.
+  bool wait(int extra_fd, int timeout_ms);
+
+  /// pump()/wait() until the outbox is empty and no request is in flight, or `deadline_mono_ns`.
+  /// Returns true when everything was sent (or set aside). For `ctmon replay` and tests.
+  bool drain(std::int64_t deadline_mono_ns);
+
+  /// A snapshot for `ctmon status` (queued reads the outbox's row count).
+  [[nodiscard]] SenderStatus status() const;
+
+  /// True while a request is in flight.
+  [[nodiscard]] bool busy() const { return request_ != nullptr; }
+
+ private:
+  struct Request;
+
+  void start_request(std::int64_t now_mono_ns);
+  void complete(CURLcode result, std::int64_t now_mono_ns);
+  void fail(Outcome outcome, const std::string& detail, std::optional<std::int64_t> retry_after_ms,
+            std::int64_t now_mono_ns);
+  void set_aside(const store::OutboxEntry& entry, long http_status, const std::string& reason);
+  [[nodiscard]] std::string hint(Outcome outcome) const;
+
+  store::Outbox& outbox_;
+  SenderConfig config_;
+  LogSink log_;
+  std::string url_;          // full write URL (query string never logged)
+  std::string log_url_;      // scheme://host:port/path, for log lines
+  std::string token_;        // v2
+  std::string password_;     // v1
+  std::unique_ptr<CURLM, void (*)(CURLM*)> multi_;
+  std::unique_ptr<Request> request_;
+  std::vector<store::OutboxEntry> batch_;  // lines being worked through
+  Bisector bisect_;
+  std::size_t batch_limit_;                // batch_lines, halved by 413
+  std::int64_t next_try_mono_ns_ = 0;
+  std::int64_t next_idle_peek_mono_ns_ = 0;
+  std::uint32_t failures_ = 0;
+  std::optional<Outcome> logged_condition_;
+  std::mt19937 random_;
+  SenderStatus status_;
+};
+
+}  // namespace ctmon::influx
