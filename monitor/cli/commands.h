@@ -14,5 +14,8 @@ void add_config_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_series_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
+void add_events_command(CLI::App& app);
+void add_status_command(CLI::App& app);
+void add_show_command(CLI::App& app);
 
 }  // namespace ctmon::cli

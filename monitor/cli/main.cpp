@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   ctmon::cli::add_series_command(app);
   ctmon::cli::add_config_command(app);
   ctmon::cli::add_replay_command(app);
+  ctmon::cli::add_events_command(app);
+  ctmon::cli::add_status_command(app);
+  ctmon::cli::add_show_command(app);
 
   try {
     app.parse(argc, argv);

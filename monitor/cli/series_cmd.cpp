@@ -12,6 +12,7 @@
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
 #include "monitor/cli/events_json.h"
+#include "monitor/cli/series_rates.h"
 #include "monitor/cli/time_arg.h"
 #include "monitor/store/database.h"
 #include "monitor/store/sample_reader.h"
@@ -56,48 +57,6 @@ std::vector<CounterId> select_counters(const CounterCatalog& catalog,
     ids.push_back(id);
   }
   return ids;
-}
-
-// Seconds since the epoch with the precision the samples have (ms), no trailing zeros.
-std::string unix_seconds(std::int64_t wall_ns) {
-  std::string text = fmt::format("{:.3f}", static_cast<double>(wall_ns) / kNsPerS);
-  while (text.back() == '0') text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text;
-}
-
-void write_csv(const store::Series& series, const std::vector<CounterId>& ids) {
-  std::string out = "timestamp";
-  for (const CounterId id : ids) out += "," + series.catalog.name(id);
-  out += '\n';
-  for (const Sample& sample : series.samples) {
-    out += unix_seconds(sample.wall_ns);
-    for (const CounterId id : ids) {
-      out += ',';
-      if (id < sample.counters.size() && sample.counters[id].present)
-        out += std::to_string(sample.counters[id].packets);
-    }
-    out += '\n';
-    if (out.size() > 1 << 16) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      out.clear();
-    }
-  }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-}
-
-// Rates per sample: a fresh tracker at every run start, where monotonic time restarted.
-template <class Emit>
-void for_each_rate(const store::Series& series, Emit&& emit) {
-  std::optional<RateTracker> tracker;
-  std::size_t next_run = 0;
-  for (std::size_t i = 0; i < series.samples.size(); ++i) {
-    if (next_run < series.run_starts.size() && series.run_starts[next_run] == i) {
-      tracker.emplace(RateConfig{});
-      ++next_run;
-    }
-    emit(series.samples[i], tracker->update(series.samples[i]));
-  }
 }
 
 void write_json(const store::Series& series, const std::vector<CounterId>& ids, bool raw) {
@@ -180,7 +139,7 @@ void run_series(const Config& config, const SeriesOptions& options) {
   }
   const std::vector<CounterId> ids = select_counters(series.catalog, options.counters);
   if (options.csv)
-    write_csv(series, ids);
+    write_replay_csv(stdout, series, ids);
   else if (options.json)
     write_json(series, ids, options.raw);
   else if (series.samples.empty())

@@ -1,0 +1,112 @@
+#include "monitor/cli/event_table.h"
+
+#include <cmath>
+#include <ctime>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "detectors/sample.h"
+
+namespace ctmon::cli {
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+// Below this baseline (packets/s) a ratio is noise: 0.001 pps is one packet in 17 minutes.
+constexpr double kNegligibleBaselinePps = 1e-3;
+constexpr std::size_t kCountersPerLine = 2;
+
+std::string local_short_time(std::int64_t wall_ns) {
+  const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
+  tm local{};
+  localtime_r(&seconds, &local);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%m-%d %H:%M:%S", &local);
+  return buffer;
+}
+
+std::string score_colour(double score) {
+  if (score >= 0.9) return "1;31";
+  if (score >= 0.7) return "33";
+  return "";
+}
+
+}  // namespace
+
+std::vector<Evidence> parse_evidence(std::string_view evidence_json) {
+  std::vector<Evidence> out;
+  const nlohmann::json array = nlohmann::json::parse(evidence_json, nullptr, false);
+  if (!array.is_array()) return out;
+  for (const nlohmann::json& item : array) {
+    if (!item.is_object() || !item.contains("name") || !item["name"].is_string()) continue;
+    Evidence e;
+    e.name = item["name"].get<std::string>();
+    auto number = [&](const char* key) {
+      return item.contains(key) && item[key].is_number() ? item[key].get<double>() : 0.0;
+    };
+    e.peak_pps = number("peak_pps");
+    e.baseline_pps = number("baseline_pps");
+    e.peak_score = number("peak_score");
+    e.down = item.value("direction", std::string("up")) == "down";
+    e.peak_wall_ns = static_cast<std::int64_t>(std::llround(number("peak_ts") * 1000.0)) * 1'000'000;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string counter_label(std::string_view counter_name) {
+  const CounterName parts = parse_counter_name(counter_name);
+  if (!parts.conforms) return std::string(counter_name);
+  return parts.proto + " " + parts.hook + " " + parts.state;
+}
+
+std::string format_ratio(const Evidence& e) {
+  if (e.baseline_pps < kNegligibleBaselinePps) return "from 0";
+  const double ratio = e.peak_pps / e.baseline_pps;
+  if (ratio >= 10) return fmt::format("{:.0f}x", ratio);
+  if (ratio >= 1) return fmt::format("{:.1f}x", ratio);
+  return fmt::format("{:.2f}x", ratio);
+}
+
+std::string format_pps(double pps) {
+  const double a = std::fabs(pps);
+  if (a >= 10000) return fmt::format("{:.0f}k", pps / 1000);
+  if (a >= 1000) return fmt::format("{:.1f}k", pps / 1000);
+  if (a >= 10) return fmt::format("{:.0f}", pps);
+  if (a >= 1) return fmt::format("{:.1f}", pps);
+  if (a >= 0.01 || a == 0) return fmt::format("{:.2g}", pps);
+  return fmt::format("{:.1g}", pps);
+}
+
+std::string format_duration(std::int64_t ns) {
+  const std::int64_t s = std::max<std::int64_t>(0, ns / kNsPerS);
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+}
+
+std::string event_table_header(const Terminal& term) {
+  const std::string line = fmt::format("{:>4}  {:14}  {:>5}  {:14}  {:5}  {}", "id", "start",
+                                       "dur", "kind", "score", "moved  summary");
+  return fit_width(line, term.width, term.utf8);
+}
+
+std::string event_line(const store::EventRecord& r, const Terminal& term) {
+  const std::string duration =
+      r.end_wall_ns ? format_duration(*r.end_wall_ns - r.start_wall_ns) : std::string("open");
+  std::string counters;
+  const std::vector<Evidence> evidence = parse_evidence(r.evidence_json);
+  for (std::size_t i = 0; i < evidence.size() && i < kCountersPerLine; ++i)
+    counters += (i > 0 ? ", " : "") + counter_label(evidence[i].name) + " " + format_ratio(evidence[i]);
+  // Colour is applied after the widths are fixed: escapes take no columns (display_width).
+  const std::string score = fmt::format("{:5.2f}", r.peak_score);
+  std::string line = fmt::format(
+      "{:>4}  {:14}  {:>5}  {:14}  {}  {}{}{}", r.id, local_short_time(r.start_wall_ns),
+      r.end_wall_ns ? duration : paint(fmt::format("{:>5}", duration), "1", term.colour), r.kind,
+      paint(score, score_colour(r.peak_score), term.colour), counters, counters.empty() ? "" : "  ",
+      r.summary);
+  return fit_width(line, term.width, term.utf8);
+}
+
+}  // namespace ctmon::cli

@@ -1,0 +1,173 @@
+// ctmon show ID: everything about one episode: its times, the evidence per counter, the
+// detectors that fired, and a chart of the moving counters' rates around it (terminal, --svg
+// FILE for a browser); --csv dumps the window's samples as a replay CSV.
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <memory>
+
+#include <fmt/core.h>
+
+#include "monitor/cli/chart.h"
+#include "monitor/cli/commands.h"
+#include "monitor/cli/config_flags.h"
+#include "monitor/cli/event_table.h"
+#include "monitor/cli/events_json.h"
+#include "monitor/cli/series_rates.h"
+#include "monitor/cli/svg_chart.h"
+#include "monitor/cli/terminal.h"
+#include "monitor/cli/time_arg.h"
+#include "monitor/config/config.h"
+#include "monitor/store/database.h"
+#include "monitor/store/event_store.h"
+#include "monitor/store/sample_reader.h"
+#include "monitor/store/sqlite_handle.h"
+#include "monitor/user_error.h"
+
+namespace ctmon::cli {
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+// Samples read before the window so that its first sample already has a rate.
+constexpr std::int64_t kRateLeadIn_ns = 120 * kNsPerS;
+constexpr std::size_t kMaxPanels = 4;
+constexpr std::size_t kRecentIdsInError = 5;
+
+struct ShowOptions {
+  std::int64_t id = 0;
+  std::string svg;
+  bool csv = false;
+  std::string margin = "5m";
+};
+
+std::int64_t wall_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
+}
+
+[[noreturn]] void unknown_id(const store::EventStore& events, std::int64_t id, const std::string& db) {
+  store::EventFilter recent;
+  recent.limit = kRecentIdsInError;
+  const std::vector<store::EventRecord> latest = events.list(recent);
+  if (latest.empty()) throw UserError(fmt::format("no episode {} in {}: no episodes are recorded yet", id, db));
+  std::string ids;
+  for (const auto& e : latest) ids += (ids.empty() ? "" : ", ") + std::to_string(e.id);
+  throw UserError(fmt::format("no episode {} in {}; the most recent are {} ('ctmon events' lists them all)", id, db, ids));
+}
+
+std::string details(const store::EventRecord& e, const std::vector<Evidence>& evidence, std::int64_t now, const Terminal& term) {
+  std::string out = fmt::format("Episode {}: {}, score {:.2f}\n", e.id, e.kind, e.peak_score);
+  out += fmt::format("  started    {}  ({})\n", format_local_time(e.start_wall_ns), rfc3339_utc(e.start_wall_ns));
+  if (e.end_wall_ns)
+    out += fmt::format("  ended      {}  after {}\n", format_local_time(*e.end_wall_ns),
+                       format_duration(*e.end_wall_ns - e.start_wall_ns));
+  else
+    out += fmt::format("  ended      {}, {} so far\n", paint("still open", "1", term.colour), format_duration(now - e.start_wall_ns));
+  out += fmt::format("  summary    {}\n", e.summary);
+  std::string detectors = e.detectors;
+  std::replace(detectors.begin(), detectors.end(), ',', ' ');
+  out += fmt::format("  detectors  {}\n", detectors.empty() ? "(none recorded)" : detectors);
+  if (evidence.empty()) return out + "  (no counter stood out: the combination of counters was unusual)\n";
+  out += "\nCounters that moved:\n";
+  out += fmt::format("  {:<26} {:>8} {:>8} {:>7} {:>6}  {}\n", "counter", "peak/s", "usual/s", "ratio", "score", "peaked at");
+  for (const Evidence& c : evidence)
+    out += fmt::format("  {:<26} {:>8} {:>8} {:>7} {:>6.2f}  {}{}\n", counter_label(c.name), format_pps(c.peak_pps),
+                       format_pps(c.baseline_pps), format_ratio(c), c.peak_score, local_clock(c.peak_wall_ns, true),
+                       c.down ? " (fell)" : "");
+  return out;
+}
+
+void run_show(const Config& config, const ShowOptions& o) {
+  const std::optional<double> margin_s = parse_duration_s(o.margin);
+  if (!margin_s || *margin_s < 0)
+    throw UserError(fmt::format("--margin '{}' is not a duration: use e.g. 5m, 90s, 1h", o.margin));
+  const std::int64_t now = wall_now_ns();
+  store::Database db = store::Database::open(config.db, store::reader_options());
+  try {
+    const store::EventStore events(db);
+    const std::optional<store::EventRecord> found = events.get(o.id);
+    if (!found) unknown_id(events, o.id, config.db);
+    const store::EventRecord& e = *found;
+    const std::vector<Evidence> evidence = parse_evidence(e.evidence_json);
+
+    const auto margin_ns = static_cast<std::int64_t>(*margin_s * 1e9);
+    ChartWindow window;
+    window.band_start_ns = e.start_wall_ns;
+    window.band_end_ns = e.end_wall_ns.value_or(now);
+    window.from_ns = e.start_wall_ns - margin_ns;
+    window.to_ns = std::max(window.band_end_ns + margin_ns, window.from_ns + kNsPerS);
+    if (!e.end_wall_ns) window.to_ns = std::max(now, window.from_ns + kNsPerS);
+    const store::SampleReader reader(db);
+
+    if (o.csv) {
+      const store::Series series = reader.read(window.from_ns, window.to_ns);
+      std::vector<CounterId> ids;
+      for (CounterId id = 0; id < series.catalog.size(); ++id) ids.push_back(id);
+      write_replay_csv(stdout, series, ids);
+      return;
+    }
+
+    const store::Series series = reader.read(window.from_ns - kRateLeadIn_ns, window.to_ns);
+    std::vector<ChartPanel> panels;
+    std::vector<CounterId> ids;
+    for (const Evidence& c : evidence) {
+      if (panels.size() == kMaxPanels) break;
+      const CounterId id = series.catalog.find(c.name);
+      if (id == series.catalog.size()) continue;
+      panels.push_back({c.name, counter_label(c.name), {}, c.baseline_pps});
+      ids.push_back(id);
+    }
+    for_each_rate(series, [&](const Sample& s, const RateFrame& f) {
+      if (s.wall_ns < window.from_ns || s.wall_ns >= window.to_ns) return;
+      for (std::size_t k = 0; k < ids.size(); ++k)
+        if (ids[k] < f.valid.size() && f.valid[ids[k]] != 0) panels[k].points.push_back({s.wall_ns, f.pps[ids[k]]});
+    });
+
+    const Terminal term = detect_terminal();
+    std::string out = details(e, evidence, now, term);
+    if (!panels.empty()) {
+      out += fmt::format("\nRates from {} to {}:\n", format_local_time(window.from_ns), format_local_time(window.to_ns));
+      const bool any_points = std::any_of(panels.begin(), panels.end(), [](const auto& p) { return !p.points.empty(); });
+      if (!any_points)
+        out += "  (no samples stored for this window: raw samples age out after the retention period)\n";
+      else
+        for (const ChartPanel& p : panels) out += "\n" + render_terminal_chart(p, window, term);
+    }
+    if (!o.svg.empty()) {
+      const std::string title = fmt::format("ctmon episode {}: {}, score {:.2f}, {}", e.id, e.kind, e.peak_score,
+                                            format_local_time(e.start_wall_ns));
+      std::ofstream file(o.svg, std::ios::binary | std::ios::trunc);
+      file << render_svg_chart(title, panels, window);
+      file.close();
+      if (!file) throw UserError(fmt::format("cannot write '{}': check that its folder exists and is writable", o.svg));
+      out += fmt::format("\nChart written to {}\n", o.svg);
+    }
+    // Sanitised for the terminal's character set (ASCII under LANG=C), never cut: it is a report.
+    std::fputs(fit_width(out, out.size(), term.utf8).c_str(), stdout);
+  } catch (const store::SqliteError& err) {
+    store::rethrow_as_user_error(config.db, err);
+  }
+}
+
+}  // namespace
+
+void add_show_command(CLI::App& app) {
+  auto options = std::make_shared<ShowOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "show",
+      "Everything about one episode: times, the counters that moved (peak, usual rate, ratio, when\n"
+      "it peaked), the detectors that fired, and a chart of those counters' rates from a few minutes\n"
+      "before to a few minutes after, the episode shaded and the usual rate drawn.\n"
+      "Example: ctmon show 12 --svg /tmp/episode12.svg");
+  auto flags = std::make_shared<ConfigFlags>(cmd, ConfigScope::kDatabase);
+  cmd->add_option("id", options->id, "the episode's id, as 'ctmon events' lists it")->required();
+  cmd->add_option("--svg", options->svg, "also write the chart as a standalone SVG file (open it in a browser)");
+  cmd->add_flag("--csv", options->csv,
+                "print only the window's samples as a replay CSV (cumulative packets; 'ctmon replay --input' reads it)");
+  cmd->add_option("--margin", options->margin, "time shown before and after the episode (default 5m)");
+  cmd->callback([flags, options] { run_show(flags->resolve(), *options); });
+}
+
+}  // namespace ctmon::cli

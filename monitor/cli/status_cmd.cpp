@@ -1,0 +1,308 @@
+// ctmon status: is the daemon alive and sampling, what the database holds, and what needs a
+// look. The exit code is the health check: 0 healthy (warnings allowed), 1 unhealthy (daemon not
+// running, last sample stale, table missing or failing, store failing, database unreadable).
+#include <sys/statvfs.h>
+#include <sys/timex.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "monitor/cli/commands.h"
+#include "monitor/cli/config_flags.h"
+#include "monitor/cli/event_table.h"
+#include "monitor/cli/events_json.h"
+#include "monitor/cli/sampling_facts.h"
+#include "monitor/cli/terminal.h"
+#include "monitor/cli/time_arg.h"
+#include "monitor/daemon/status_file.h"
+#include "monitor/store/database.h"
+#include "monitor/store/event_store.h"
+#include "monitor/store/meta_store.h"
+#include "monitor/store/sample_reader.h"
+#include "monitor/store/sqlite_handle.h"
+#include "monitor/user_error.h"
+
+namespace ctmon::cli {
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+// A last sample older than this many intervals means the loop is stuck (the rate tracker's gap
+// rule uses the same 3).
+constexpr double kStaleIntervals = 3.0;
+// Samples in RAM beyond this many commit intervals' worth mean commits keep failing.
+constexpr double kRamBacklogCommits = 2.0;
+constexpr double kDiskLowFraction = 0.05;
+// A wall clock before this is a router that booted without RTC and has not synced yet.
+constexpr std::int64_t kPlausibleWallClock_s = 1704067200;  // 2024-01-01T00:00:00Z
+
+struct StatusOptions {
+  bool json = false;
+};
+
+std::int64_t wall_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
+}
+
+std::int64_t local_midnight_ns(std::int64_t now_ns) { return parse_time_arg("today", "today", now_ns); }
+
+std::string format_bytes(double bytes) {
+  if (bytes >= 1024.0 * 1024 * 1024) return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024 * 1024));
+  if (bytes >= 1024.0 * 1024) return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024));
+  if (bytes >= 1024.0) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{:.0f} B", bytes);
+}
+
+template <class T>
+std::optional<T> field(const std::optional<nlohmann::json>& j, const char* key) {
+  if (!j || !j->is_object() || !j->contains(key)) return std::nullopt;
+  const nlohmann::json& v = (*j)[key];
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (v.is_string()) return v.get<std::string>();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (v.is_boolean()) return v.get<bool>();
+  } else {
+    if (v.is_number()) return v.get<T>();
+  }
+  return std::nullopt;
+}
+
+nlohmann::json optional_json(const auto& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+// Everything `status` found out; printed as text or JSON.
+struct Report {
+  std::vector<std::string> problems;  // make the exit code non-zero
+  std::vector<std::string> warnings;
+  nlohmann::json daemon = nlohmann::json::object();
+  nlohmann::json database = nlohmann::json::object();
+  nlohmann::json influx = nlohmann::json::object();
+  std::vector<std::pair<std::string, std::string>> lines;  // label, text
+};
+
+void check_daemon(const Config& config, std::int64_t now, Report& r) {
+  const std::optional<nlohmann::json> status = read_status_file(config.status_file);
+  const auto pid = field<std::int64_t>(status, "pid");
+  const bool running = pid && process_alive(*pid);
+  const auto interval = field<double>(status, "interval_s");
+  const auto last_ts = field<double>(status, "last_sample_ts");
+  nlohmann::json& d = r.daemon;
+  d["status_file"] = config.status_file;
+  d["running"] = running;
+  d["pid"] = optional_json(pid);
+  d["started"] = optional_json(field<std::string>(status, "started"));
+  d["interval_s"] = optional_json(interval);
+  d["last_sample"] = last_ts ? nlohmann::json(rfc3339_utc(static_cast<std::int64_t>(*last_ts * 1e9)))
+                             : nlohmann::json(nullptr);
+  std::optional<double> age_s;
+  if (last_ts) age_s = static_cast<double>(now) / 1e9 - *last_ts;
+  d["last_sample_age_s"] = age_s ? nlohmann::json(std::round(*age_s * 10) / 10) : nlohmann::json(nullptr);
+  for (const char* key : {"table", "table_state", "store_state"})
+    d[key] = optional_json(field<std::string>(status, key));
+  for (const char* key : {"counters", "samples", "missed_ticks", "samples_in_ram", "samples_dropped",
+                          "episodes_opened"})
+    d[key] = optional_json(field<std::int64_t>(status, key));
+  d["open_episode"] = optional_json(field<bool>(status, "open_episode"));
+  d["db"] = optional_json(field<std::string>(status, "db"));
+
+  if (!status) {
+    r.problems.push_back(fmt::format("daemon not running: no status file at {} (start it: "
+                                     "'systemctl start ctmon' or '/etc/init.d/ctmon start')",
+                                     config.status_file));
+    r.lines.emplace_back("daemon", "not running (no status file at " + config.status_file + ")");
+    return;
+  }
+  if (!running) {
+    r.problems.push_back(fmt::format("daemon not running: pid {} from {} is gone{}", pid.value_or(0),
+                                     config.status_file,
+                                     last_ts ? ", last sample at " + format_local_time(static_cast<std::int64_t>(*last_ts * 1e9)) : ""));
+    r.lines.emplace_back("daemon", fmt::format("not running (pid {} is gone)", pid.value_or(0)));
+  } else {
+    std::string text = fmt::format("running, pid {}", *pid);
+    if (const auto started = field<std::string>(status, "started")) text += ", started " + *started;
+    r.lines.emplace_back("daemon", text);
+  }
+  if (age_s) {
+    std::string text = fmt::format("{} ago", format_duration(static_cast<std::int64_t>(std::max(0.0, *age_s) * 1e9)));
+    if (interval) text += fmt::format(" (sampling every {})", format_interval(*interval));
+    r.lines.emplace_back("last sample", text);
+    if (running && interval && *interval > 0 && *age_s > kStaleIntervals * *interval)
+      r.problems.push_back(fmt::format("last sample is stale: {:.0f} s old, more than {:g} intervals of {}",
+                                       *age_s, kStaleIntervals, format_interval(*interval)));
+  } else {
+    r.lines.emplace_back("last sample", "none yet");
+  }
+  const std::string table = field<std::string>(status, "table").value_or("?");
+  const std::string table_state = field<std::string>(status, "table_state").value_or("unknown");
+  r.lines.emplace_back("table", fmt::format("{}: {}, {} counters", table, table_state,
+                                            field<std::int64_t>(status, "counters").value_or(0)));
+  if (running && table_state != "ok") {
+    if (table_state == "missing")
+      r.problems.push_back(fmt::format("table {} is missing: 'ctmon rules install' loads it", table));
+    else
+      r.problems.push_back(fmt::format("table {}: {}", table, table_state));
+  }
+  const std::string store_state = field<std::string>(status, "store_state").value_or("unknown");
+  const auto in_ram = field<std::int64_t>(status, "samples_in_ram").value_or(0);
+  const auto dropped = field<std::int64_t>(status, "samples_dropped").value_or(0);
+  const auto commit = field<double>(status, "commit_interval_s");
+  r.lines.emplace_back("samples", fmt::format("{} taken, {} missed ticks, {} in RAM{}, {} dropped; store {}",
+                                              field<std::int64_t>(status, "samples").value_or(0),
+                                              field<std::int64_t>(status, "missed_ticks").value_or(0), in_ram,
+                                              commit ? fmt::format(" (committed every {})", format_interval(*commit)) : "",
+                                              dropped, store_state));
+  if (running && store_state != "ok")
+    r.problems.push_back("the daemon cannot store samples: " + store_state);
+  if (commit && interval && *interval > 0 && static_cast<double>(in_ram) > kRamBacklogCommits * *commit / *interval)
+    r.warnings.push_back(fmt::format("{} samples wait in RAM, more than {:g} commit intervals' worth: commits are failing",
+                                     in_ram, kRamBacklogCommits));
+  if (dropped > 0) r.warnings.push_back(fmt::format("{} samples were dropped (RAM buffer full while the store failed)", dropped));
+  if (const auto theirs = field<std::string>(status, "db")) {
+    std::error_code error;
+    if (!std::filesystem::equivalent(*theirs, config.db, error))
+      r.warnings.push_back(fmt::format("the daemon writes {}, not {} (use --db or --config to match)", *theirs, config.db));
+  }
+}
+
+void check_database(const Config& config, std::int64_t now, Report& r) {
+  nlohmann::json& d = r.database;
+  d["path"] = config.db;
+  std::optional<store::Database> db;
+  try {
+    db.emplace(store::Database::open(config.db, store::reader_options()));
+  } catch (const UserError& e) {
+    r.problems.push_back(std::string("database: ") + e.what());
+    r.lines.emplace_back("database", std::string("unreadable: ") + e.what());
+    return;
+  }
+  try {
+    const std::int64_t midnight = local_midnight_ns(now);
+    const store::StoreStats stats = store::store_stats(*db, midnight);
+    const store::SampleExtent extent = store::SampleReader(*db).extent();
+    store::EventFilter today;
+    today.since_wall_ns = midnight;
+    const std::vector<store::EventRecord> events = store::EventStore(*db).list(today);
+    const auto open = std::count_if(events.begin(), events.end(), [](const auto& e) { return !e.end_wall_ns; });
+    d["size_bytes"] = stats.db_file_bytes;
+    d["wal_bytes"] = stats.wal_file_bytes;
+    d["raw_oldest"] = extent.oldest_raw_wall_ns ? nlohmann::json(rfc3339_utc(*extent.oldest_raw_wall_ns)) : nlohmann::json(nullptr);
+    d["raw_newest"] = extent.newest_raw_wall_ns ? nlohmann::json(rfc3339_utc(*extent.newest_raw_wall_ns)) : nlohmann::json(nullptr);
+    d["rollup_oldest"] = extent.oldest_rollup_wall_ns ? nlohmann::json(rfc3339_utc(*extent.oldest_rollup_wall_ns)) : nlohmann::json(nullptr);
+    d["retention_raw_s"] = config.retention_raw_s;
+    d["retention_rollup_s"] = config.retention_rollup_s;
+    d["bytes_written_today"] = optional_json(stats.bytes_written_since);
+    d["episodes_today"] = events.size();
+    d["episodes_total"] = stats.events;
+    r.lines.emplace_back("database", fmt::format("{}, {} (+ {} WAL)", config.db, format_bytes(static_cast<double>(stats.db_file_bytes)),
+                                                 format_bytes(static_cast<double>(stats.wal_file_bytes))));
+    std::string held = "no samples stored yet";
+    if (extent.oldest_raw_wall_ns && extent.newest_raw_wall_ns)
+      held = fmt::format("raw {} .. {} ({} of {} kept)", format_local_time(*extent.oldest_raw_wall_ns),
+                         format_local_time(*extent.newest_raw_wall_ns),
+                         format_duration(*extent.newest_raw_wall_ns - *extent.oldest_raw_wall_ns),
+                         ctmon::format_duration(config.retention_raw_s));
+    if (extent.oldest_rollup_wall_ns)
+      held += fmt::format("; minute rollups from {} ({} kept)", format_local_time(*extent.oldest_rollup_wall_ns),
+                          ctmon::format_duration(config.retention_rollup_s));
+    r.lines.emplace_back("holds", held);
+    r.lines.emplace_back("written today", stats.bytes_written_since
+                                              ? format_bytes(static_cast<double>(*stats.bytes_written_since))
+                                              : std::string("nothing committed yet today"));
+    r.lines.emplace_back("episodes today", fmt::format("{}{} ({} in all; 'ctmon events' lists them)", events.size(),
+                                                       open > 0 ? fmt::format(", {} open", open) : "", stats.events));
+  } catch (const store::SqliteError& e) {
+    try {
+      store::rethrow_as_user_error(config.db, e);
+    } catch (const UserError& u) {
+      r.problems.push_back(std::string("database: ") + u.what());
+      r.lines.emplace_back("database", std::string("unreadable: ") + u.what());
+    }
+  }
+  // Disk space where the database lives: SQLite needs room for the WAL to commit at all.
+  const std::filesystem::path folder = std::filesystem::absolute(config.db).parent_path();
+  if (struct statvfs fs{}; statvfs(folder.c_str(), &fs) == 0 && fs.f_blocks > 0) {
+    const double free_fraction = static_cast<double>(fs.f_bavail) / static_cast<double>(fs.f_blocks);
+    d["disk_free_bytes"] = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_fraction < kDiskLowFraction)
+      r.warnings.push_back(fmt::format("disk almost full: {:.1f}% free ({}) on {}", free_fraction * 100,
+                                       format_bytes(static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize)),
+                                       folder.string()));
+  }
+}
+
+void check_clock(std::int64_t now, Report& r) {
+  if (now / kNsPerS < kPlausibleWallClock_s)
+    r.warnings.push_back(fmt::format("the wall clock says {}: not set yet (no RTC, no NTP sync); episode times are wrong",
+                                     rfc3339_utc(now)));
+  timex tx{};
+  // modes = 0 only reads; the kernel reports TIME_ERROR while its clock is unsynchronised.
+  if (adjtimex(&tx) == TIME_ERROR)
+    r.warnings.push_back("the clock is not synchronised (adjtimex reports TIME_ERROR): episode times may be off; "
+                         "check NTP (sysntpd, systemd-timesyncd, chrony)");
+}
+
+// InfluxDB forwarding: the sender reports its state in the status file once it exists.
+// TODO(influx): read the sender's fields from the status file here.
+void check_influx(const Config& config, Report& r) {
+  const std::string state = config.influx.url.empty() ? "off" : "configured (status not yet reported)";
+  r.influx["state"] = state;
+  r.influx["url"] = config.influx.url.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.influx.url);
+  r.lines.emplace_back("InfluxDB", "forwarding: " + state);
+}
+
+void run_status(const Config& config, const StatusOptions& o) {
+  const std::int64_t now = wall_now_ns();
+  Report r;
+  check_daemon(config, now, r);
+  check_database(config, now, r);
+  check_influx(config, r);
+  check_clock(now, r);
+  const bool healthy = r.problems.empty();
+  if (o.json) {
+    const nlohmann::json out = {{"healthy", healthy}, {"problems", r.problems}, {"warnings", r.warnings},
+                                {"daemon", r.daemon}, {"database", r.database}, {"influx", r.influx}};
+    fmt::print("{}\n", out.dump());
+  } else {
+    const Terminal term = detect_terminal();
+    std::string text = healthy ? paint("healthy", "32", term.colour) : paint("UNHEALTHY", "1;31", term.colour);
+    std::string out = fmt::format("ctmon: {}\n", text);
+    for (const auto& [label, value] : r.lines) out += fmt::format("  {:<15}{}\n", label, value);
+    const char* bullet = term.utf8 ? "\u2022" : "-";
+    for (const auto& p : r.problems) out += fmt::format("{} {} {}\n", paint("problem:", "1;31", term.colour), bullet, p);
+    for (const auto& w : r.warnings) out += fmt::format("{} {} {}\n", paint("warning:", "33", term.colour), bullet, w);
+    fmt::print("{}", fit_width(out, out.size(), term.utf8));
+  }
+  std::fflush(stdout);
+  if (!healthy)
+    throw UserError(fmt::format("unhealthy: {}{}", r.problems.front(),
+                                r.problems.size() > 1 ? fmt::format(" (and {} more)", r.problems.size() - 1) : ""));
+}
+
+}  // namespace
+
+void add_status_command(CLI::App& app) {
+  auto options = std::make_shared<StatusOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "status",
+      "Is the daemon alive and sampling (last sample age against the interval), what the database\n"
+      "holds, bytes written to flash today, episodes today, InfluxDB forwarding, and warnings\n"
+      "(table missing, clock not synchronised, disk almost full).\n"
+      "Exit code 0 when healthy, 1 when not (daemon not running, last sample older than 3\n"
+      "intervals, table missing, store failing): usable as a health check.");
+  auto flags = std::make_shared<ConfigFlags>(cmd, ConfigScope::kDatabase);
+  cmd->add_flag("--json", options->json, "one JSON object: healthy, problems, warnings, daemon, database, influx");
+  cmd->callback([flags, options] { run_status(flags->resolve(), *options); });
+}
+
+}  // namespace ctmon::cli
