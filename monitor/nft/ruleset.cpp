@@ -56,7 +56,7 @@ std::string run_nft(const std::string& commands) {
   if (nft_run_cmd_from_buffer(context.get(), commands.c_str()) == 0) return {};
   std::string error = nft_ctx_get_error_buffer(context.get());
   // nft's message is several lines (the offending line, a caret); its first line says it all.
-  error = error.substr(0, error.find('\n'));
+  error.resize(std::min(error.find('\n'), error.size()));
   return error.empty() ? std::string("nft refused the rules") : error;
 }
 
