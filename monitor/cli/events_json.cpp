@@ -15,7 +15,8 @@ double unix_seconds(std::int64_t wall_ns) {
   return static_cast<double>(wall_ns / 1'000'000) / 1000.0;
 }
 
-double rounded(double v, double step) { return std::round(v / step) * step; }
+// Three decimals, divided (not multiplied by 0.001) so the JSON shows 22.525, not 22.525000000000002.
+double rounded(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 }  // namespace
 
@@ -52,14 +53,14 @@ nlohmann::json episode_to_json(const Episode& e) {
   j["end"] = e.open ? nlohmann::json(nullptr) : nlohmann::json(rfc3339_utc(e.end_wall_ns));
   j["start_ts"] = unix_seconds(e.start_wall_ns);
   j["end_ts"] = e.open ? nlohmann::json(nullptr) : nlohmann::json(unix_seconds(e.end_wall_ns));
-  j["score"] = rounded(e.peak_score, 1e-3);
+  j["score"] = rounded(e.peak_score);
   j["kind"] = std::string(to_string(e.kind));
   nlohmann::json counters = nlohmann::json::array();
   for (const MovedCounter& c : e.counters) {
     counters.push_back({{"name", c.name},
-                        {"peak_pps", rounded(c.peak_pps, 1e-3)},
-                        {"baseline_pps", rounded(c.baseline_pps, 1e-3)},
-                        {"peak_score", rounded(c.peak_score, 1e-3)},
+                        {"peak_pps", rounded(c.peak_pps)},
+                        {"baseline_pps", rounded(c.baseline_pps)},
+                        {"peak_score", rounded(c.peak_score)},
                         {"direction", c.peak_z < 0 ? "down" : "up"},
                         {"peak_ts", unix_seconds(c.peak_wall_ns)}});
   }
