@@ -105,6 +105,9 @@ class Analyzer {
   /// Replaces the learned state with one produced by save_state(). Refuses (ok == false, a
   /// one-line reason, the Analyzer unchanged) bytes of another format version, of a configuration
   /// with a different shape (bins, windows, transform), or that are truncated or corrupt.
+  /// No warm-up follows a restore: the next sample is only a new rate reference (the downtime
+  /// and the catalog's ids are unknown) and the resume_samples after it cannot alarm. Counters
+  /// are matched by name, whatever ids the new catalog gives them.
   RestoreStatus restore_state(std::string_view bytes);
 
   /// Samples observed so far (survives save/restore).
