@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
+#include <memory>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -134,6 +136,8 @@ struct Options {
   double interval_s = 0;
   bool json = false;
   std::string db;  ///< store samples and events here, as the daemon would
+  Config forward;  ///< with --db: influx settings and host, forwarded as the daemon would
+  double influx_drain_s = 60;  ///< how long to wait for the outbox to drain at the end
 };
 
 // Prints each episode once, when it closes, and the one still open at the end of the input.
@@ -163,7 +167,15 @@ class EpisodePrinter {
   int printed_ = 0;
 };
 
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
+}
+
 void run_replay_csv(const Options& o) {
+  if (!o.forward.influx.url.empty() && o.db.empty())
+    throw UserError("--influx-url needs --db: points are queued in that database's outbox first");
   CsvSource csv(o.input);
   CounterCatalog catalog;
   // The detectors' memories are set in seconds and converted to samples: learn the interval from
@@ -184,16 +196,31 @@ void run_replay_csv(const Options& o) {
     store::Database db = store::Database::open(o.db);
     Logger log;
     Pipeline pipeline(db, AnalyzerConfig::network(interval_s), store::SampleWriterOptions{}, log);
+    Config forward = o.forward;
+    forward.db = o.db;
+    const std::unique_ptr<influx::Sender> sender = start_forwarding(forward, pipeline, log);
     Sample sample;
     std::int64_t last_mono_ns = 0;
     while (source.next(sample, catalog)) {
       printer.step(pipeline.feed(sample, catalog, offset, sample.mono_ns));
       last_mono_ns = sample.mono_ns;
       progress.update(csv.bytes_read(), pipeline.stats().samples);
+      constexpr std::uint64_t kPumpEverySamples = 256;  // HTTP progresses during a long replay
+      if (sender && pipeline.stats().samples % kPumpEverySamples == 0) sender->pump(monotonic_ns());
     }
     printer.finish(pipeline.analyzer());
     if (!pipeline.finish(last_mono_ns))
       throw UserError("the replayed samples could not all be written to " + o.db + " (see above)");
+    if (sender) {
+      const bool drained = sender->drain(monotonic_ns() + static_cast<std::int64_t>(o.influx_drain_s * 1e9));
+      const influx::SenderStatus st = sender->status();
+      if (drained)
+        log.info("InfluxDB: {} lines sent, {} set aside, outbox empty", st.sent_lines, st.rejected_lines);
+      else
+        log.warning("InfluxDB: {} lines sent, {} still queued in {} ({}); the next 'ctmon run' or "
+                    "'ctmon replay --db' with this database sends them",
+                    st.sent_lines, st.queued, o.db, st.detail.empty() ? st.state : st.detail);
+    }
     return;
   }
   Analyzer analyzer(AnalyzerConfig::network(interval_s));
@@ -254,6 +281,25 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--db", opts->db,
                   "also store the samples and episodes in this database, exactly as 'ctmon run' "
                   "would, so 'ctmon events' and 'ctmon series' work on the replayed data");
+  // The daemon's InfluxDB settings (ctmon run has the same flags), for `--db`: episodes are
+  // forwarded through the same forwarder, outbox and sender as the daemon's.
+  auto* influx = cmd->add_option_group("InfluxDB", "with --db: forward episodes as 'ctmon run' would");
+  InfluxConfig& ic = opts->forward.influx;
+  influx->add_option("--influx-url", ic.url, "e.g. http://192.0.2.10:8086");
+  influx->add_option("--influx-api", ic.api, "v1 (/write?db=) or v2 (/api/v2/write)")->check(CLI::IsMember({"v1", "v2"}));
+  influx->add_option("--influx-db", ic.db, "v1 database (default ctmon)");
+  influx->add_option("--influx-rp", ic.rp, "v1 retention policy (default: the db's)");
+  influx->add_option("--influx-org", ic.org, "v2 organisation");
+  influx->add_option("--influx-bucket", ic.bucket, "v2 bucket");
+  influx->add_option("--influx-token-file", ic.token_file, "v2: file holding the API token");
+  influx->add_option("--influx-user", ic.user, "v1 user");
+  influx->add_option("--influx-password-file", ic.password_file, "v1: file holding the password");
+  influx->add_option("--influx-ca-file", ic.ca_file, "CA bundle for https (default: system's)");
+  influx->add_option("--influx-timeout", ic.timeout_s, "HTTP timeout in seconds (default 10)");
+  influx->add_option("--influx-drain", opts->influx_drain_s,
+                     "seconds to wait at the end for the outbox to drain (default 60); what is left "
+                     "stays queued in --db");
+  influx->add_option("--host", opts->forward.host, "this router's name in InfluxDB (default: hostname)");
   cmd->callback([opts] {
     if (opts->format == "nab") {
       run_replay_nab(*opts);

@@ -63,10 +63,21 @@ class SignalFd {
   SignalFd& operator=(const SignalFd&) = delete;
 
   /// Waits until `deadline_mono_ns` or a signal, whichever comes first; returns the signal or 0.
-  int wait_until(std::int64_t deadline_mono_ns) const {
+  /// With a `sender`, HTTP to InfluxDB progresses during the wait: curl's sockets and the
+  /// signalfd are watched in one poll, so a slow server never delays a sample.
+  int wait_until(std::int64_t deadline_mono_ns, influx::Sender* sender = nullptr) const {
     for (;;) {
       const std::int64_t left_ns = deadline_mono_ns - clock_ns(CLOCK_MONOTONIC);
       if (left_ns <= 0) return 0;
+      if (sender != nullptr) {
+        sender->pump(clock_ns(CLOCK_MONOTONIC));
+        const int left_ms = static_cast<int>((left_ns + 999'999) / 1'000'000);
+        if (!sender->wait(fd_, left_ms)) continue;
+        signalfd_siginfo info{};
+        if (read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
+          return static_cast<int>(info.ssi_signo);
+        continue;
+      }
       pollfd pfd{fd_, POLLIN, 0};
       const timespec timeout{static_cast<time_t>(left_ns / kNsPerS),
                              static_cast<long>(left_ns % kNsPerS)};
@@ -251,6 +262,7 @@ int run_daemon(const Config& initial, const std::function<Config()>& reload, Log
   auto sampler = std::make_unique<KernelSampler>(config, log);
   const store::SampleWriterOptions writer = writer_options(config);
   Pipeline pipeline(db, AnalyzerConfig::network(config.interval_s), writer, log);
+  const std::unique_ptr<influx::Sender> sender = start_forwarding(config, pipeline, log);
   SignalFd signals;
 
   log.info("sampling table {} every {} into {} (committed every {}; a power cut loses at most "
@@ -280,7 +292,7 @@ int run_daemon(const Config& initial, const std::function<Config()>& reload, Log
                   "data",
                   next.missed, missed_total);
     }
-    switch (signals.wait_until(next.deadline_ns)) {
+    switch (signals.wait_until(next.deadline_ns, sender.get())) {
       case SIGTERM:
       case SIGINT: {
         const bool saved = pipeline.finish(clock_ns(CLOCK_MONOTONIC));

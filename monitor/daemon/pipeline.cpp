@@ -1,5 +1,7 @@
 #include "monitor/daemon/pipeline.h"
 
+#include <unistd.h>
+
 #include <ctime>
 
 #include "detectors/fusion.h"
@@ -70,6 +72,7 @@ const StepResult& Pipeline::feed(const Sample& sample, const CounterCatalog& cat
                                  std::int64_t local_offset_s, std::int64_t now_mono_ns) {
   const StepResult& step = analyzer_.observe(sample, catalog, local_offset_s);
   writer_.append(sample, catalog);
+  if (forwarder_) forwarder_->step(sample, step, catalog, now_mono_ns, wall_now_ns());
   ++stats_.samples;
 
   if (step.change != EpisodeChange::none && step.episode != nullptr) {
@@ -158,8 +161,56 @@ void Pipeline::save_state(std::int64_t wall_ns) {
   }
 }
 
+std::unique_ptr<influx::Sender> start_forwarding(const Config& config, Pipeline& pipeline, Logger& log) {
+  if (config.influx.url.empty()) return nullptr;
+  influx::ForwarderConfig forward;
+  forward.host = config.host;
+  if (forward.host.empty()) {
+    char name[256] = {};
+    forward.host = gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "router";
+  }
+  if (const auto colon = config.table.find(':'); colon != std::string::npos)
+    forward.collectd_instance = config.table.substr(colon + 1);
+  influx::SenderConfig send;
+  send.influx = config.influx;
+  send.rejected_path = config.db + ".influx-rejected";
+  pipeline.enable_forwarding(forward);
+  auto sender = std::make_unique<influx::Sender>(
+      *pipeline.outbox(), send, [&log](influx::Severity severity, const std::string& line) {
+        if (severity == influx::Severity::kError)
+          log.error("{}", line);
+        else if (severity == influx::Severity::kWarning)
+          log.warning("{}", line);
+        else
+          log.info("{}", line);
+      });
+  log.info("forwarding episodes to InfluxDB at {} ({} API) as host {}; {} lines queued from before",
+           influx::loggable_url(config.influx.url), config.influx.api, forward.host,
+           pipeline.outbox()->size());
+  return sender;
+}
+
+void Pipeline::enable_forwarding(const influx::ForwarderConfig& config) {
+  outbox_ = std::make_unique<store::Outbox>(db_);
+  forwarder_ = std::make_unique<influx::Forwarder>(
+      *outbox_, config, [this](influx::Severity severity, const std::string& line) {
+        if (severity == influx::Severity::kError)
+          log_.error("{}", line);
+        else if (severity == influx::Severity::kWarning)
+          log_.warning("{}", line);
+        else
+          log_.info("{}", line);
+      });
+  if (const Episode* open = analyzer_.open_episode()) forwarder_->resume(*open);
+}
+
 bool Pipeline::finish(std::int64_t now_mono_ns) {
   flush_pending_event();
+  // What is planned for InfluxDB goes to the durable outbox, not to the network: the sender
+  // sends it after the restart.
+  if (forwarder_ && !forwarder_->flush(wall_now_ns(), true))
+    log_.error("{} InfluxDB points could not be queued in the outbox and are lost",
+               forwarder_->pending());
   const store::CommitResult result = writer_.flush(now_mono_ns);
   save_state(wall_now_ns());
   if (result.condition != store::CommitCondition::kOk) {

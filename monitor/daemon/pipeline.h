@@ -7,10 +7,13 @@
 // episode closes, and hourly, and restored at start, so a restart needs no new warm-up.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "detectors/analyzer.h"
 #include "monitor/daemon/logger.h"
+#include "monitor/influx/forwarder.h"
+#include "monitor/influx/sender.h"
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
 #include "monitor/store/meta_store.h"
@@ -38,6 +41,14 @@ class Pipeline {
   /// failures: they are logged once per condition and the data stays in RAM to be retried.
   const StepResult& feed(const Sample& sample, const CounterCatalog& catalog,
                          std::int64_t local_offset_s, std::int64_t now_mono_ns);
+
+  /// Turns on InfluxDB forwarding (ARCHITECTURE.md "InfluxDB"): from now on every sample also
+  /// goes through the spike-gated forwarder into the durable outbox of `db`, which a Sender
+  /// drains. An episode that is open after a restart is streamed on.
+  void enable_forwarding(const influx::ForwarderConfig& config);
+
+  /// The outbox the forwarder fills; nullptr unless forwarding is enabled. Owned by the pipeline.
+  [[nodiscard]] store::Outbox* outbox() const { return outbox_.get(); }
 
   /// Writes everything buffered and saves the detectors' state. For shutdown: milliseconds.
   /// Returns false when the final commit failed (the caller should exit non-zero: data lost).
@@ -69,7 +80,17 @@ class Pipeline {
   bool event_failure_logged_ = false;
   store::CommitCondition store_condition_ = store::CommitCondition::kOk;
   PipelineStats stats_;
+  std::unique_ptr<store::Outbox> outbox_;         // with forwarding only
+  std::unique_ptr<influx::Forwarder> forwarder_;
 };
+
+/// Forwarding to InfluxDB as configured (`config.influx.url` empty: off, returns nullptr):
+/// enables the pipeline's forwarder and returns the Sender that drains its outbox (it must be
+/// destroyed before the pipeline). The daemon and `ctmon replay --db` both start it here.
+/// Lines InfluxDB refuses are set aside in `<db>.influx-rejected`. Throws UserError for bad
+/// settings or unreadable credential files.
+[[nodiscard]] std::unique_ptr<influx::Sender> start_forwarding(const Config& config, Pipeline& pipeline,
+                                                               Logger& log);
 
 /// The store's record of an episode: evidence as the events JSON's "counters" array.
 [[nodiscard]] store::EventRecord to_event_record(const Episode& episode, std::int64_t event_id,

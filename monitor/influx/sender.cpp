@@ -59,7 +59,8 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-// scheme://host:port/path without user info and query: safe to log.
+}  // namespace
+
 std::string loggable_url(const std::string& url) {
   std::string u = url.substr(0, url.find('?'));
   const std::size_t scheme = u.find("://");
@@ -69,6 +70,8 @@ std::string loggable_url(const std::string& url) {
   if (at != std::string::npos && at >= host) u.erase(host, at + 1 - host);
   return u;
 }
+
+namespace {
 
 std::string read_secret(const std::string& path, const char* what, const char* flag) {
   std::ifstream f(path, std::ios::binary);

@@ -66,6 +66,9 @@ struct SenderStatus {
 /// &precision=ms), query values percent-encoded. Throws UserError for an empty url or db/bucket.
 [[nodiscard]] std::string write_url(const InfluxConfig& config);
 
+/// `url` without user info and query string (scheme://host:port/path): safe to log.
+[[nodiscard]] std::string loggable_url(const std::string& url);
+
 class Sender {
  public:
   /// Reads the credentials (throws UserError naming the file when it cannot be read, or when

@@ -10,7 +10,8 @@
 
 #include "monitor/influx/forwarder.h"
 #include "monitor/store/database.h"
-#include "tests/monitor/store/temp_dir.h"
+#include <cstdlib>
+#include <filesystem>
 
 using namespace ctmon;
 using namespace ctmon::influx;
@@ -18,6 +19,26 @@ using namespace ctmon::influx;
 namespace {
 
 constexpr std::int64_t kNsPerS = 1'000'000'000;
+
+// A fresh directory for one test, removed with its content at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ctmon-influx-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::filesystem::path operator/(const char* name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
 constexpr std::int64_t kT0_s = 1'700'000'000;  // a multiple of 10: bucket boundaries are known
 
 struct Parsed {
@@ -316,7 +337,7 @@ TEST_CASE("a restart with an open episode resumes streaming and still closes the
 }
 
 TEST_CASE("the forwarder commits markers at once and series every enqueue interval") {
-  store::testing::TempDir dir;
+  TempDir dir;
   store::Database db = store::Database::open(dir / "ctmon.db");
   store::Outbox outbox(db);
   Forwarder fwd(outbox, config(), {}, 30 * kNsPerS);
