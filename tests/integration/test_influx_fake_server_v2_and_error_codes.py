@@ -76,7 +76,8 @@ class FakeServer(unittest.TestCase):
     def run_replay(self, decide, *extra, api_v1=True):
         fake = FakeInflux(decide)
         self.addCleanup(fake.close)
-        db = os.path.join(self.tmp, f"{self.id().rsplit('.', 1)[-1]}.db")
+        # A fresh database per run: a second replay into the same one would resume its state.
+        db = tempfile.mktemp(suffix=".db", dir=self.tmp)
         args = list(extra)
         r, episodes = replay(self.csv, db, fake.url, "ctmon", args)
         self.assertEqual(r.returncode, 0, r.stderr)
