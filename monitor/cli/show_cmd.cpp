@@ -47,6 +47,26 @@ std::int64_t wall_now_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
 }
 
+// `text` broken at spaces into lines of at most `width` columns, lines after the first indented
+// by `indent` blanks; a word longer than a line stays whole.
+std::string wrap_words(const std::string& text, std::size_t width, std::size_t indent) {
+  std::string out, line;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    const std::size_t limit = width > indent ? width - indent : 1;
+    if (!line.empty() && display_width(line) + 1 + display_width(word) > limit) {
+      out += line + "\n" + std::string(indent, ' ');
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    start = end + 1;
+  }
+  return out + line;
+}
+
 [[noreturn]] void unknown_id(const store::EventStore& events, std::int64_t id, const std::string& db) {
   store::EventFilter recent;
   recent.limit = kRecentIdsInError;
@@ -65,7 +85,7 @@ std::string details(const store::EventRecord& e, const std::vector<Evidence>& ev
                        format_duration(*e.end_wall_ns - e.start_wall_ns));
   else
     out += fmt::format("  ended      {}, {} so far\n", paint("still open", "1", term.colour), format_duration(now - e.start_wall_ns));
-  out += fmt::format("  summary    {}\n", e.summary);
+  out += fmt::format("  summary    {}\n", wrap_words(e.summary, term.width, 13));
   std::string detectors = e.detectors;
   std::replace(detectors.begin(), detectors.end(), ',', ' ');
   out += fmt::format("  detectors  {}\n", detectors.empty() ? "(none recorded)" : detectors);

@@ -3,13 +3,14 @@
 clear refusals of missing/foreign/newer databases, and the SVG chart (xmllint, structure)."""
 import json
 import os
+import pty
 import shutil
 import sqlite3
 import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
-from test_events_common import ReplayedDb, check_golden, run
+from test_events_common import ReplayedDb, check_golden, ctmon, env, run
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -52,6 +53,31 @@ class EventsOnReplayedScenario(unittest.TestCase):
         self.assertIn("invalid_burst", first_burst)
         self.assertRegex(first_burst, r"tcp fwd invalid \d+x")
         self.assertIn("11-20 00:50:00", first_burst)  # local start (TZ=UTC here)
+
+    def on_a_tty(self, *args, **env_extra):
+        """Runs ctmon with stdout on a pseudo-terminal; returns what it printed there."""
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run([ctmon(), *args], stdout=slave, stderr=subprocess.PIPE, env=env(**env_extra),
+                               timeout=60)
+        finally:
+            os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(master)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return b"".join(chunks).decode()
+
+    def test_colour_on_a_tty_unless_no_color(self):
+        self.assertIn("\x1b[", self.on_a_tty("events", *self.fx.args(), TERM="xterm"))
+        self.assertNotIn("\x1b[", self.on_a_tty("events", *self.fx.args(), TERM="xterm", NO_COLOR="1"))
 
     def test_no_colour_when_not_a_tty_even_without_no_color(self):
         self.assertNotIn("\x1b", self.events(TERM="xterm-256color").stdout)

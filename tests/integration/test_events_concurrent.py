@@ -42,6 +42,7 @@ class ReadersBesideTheWriter(unittest.TestCase):
                     failures.append((["status"], p.returncode, p.stdout + p.stderr))
                 reads += 1
             self.assertEqual(writer.returncode, 0)
+        print(f"{reads} reads while the replay wrote", flush=True)
         self.assertEqual(failures, [])
         self.assertGreater(reads, 20, "the replay finished before the readers got going: make it longer")
         # The finished database reads back whole.

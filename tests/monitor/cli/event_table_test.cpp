@@ -1,0 +1,105 @@
+// The events table: one line per episode that fits the terminal.
+#include <cstdlib>
+#include <ctime>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "monitor/cli/event_table.h"
+
+namespace {
+
+constexpr std::int64_t kS = 1'000'000'000;
+
+struct UtcTime {
+  UtcTime() {
+    setenv("TZ", "UTC0", 1);
+    tzset();
+  }
+};
+
+ctmon::store::EventRecord burst() {
+  ctmon::store::EventRecord r;
+  r.id = 7;
+  r.start_wall_ns = 1795135800LL * kS;  // 2026-11-20T00:50:00Z
+  r.end_wall_ns = r.start_wall_ns + 87 * kS;
+  r.peak_score = 0.9998;
+  r.kind = "invalid_burst";
+  r.summary = "Invalid-packet burst: tcp_conntrack_fwd_invalid rose to 34 pps (usually 0.06 pps).";
+  r.evidence_json =
+      R"([{"baseline_pps":0.06,"direction":"up","name":"tcp_conntrack_fwd_invalid","peak_pps":34.0,)"
+      R"("peak_score":1.0,"peak_ts":1795135839.0},{"baseline_pps":120.0,"direction":"down",)"
+      R"("name":"tcp_conntrack_fwd_established","peak_pps":30.0,"peak_score":0.8,"peak_ts":1795135840.5}])";
+  r.detectors = "point,cusum";
+  return r;
+}
+
+}  // namespace
+
+using namespace ctmon::cli;
+
+TEST_CASE("evidence is read back from the stored JSON, strongest first") {
+  const auto evidence = parse_evidence(burst().evidence_json);
+  REQUIRE(evidence.size() == 2);
+  CHECK(evidence[0].name == "tcp_conntrack_fwd_invalid");
+  CHECK(evidence[0].peak_pps == 34.0);
+  CHECK(evidence[0].baseline_pps == 0.06);
+  CHECK_FALSE(evidence[0].down);
+  CHECK(evidence[0].peak_wall_ns == 1795135839LL * kS);
+  CHECK(evidence[1].down);
+  CHECK(evidence[1].peak_wall_ns == 1795135840LL * kS + kS / 2);
+  CHECK(parse_evidence("not json").empty());
+  CHECK(parse_evidence(R"({"name":"x"})").empty());
+  CHECK(parse_evidence(R"([{"peak_pps":1}])").empty());
+}
+
+TEST_CASE("ratios read as a person says them") {
+  Evidence e;
+  e.baseline_pps = 0.06;
+  e.peak_pps = 34;
+  CHECK(format_ratio(e) == "567x");
+  e.baseline_pps = 2.0;
+  e.peak_pps = 5.0;
+  CHECK(format_ratio(e) == "2.5x");
+  e.peak_pps = 0.4;
+  CHECK(format_ratio(e) == "0.20x");
+  e.baseline_pps = 0;
+  CHECK(format_ratio(e) == "from 0");
+}
+
+TEST_CASE("durations take at most five columns") {
+  CHECK(format_duration(41 * kS) == "41s");
+  CHECK(format_duration(87 * kS) == "1m27s");
+  CHECK(format_duration(3720 * kS) == "1h02m");
+  CHECK(format_duration((2 * 86400 + 3 * 3600) * kS) == "2d03h");
+  CHECK(format_duration(-5 * kS) == "0s");
+}
+
+TEST_CASE("counter names lose the conntrack noise") {
+  CHECK(counter_label("tcp_conntrack_fwd_invalid") == "tcp fwd invalid");
+  CHECK(counter_label("my_counter") == "my_counter");
+}
+
+TEST_CASE("an episode line has id, local start, duration, kind, score, top counters and summary") {
+  UtcTime tz;
+  Terminal wide{200, false, true};
+  CHECK(event_line(burst(), wide) ==
+        "   7  11-20 00:50:00  1m27s  invalid_burst    1.00  tcp fwd invalid 567x, tcp fwd established "
+        "0.25x  Invalid-packet burst: tcp_conntrack_fwd_invalid rose to 34 pps (usually 0.06 pps).");
+  Terminal narrow{80, false, false};
+  const std::string line = event_line(burst(), narrow);
+  CHECK(line.size() == 80);
+  CHECK(line.substr(77) == "...");
+}
+
+TEST_CASE("an open episode says so, and colour marks the score only on request") {
+  UtcTime tz;
+  auto r = burst();
+  r.end_wall_ns.reset();
+  const std::string plain = event_line(r, Terminal{200, false, true});
+  CHECK(plain.find("   open  invalid_burst") != std::string::npos);
+  CHECK(plain.find('\x1b') == std::string::npos);
+  const std::string coloured = event_line(r, Terminal{200, true, true});
+  CHECK(coloured.find("\x1b[1;31m 1.00\x1b[0m") != std::string::npos);
+  CHECK(display_width(coloured) == display_width(plain));
+}
