@@ -1,36 +1,28 @@
 #include "monitor/cli/event_record_json.h"
 
-#include <cmath>
 #include <string_view>
 
 #include "monitor/cli/events_json.h"
 
 namespace ctmon::cli {
-namespace {
-
-// The same arithmetic as events_json.cpp, so both commands print the same digits.
-double unix_seconds(std::int64_t wall_ns) {
-  return static_cast<double>(wall_ns / 1'000'000) / 1000.0;
-}
-
-double rounded(double v, double step) { return std::round(v / step) * step; }
-
-}  // namespace
 
 nlohmann::json event_record_to_json(const store::EventRecord& r) {
-  nlohmann::json j;
-  j["id"] = r.id;
-  j["start"] = rfc3339_utc(r.start_wall_ns);
-  j["end"] = r.end_wall_ns ? nlohmann::json(rfc3339_utc(*r.end_wall_ns)) : nlohmann::json(nullptr);
-  j["start_ts"] = unix_seconds(r.start_wall_ns);
-  j["end_ts"] = r.end_wall_ns ? nlohmann::json(unix_seconds(*r.end_wall_ns)) : nlohmann::json(nullptr);
-  j["score"] = rounded(r.peak_score, 1e-3);
+  // The times and the score go through episode_to_json itself, so their rounding and format
+  // can never drift from what `ctmon replay --json` prints; the fields an Episode holds in
+  // another form (kind, counters, detectors) are then set from the record.
+  Episode e;
+  e.id = static_cast<std::uint64_t>(r.id);
+  e.start_wall_ns = r.start_wall_ns;
+  e.open = !r.end_wall_ns.has_value();
+  e.end_wall_ns = r.end_wall_ns.value_or(0);
+  e.peak_score = r.peak_score;
+  e.summary = r.summary;
+  nlohmann::json j = episode_to_json(e);
   j["kind"] = r.kind;
   // The daemon stores episode_to_json()'s "counters" array verbatim: pass it through, so the
   // numbers are the ones the live episode printed.
   nlohmann::json counters = nlohmann::json::parse(r.evidence_json, nullptr, /*allow_exceptions=*/false);
   j["counters"] = counters.is_array() ? std::move(counters) : nlohmann::json::array();
-  j["summary"] = r.summary;
   nlohmann::json detectors = nlohmann::json::array();
   std::string_view rest = r.detectors;
   while (!rest.empty()) {

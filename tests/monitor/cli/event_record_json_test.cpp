@@ -42,6 +42,17 @@ TEST_CASE("a stored episode prints the same JSON line as the live one") {
   CHECK(j["detectors"] == nlohmann::json::array({"point", "multivariate"}));
 }
 
+TEST_CASE("scores and rates print like the live episode's, whatever their digits") {
+  // Values whose naive rounding shows float noise (0.951 -> 0.9510000000000001).
+  const double score = GENERATE(0.951, 0.9510000001, 0.0525, 0.999792682989255, 0.1 + 0.2, 1.0, 0.0);
+  CAPTURE(score);
+  ctmon::Episode live = episode(false);
+  live.peak_score = score;
+  live.counters[0].baseline_pps = score;
+  CHECK(ctmon::cli::event_record_json_line(ctmon::to_event_record(live, 3, 0)) ==
+        ctmon::cli::episode_json_line(live));
+}
+
 TEST_CASE("damaged evidence gives an empty counters list, not a crash") {
   ctmon::store::EventRecord r;
   r.evidence_json = "{oops";
