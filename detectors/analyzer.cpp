@@ -29,6 +29,7 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
   constexpr double kNoiseMemoryS = 1800;
   constexpr double kCovarianceMemoryS = 3600;
   constexpr double kWarmupS = 600;
+  constexpr double kRelearnS = 600;
   constexpr double kQuietToCloseS = 30;
   if (!(interval_s > 0)) interval_s = 1.0;
   AnalyzerConfig c;
@@ -40,6 +41,7 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
   c.multivariate.alpha = 1.0 / samples_for(kCovarianceMemoryS, interval_s, 120);
   c.multivariate.min_samples = samples_for(kWarmupS / 2, interval_s, 30);
   c.warmup_samples = samples_for(kWarmupS, interval_s, 30);
+  c.multivariate_relearn_samples = samples_for(kRelearnS, interval_s, 30);
   c.episodes.close_samples = samples_for(kQuietToCloseS, interval_s, 3);
   return c;
 }
@@ -205,8 +207,14 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     if (any) {
       const double u = std::max(0.0, multivariate_->score(mv_z_.data())) / config_.multivariate_alarm_sd;
       if (u >= 1.0) r.detectors |= kDetectorMultivariate;
-      // Learn only what looks ordinary, or an hour-long outage would become the covariance.
-      if (std::max(u, evidence) < 1.0) multivariate_->learn(mv_z_.data());
+      // Learn only what looks ordinary, or an hour-long outage would become the covariance;
+      // but learn everything during warm-up, and a pattern that outlasts the relearn horizon,
+      // so that the score cannot lock itself on.
+      const bool ordinary = std::max(u, evidence) < 1.0;
+      mv_unusual_run_ = ordinary ? 0 : mv_unusual_run_ + 1;
+      if (ordinary || samples_seen_ <= config_.warmup_samples ||
+          mv_unusual_run_ > config_.multivariate_relearn_samples)
+        multivariate_->learn(mv_z_.data());
       evidence = std::max(evidence, u);
     }
   }

@@ -42,6 +42,10 @@ struct AnalyzerConfig {
   /// z-scores entering the multivariate vector are clipped to this, so one counter's huge spike
   /// (already scored on its own) does not dominate the distance.
   double multivariate_clip_sd = 6.0;
+  /// The covariance skips unusual samples (an outage must not become the norm), but a pattern
+  /// still unusual after this many samples in a row is learned anyway: otherwise a covariance
+  /// that was wrong when scoring began would never learn again and alarm forever.
+  std::uint32_t multivariate_relearn_samples = 600;
   EpisodeConfig episodes;
   /// Samples scored before any episode may open (a fresh Analyzer, not one restored from state).
   std::uint32_t warmup_samples = 600;
@@ -142,6 +146,7 @@ class Analyzer {
   std::unique_ptr<ShrinkageMahalanobis> multivariate_;
   std::vector<double> mv_z_;
   std::vector<double> slot_z_;
+  std::uint32_t mv_unusual_run_ = 0;  // consecutive samples the covariance did not learn
   std::vector<std::uint8_t> slot_valid_;
   EpisodeTracker tracker_;
   std::vector<CounterObservation> observations_;
