@@ -205,6 +205,9 @@ void Pipeline::enable_forwarding(const influx::ForwarderConfig& config) {
 }
 
 bool Pipeline::finish(std::int64_t now_mono_ns) {
+  // An open episode's row may hold a peak up to a minute old: store what is known now.
+  if (const Episode* open = analyzer_.open_episode(); open != nullptr && open_event_id_)
+    pending_event_ = to_event_record(*open, *open_event_id_, wall_now_ns());
   flush_pending_event();
   // What is planned for InfluxDB goes to the durable outbox, not to the network: the sender
   // sends it after the restart.

@@ -36,7 +36,9 @@ std::uint32_t be32(const unsigned char* p) {
 
 // Reads and checks the header without SQLite, so nothing can touch the file. Throws UserError
 // for anything that is not a plausible SQLite database.
-SqliteHeader read_header(const fs::path& path, std::uintmax_t file_size) {
+// `wal_present`: a writer may be checkpointing right now, growing the file and rewriting its
+// header between our stat() and our read, so the size cannot be judged; SQLite itself will.
+SqliteHeader read_header(const fs::path& path, std::uintmax_t file_size, bool wal_present) {
   unsigned char h[100] = {};
   std::ifstream in(path, std::ios::binary);
   in.read(reinterpret_cast<char*>(h), sizeof h);
@@ -56,7 +58,7 @@ SqliteHeader read_header(const fs::path& path, std::uintmax_t file_size) {
   if (hd.page_size < 512 || (hd.page_size & (hd.page_size - 1)) != 0)
     throw UserError(quoted(path) + " is a corrupt SQLite database (bad page size in its header); " +
                     kMoveAside);
-  if (hd.change_counter == hd.valid_for && hd.page_count > 0 &&
+  if (!wal_present && hd.change_counter == hd.valid_for && hd.page_count > 0 &&
       std::uintmax_t{hd.page_count} * hd.page_size > file_size)
     throw UserError(quoted(path) + " is truncated (" + std::to_string(file_size) +
                     " bytes, its header says " + std::to_string(std::uintmax_t{hd.page_count} * hd.page_size) +
@@ -182,7 +184,7 @@ Database Database::open(const fs::path& path, const DatabaseOptions& options) {
 
   try {
     if (exists && size > 0) {
-      const SqliteHeader hd = read_header(path, size);
+      const SqliteHeader hd = read_header(path, size, fs::exists(path.string() + "-wal", ec));
       if (hd.application_id != 0 && hd.application_id != kApplicationId)
         refuse_foreign(path, "application id " + std::to_string(hd.application_id));
       if (hd.application_id == kApplicationId && hd.user_version > latest_schema_version())
