@@ -323,13 +323,22 @@ void Sender::complete(CURLcode result, std::int64_t now_mono_ns) {
       next_try_mono_ns_ = now_mono_ns;
       break;
     }
-    case Outcome::kBadBatch:
     case Outcome::kTooLarge: {
+      // The server's body limit holds for every later request too: halve the batch size for
+      // good and re-read the outbox in batches of that size (the lines are still queued there).
+      if (end - first == 1) {
+        set_aside(batch_[first], code, "request too large even alone");
+        remove({batch_[first].id});
+      }
+      batch_limit_ = std::max<std::size_t>(1, (end - first) / 2);
+      batch_.clear();
+      next_try_mono_ns_ = now_mono_ns;
+      break;
+    }
+    case Outcome::kBadBatch: {
       const bool single = end - first == 1;
-      if (outcome == Outcome::kTooLarge) batch_limit_ = std::max<std::size_t>(1, (end - first) / 2);
       if (bisect_.refused() || single) {
-        set_aside(batch_[first], code,
-                  outcome == Outcome::kTooLarge ? "request too large even alone" : one_line(req->response, 500));
+        set_aside(batch_[first], code, one_line(req->response, 500));
         remove({batch_[first].id});
       }
       next_try_mono_ns_ = now_mono_ns;
