@@ -252,13 +252,36 @@ void check_clock(std::int64_t now, Report& r) {
                          "check NTP (sysntpd, systemd-timesyncd, chrony)");
 }
 
-// InfluxDB forwarding: the sender reports its state in the status file once it exists.
-// TODO(influx): read the sender's fields from the status file here.
+// InfluxDB forwarding as the running daemon's sender reports it in the status file (the daemon
+// may have been given --influx-url on its command line, which this command cannot see).
 void check_influx(const Config& config, Report& r) {
-  const std::string state = config.influx.url.empty() ? "off" : "configured (status not yet reported)";
-  r.influx["state"] = state;
   r.influx["url"] = config.influx.url.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.influx.url);
-  r.lines.emplace_back("InfluxDB", "forwarding: " + state);
+  const std::optional<nlohmann::json> status = read_status_file(config.status_file);
+  const bool reported = status && status->contains("influx");
+  if (!reported && config.influx.url.empty()) {
+    r.influx["state"] = "off";
+    r.lines.emplace_back("InfluxDB", "forwarding: off");
+    return;
+  }
+  if (!reported) {
+    r.influx["state"] = "unknown";
+    r.lines.emplace_back("InfluxDB", "forwarding configured; the daemon reports no sender state");
+    return;
+  }
+  // The outbox keeps every point while InfluxDB fails: a warning, not ill health.
+  const nlohmann::json& influx = status->at("influx");
+  r.influx = influx;
+  const std::string state = influx.value("state", "unknown");
+  const auto queued = influx.value("queued", std::uint64_t{0});
+  const double last_ok = influx.value("last_success_ts", 0.0);
+  r.lines.emplace_back("InfluxDB", fmt::format("{}, {} lines queued, last success {}", state, queued,
+                                               last_ok > 0 ? format_local_time(static_cast<std::int64_t>(last_ok * 1e9))
+                                                           : std::string("never")));
+  if (state != "ok" && state != "idle" && state != "sending")
+    r.warnings.push_back(fmt::format("InfluxDB: {}", influx.value("detail", state)));
+  if (influx.value("rejected_lines", std::uint64_t{0}) > 0)
+    r.warnings.push_back(fmt::format("InfluxDB refused {} line(s); they are set aside in {}.influx-rejected",
+                                     influx.value("rejected_lines", std::uint64_t{0}), config.db));
 }
 
 void run_status(const Config& config, const StatusOptions& o) {

@@ -215,10 +215,10 @@ class StatusReporter {
 
   void write(const Config& config, const KernelSampler& sampler, const Pipeline& pipeline,
              const CounterCatalog& catalog, std::int64_t last_sample_wall_ns,
-             std::uint64_t missed_ticks) {
+             std::uint64_t missed_ticks, const influx::Sender* sender) {
     if (path_.empty()) return;
     const auto writer = pipeline.writer().stats();
-    const nlohmann::json status = {
+    nlohmann::json status = {
         {"pid", static_cast<std::int64_t>(getpid())},
         {"started", started_},
         {"last_sample_ts", static_cast<double>(last_sample_wall_ns) / kNsPerS},
@@ -236,6 +236,16 @@ class StatusReporter {
         {"open_episode", pipeline.analyzer().open_episode() != nullptr},
         {"db", config.db},
     };
+    if (sender != nullptr) {
+      const influx::SenderStatus influx = sender->status();
+      status["influx"] = {{"state", influx.state},
+                          {"detail", influx.detail},
+                          {"queued", influx.queued},
+                          {"last_success_ts", static_cast<double>(influx.last_success_wall_ns) / kNsPerS},
+                          {"retry_in_ms", influx.retry_in_ms},
+                          {"sent_lines", influx.sent_lines},
+                          {"rejected_lines", influx.rejected_lines}};
+    }
     const std::string error = write_status_file(path_, status);
     if (!error.empty() && !failed_)
       log_.warning("{}; 'ctmon status' will not see this daemon (set status_file)", error);
@@ -283,7 +293,8 @@ int run_daemon(const Config& initial, const std::function<Config()>& reload, Log
       pipeline.feed(sample, catalog, local_offset_s(sample.wall_ns), now);
       last_sample_wall_ns = sample.wall_ns;
     }
-    status.write(config, *sampler, pipeline, catalog, last_sample_wall_ns, missed_total);
+    status.write(config, *sampler, pipeline, catalog, last_sample_wall_ns, missed_total,
+                 sender.get());
 
     const TickSchedule::Next next = schedule.advance(clock_ns(CLOCK_MONOTONIC));
     if (next.missed > 0) {

@@ -6,7 +6,8 @@
 // Format (one JSON object): pid, started (RFC 3339), last_sample_ts (unix s, float), interval_s,
 // commit_interval_s, table, table_state ("ok", "missing", "no counters", "error: ..."), counters,
 // samples, missed_ticks, samples_in_ram, store_state ("ok", "disk full", ...), episodes_opened,
-// open_episode (bool), db.
+// open_episode (bool), db, and when forwarding is on, influx {state, detail, queued,
+// last_success_ts, retry_in_ms, sent_lines, rejected_lines}.
 
 #include <cstdint>
 #include <optional>

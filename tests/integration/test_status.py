@@ -99,12 +99,26 @@ class StatusHealthCheck(unittest.TestCase):
         p = self.status(self.write_status(db="/var/lib/ctmon/other.db"))
         self.assertIn("the daemon writes /var/lib/ctmon/other.db", p.stdout)
 
-    def test_influx_placeholder_when_configured(self):
+    def test_influx_configured_but_not_reported_says_so(self):
         config = os.path.join(self.fx.dir, "influx.toml")
         with open(config, "w") as f:
             f.write('[influx]\nurl = "http://127.0.0.1:8086"\n')
         p = run("status", "--config", config, "--db", self.fx.db, "--status-file", self.write_status(), check=False)
-        self.assertIn("forwarding: configured (status not yet reported)", p.stdout)
+        self.assertIn("forwarding configured; the daemon reports no sender state", p.stdout)
+
+    def test_the_senders_state_is_shown_and_a_failing_influx_is_a_warning_not_ill_health(self):
+        ok = {"state": "ok", "detail": "", "queued": 0, "last_success_ts": 1795132800.0, "retry_in_ms": 0,
+              "sent_lines": 120, "rejected_lines": 0}
+        p = self.status(self.write_status(influx=ok))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("InfluxDB       ok, 0 lines queued, last success 2026-11-20", p.stdout)
+        down = dict(ok, state="unreachable", detail="no answer from http://192.0.2.1:8086/write", queued=812,
+                    rejected_lines=2)
+        p = self.status(self.write_status(influx=down))
+        self.assertEqual(p.returncode, 0, "the outbox keeps the points: not unhealthy")
+        self.assertIn("unreachable, 812 lines queued", p.stdout)
+        self.assertIn("InfluxDB: no answer from http://192.0.2.1:8086/write", p.stdout)
+        self.assertIn("InfluxDB refused 2 line(s)", p.stdout)
 
     def test_lang_c_is_ascii(self):
         p = self.status(self.write_status(samples_dropped=1), lang="C")
