@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "monitor/clock.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/table_option.h"
 #include "monitor/daemon/schedule.h"
@@ -64,11 +65,6 @@ void sleep_until(std::int64_t deadline_ns) {
   }
 }
 
-std::int64_t monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
 
 void run_collectd(const CollectdOptions& options) {
   const nft::TableRef table = nft::parse_table_ref(options.table);
@@ -89,7 +85,7 @@ void run_collectd(const CollectdOptions& options) {
   // collectd logs each stderr line as an error: say a problem once when it starts and once when
   // it is over, not every interval.
   std::string last_error;
-  TickSchedule schedule(monotonic_ns(), std::llround(interval_s * 1e9));
+  TickSchedule schedule(now_mono_ns(), std::llround(interval_s * 1e9));
   for (;;) {
     try {
       reader.read(readings);
@@ -100,7 +96,7 @@ void run_collectd(const CollectdOptions& options) {
       if (e.what() != last_error) fmt::print(stderr, "ctmon: {}\n", e.what());
       last_error = e.what();
     }
-    const TickSchedule::Next next = schedule.advance(monotonic_ns());
+    const TickSchedule::Next next = schedule.advance(now_mono_ns());
     if (next.missed > 0)
       fmt::print(stderr, "ctmon: reading the counters took longer than the interval; {} "
                          "interval(s) skipped\n", next.missed);

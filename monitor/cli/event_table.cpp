@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detectors/sample.h"
+#include "monitor/cli/time_arg.h"
 
 namespace ctmon::cli {
 namespace {
@@ -16,14 +17,6 @@ constexpr std::int64_t kNsPerS = 1'000'000'000;
 constexpr double kNegligibleBaselinePps = 1e-3;
 constexpr std::size_t kCountersPerLine = 2;
 
-std::string local_short_time(std::int64_t wall_ns) {
-  const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
-  tm local{};
-  localtime_r(&seconds, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%m-%d %H:%M:%S", &local);
-  return buffer;
-}
 
 std::string score_colour(double score) {
   if (score >= 0.9) return "1;31";
@@ -102,7 +95,7 @@ std::string event_line(const store::EventRecord& r, const Terminal& term) {
   // Colour is applied after the widths are fixed: escapes take no columns (display_width).
   const std::string score = fmt::format("{:5.2f}", r.peak_score);
   std::string line = fmt::format(
-      "{:>4}  {:14}  {:>5}  {:14}  {}  {}{}{}", r.id, local_short_time(r.start_wall_ns),
+      "{:>4}  {:14}  {:>5}  {:14}  {}  {}{}{}", r.id, format_local_time(r.start_wall_ns, "%m-%d %H:%M:%S"),
       r.end_wall_ns ? duration : paint(fmt::format("{:>5}", duration), "1", term.colour), r.kind,
       paint(score, score_colour(r.peak_score), term.colour), counters, counters.empty() ? "" : "  ",
       r.summary);

@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "monitor/clock.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
 #include "monitor/cli/event_record_json.h"
@@ -36,11 +37,6 @@ struct EventsOptions {
   bool json = false;
 };
 
-std::int64_t wall_now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
-}
 
 // "2h" -> "in the last 2h"; any other form -> "since 2026-11-20 00:00:00".
 std::string describe_window(const EventsOptions& o, std::int64_t since_ns, std::int64_t until_ns) {
@@ -75,7 +71,7 @@ std::string no_episodes_message(const EventsOptions& o, std::int64_t since_ns, s
 }
 
 void run_events(const Config& config, const EventsOptions& o) {
-  const std::int64_t now = wall_now_ns();
+  const std::int64_t now = now_wall_ns();
   store::EventFilter filter;
   std::int64_t since = std::numeric_limits<std::int64_t>::min();
   std::int64_t until = std::numeric_limits<std::int64_t>::max();

@@ -13,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include "monitor/clock.h"
 #include "detectors/analyzer.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/events_json.h"
@@ -167,11 +168,6 @@ class EpisodePrinter {
   int printed_ = 0;
 };
 
-std::int64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
-}
 
 void run_replay_csv(const Options& o) {
   if (!o.forward.influx.url.empty() && o.db.empty())
@@ -206,13 +202,13 @@ void run_replay_csv(const Options& o) {
       last_mono_ns = sample.mono_ns;
       progress.update(csv.bytes_read(), pipeline.stats().samples);
       constexpr std::uint64_t kPumpEverySamples = 256;  // HTTP progresses during a long replay
-      if (sender && pipeline.stats().samples % kPumpEverySamples == 0) sender->pump(monotonic_ns());
+      if (sender && pipeline.stats().samples % kPumpEverySamples == 0) sender->pump(now_mono_ns());
     }
     printer.finish(pipeline.analyzer());
     if (!pipeline.finish(last_mono_ns))
       throw UserError("the replayed samples could not all be written to " + o.db + " (see above)");
     if (sender) {
-      const bool drained = sender->drain(monotonic_ns() + static_cast<std::int64_t>(o.influx_drain_s * 1e9));
+      const bool drained = sender->drain(now_mono_ns() + static_cast<std::int64_t>(o.influx_drain_s * 1e9));
       const influx::SenderStatus st = sender->status();
       if (drained)
         log.info("InfluxDB: {} lines sent, {} set aside, outbox empty", st.sent_lines, st.rejected_lines);

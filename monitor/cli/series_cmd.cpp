@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "monitor/clock.h"
 #include "detectors/rate_tracker.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
@@ -32,11 +33,6 @@ struct SeriesOptions {
   bool raw = false;
 };
 
-std::int64_t wall_now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
-}
 
 // The catalog ids to print, in the order asked for (all of them by default).
 std::vector<CounterId> select_counters(const CounterCatalog& catalog,
@@ -119,7 +115,7 @@ void write_table(const store::Series& series, const std::vector<CounterId>& ids,
 }
 
 void run_series(const Config& config, const SeriesOptions& options) {
-  const std::int64_t now = wall_now_ns();
+  const std::int64_t now = now_wall_ns();
   const std::int64_t since =
       options.since ? parse_time_arg("--since", *options.since, now)
                     : std::numeric_limits<std::int64_t>::min();

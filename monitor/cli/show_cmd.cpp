@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "monitor/clock.h"
 #include "monitor/cli/chart.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
@@ -41,11 +42,6 @@ struct ShowOptions {
   std::string margin = "5m";
 };
 
-std::int64_t wall_now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
-}
 
 // `text` broken at spaces into lines of at most `width` columns, lines after the first indented
 // by `indent` blanks; a word longer than a line stays whole.
@@ -103,7 +99,7 @@ void run_show(const Config& config, const ShowOptions& o) {
   const std::optional<double> margin_s = parse_duration_s(o.margin);
   if (!margin_s || *margin_s < 0)
     throw UserError(fmt::format("--margin '{}' is not a duration: use e.g. 5m, 90s, 1h", o.margin));
-  const std::int64_t now = wall_now_ns();
+  const std::int64_t now = now_wall_ns();
   store::Database db = store::Database::open(config.db, store::reader_options());
   try {
     const store::EventStore events(db);

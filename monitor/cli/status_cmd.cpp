@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "monitor/clock.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
 #include "monitor/cli/event_table.h"
@@ -48,11 +49,6 @@ struct StatusOptions {
   bool json = false;
 };
 
-std::int64_t wall_now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
-}
 
 std::int64_t local_midnight_ns(std::int64_t now_ns) { return parse_time_arg("today", "today", now_ns); }
 
@@ -285,7 +281,7 @@ void check_influx(const Config& config, Report& r) {
 }
 
 void run_status(const Config& config, const StatusOptions& o) {
-  const std::int64_t now = wall_now_ns();
+  const std::int64_t now = now_wall_ns();
   Report r;
   check_daemon(config, now, r);
   check_database(config, now, r);

@@ -119,12 +119,12 @@ std::int64_t parse_time_arg(std::string_view flag, std::string_view text_view,
       flag, text));
 }
 
-std::string format_local_time(std::int64_t wall_ns) {
+std::string format_local_time(std::int64_t wall_ns, const char* pattern) {
   const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
   tm local{};
   localtime_r(&seconds, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &local);
+  char buffer[64];
+  if (std::strftime(buffer, sizeof buffer, pattern, &local) == 0) return {};
   return buffer;
 }
 

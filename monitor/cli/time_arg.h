@@ -18,7 +18,8 @@ namespace ctmon::cli {
 [[nodiscard]] std::int64_t parse_time_arg(std::string_view flag, std::string_view text,
                                           std::int64_t now_wall_ns);
 
-/// "2026-11-27 20:10:03" in local time, for tables.
-[[nodiscard]] std::string format_local_time(std::int64_t wall_ns);
+/// `wall_ns` in local time, by strftime `pattern` ("2026-11-27 20:10:03" by default).
+[[nodiscard]] std::string format_local_time(std::int64_t wall_ns,
+                                            const char* pattern = "%Y-%m-%d %H:%M:%S");
 
 }  // namespace ctmon::cli

@@ -1,3 +1,4 @@
+#include "monitor/clock.h"
 #include "monitor/daemon/daemon.h"
 
 #include <poll.h>
@@ -30,11 +31,6 @@ constexpr std::int64_t kNsPerS = 1'000'000'000;
 // A missing table is re-installed (or looked for) at most this often, not every sample.
 constexpr std::int64_t kTableRetry_ns = 10 * kNsPerS;
 
-std::int64_t clock_ns(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
-}
 
 std::int64_t local_offset_s(std::int64_t wall_ns) {
   const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);

@@ -1,3 +1,4 @@
+#include "monitor/clock.h"
 #include "monitor/daemon/pipeline.h"
 
 #include <unistd.h>
@@ -19,11 +20,6 @@ constexpr std::int64_t kOpenEpisodeRewrite_ns = 60 * kNsPerS;
 constexpr std::int64_t kStateSaveInterval_ns = 3600 * kNsPerS;
 constexpr std::string_view kOpenEventKey = "open_event_id";
 
-std::int64_t wall_now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
-}
 
 std::string detector_names(std::uint8_t bits) {
   std::string names;
@@ -72,7 +68,7 @@ const StepResult& Pipeline::feed(const Sample& sample, const CounterCatalog& cat
                                  std::int64_t local_offset_s, std::int64_t now_mono_ns) {
   const StepResult& step = analyzer_.observe(sample, catalog, local_offset_s);
   writer_.append(sample, catalog);
-  if (forwarder_) forwarder_->step(sample, step, catalog, now_mono_ns, wall_now_ns());
+  if (forwarder_) forwarder_->step(sample, step, catalog, now_mono_ns, now_wall_ns());
   ++stats_.samples;
 
   if (step.change != EpisodeChange::none && step.episode != nullptr) {
@@ -110,7 +106,7 @@ void Pipeline::record_episode(const Episode& episode, std::int64_t now_mono_ns,
     open_event_id_ = events_.next_event_id();
     if (pending_event_ && pending_event_->id >= *open_event_id_) open_event_id_ = pending_event_->id + 1;
   }
-  pending_event_ = to_event_record(episode, *open_event_id_, wall_now_ns());
+  pending_event_ = to_event_record(episode, *open_event_id_, now_wall_ns());
   last_event_write_mono_ns_ = now_mono_ns;
   if (!episode.open) open_event_id_.reset();
   flush_pending_event();
@@ -207,15 +203,15 @@ void Pipeline::enable_forwarding(const influx::ForwarderConfig& config) {
 bool Pipeline::finish(std::int64_t now_mono_ns) {
   // An open episode's row may hold a peak up to a minute old: store what is known now.
   if (const Episode* open = analyzer_.open_episode(); open != nullptr && open_event_id_)
-    pending_event_ = to_event_record(*open, *open_event_id_, wall_now_ns());
+    pending_event_ = to_event_record(*open, *open_event_id_, now_wall_ns());
   flush_pending_event();
   // What is planned for InfluxDB goes to the durable outbox, not to the network: the sender
   // sends it after the restart.
-  if (forwarder_ && !forwarder_->flush(wall_now_ns(), true))
+  if (forwarder_ && !forwarder_->flush(now_wall_ns(), true))
     log_.error("{} InfluxDB points could not be queued in the outbox and are lost",
                forwarder_->pending());
   const store::CommitResult result = writer_.flush(now_mono_ns);
-  save_state(wall_now_ns());
+  save_state(now_wall_ns());
   if (result.condition != store::CommitCondition::kOk) {
     log_.error("the final write to {} failed: {} ({}); {} samples were not saved",
                db_.path().string(), store::to_string(result.condition), result.message,

@@ -1,3 +1,4 @@
+#include "monitor/clock.h"
 #include "monitor/influx/sender.h"
 
 #include <poll.h>
@@ -24,11 +25,6 @@ constexpr std::size_t kMaxResponseBytes = 4096;     // enough for InfluxDB's err
 constexpr std::int64_t kIdlePeekInterval_ns = 1'000 * kNsPerMs;  // outbox empty: look again after
 constexpr std::size_t kMaxLoggedLineChars = 300;
 
-std::int64_t clock_ns(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 struct EasyDelete {
   void operator()(CURL* h) const { curl_easy_cleanup(h); }
