@@ -13,7 +13,8 @@ struct ConfigFlags::Values {
   bool syslog = false;
   std::optional<std::string> influx_url, influx_api, influx_db, influx_rp, influx_org,
       influx_bucket, influx_token_file, influx_user, influx_password_file, influx_ca_file,
-      influx_timeout;
+      influx_timeout, influx_pre_window, influx_post_window, influx_heartbeat;
+  bool influx_collectd_series = false;
 };
 
 ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
@@ -58,6 +59,14 @@ ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
                      "v1: file holding the password");
   influx->add_option("--influx-ca-file", v.influx_ca_file, "CA bundle for https (default: system's)");
   influx->add_option("--influx-timeout", v.influx_timeout, "HTTP timeout (default 10s)");
+  influx->add_option("--influx-pre-window", v.influx_pre_window,
+                     "rates sent from before an episode, in 10 s buckets (default 15m)");
+  influx->add_option("--influx-post-window", v.influx_post_window,
+                     "rates sent from after an episode (default 5m)");
+  influx->add_option("--influx-heartbeat", v.influx_heartbeat,
+                     "also one point per counter per period on quiet days, e.g. 1h (default off)");
+  influx->add_flag("--influx-collectd-series", v.influx_collectd_series,
+                   "also write the collectd setup's 'nftables' series so old dashboards keep working");
 }
 
 namespace {
@@ -107,6 +116,13 @@ Config ConfigFlags::resolve() const {
   set(config.influx.password_file, v.influx_password_file);
   set(config.influx.ca_file, v.influx_ca_file);
   if (v.influx_timeout) config.influx.timeout_s = flag_duration("influx-timeout", *v.influx_timeout);
+  if (v.influx_pre_window)
+    config.influx.pre_window_s = flag_duration("influx-pre-window", *v.influx_pre_window);
+  if (v.influx_post_window)
+    config.influx.post_window_s = flag_duration("influx-post-window", *v.influx_post_window);
+  if (v.influx_heartbeat)
+    config.influx.heartbeat_s = flag_duration("influx-heartbeat", *v.influx_heartbeat);
+  if (v.influx_collectd_series) config.influx.collectd_series = true;
   validate_config(config);
   return config;
 }

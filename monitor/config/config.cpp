@@ -110,6 +110,19 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"influx.timeout", [](Config& config, const toml::node& node, const std::string& where) {
          config.influx.timeout_s = duration_from(node, where, "influx.timeout", {0.1, 600});
        }},
+      {"influx.pre_window", [](Config& config, const toml::node& node, const std::string& where) {
+         config.influx.pre_window_s = duration_from(node, where, "influx.pre_window", {0, 6 * 3600.0});
+       }},
+      {"influx.post_window", [](Config& config, const toml::node& node, const std::string& where) {
+         config.influx.post_window_s = duration_from(node, where, "influx.post_window", {0, 6 * 3600.0});
+       }},
+      {"influx.heartbeat", [](Config& config, const toml::node& node, const std::string& where) {
+         config.influx.heartbeat_s = duration_from(node, where, "influx.heartbeat", {0, 86400});
+       }},
+      {"influx.collectd_series", [](Config& config, const toml::node& node, const std::string& where) {
+         if (!node.is_boolean()) bad_value(where, "influx.collectd_series", node_text(node), "true or false");
+         config.influx.collectd_series = *node.value<bool>();
+       }},
   };
   return table;
 }
@@ -247,6 +260,10 @@ std::string config_to_toml(const Config& config) {
   out << "password_file = " << quoted(config.influx.password_file) << '\n';
   out << "ca_file = " << quoted(config.influx.ca_file) << '\n';
   out << "timeout = " << quoted(format_duration(config.influx.timeout_s)) << '\n';
+  out << "pre_window = " << quoted(format_duration(config.influx.pre_window_s)) << '\n';
+  out << "post_window = " << quoted(format_duration(config.influx.post_window_s)) << '\n';
+  out << "heartbeat = " << quoted(format_duration(config.influx.heartbeat_s)) << '\n';
+  out << "collectd_series = " << (config.influx.collectd_series ? "true" : "false") << '\n';
   return out.str();
 }
 

@@ -21,6 +21,10 @@ struct InfluxConfig {
   std::string password_file;  ///< v1 password, read from this file
   std::string ca_file;        ///< TLS CA bundle; empty = the system's
   double timeout_s = 10;
+  double pre_window_s = 15 * 60;   ///< rates sent from before an episode opened, in buckets
+  double post_window_s = 5 * 60;   ///< and after it closed
+  double heartbeat_s = 0;          ///< 0: off; else one point per counter per this period
+  bool collectd_series = false;    ///< also write the seed setup's `nftables` series
 };
 
 struct Config {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <ctime>
 
 #include "detectors/fusion.h"
@@ -167,6 +168,10 @@ std::unique_ptr<influx::Sender> start_forwarding(const Config& config, Pipeline&
   }
   if (const auto colon = config.table.find(':'); colon != std::string::npos)
     forward.collectd_instance = config.table.substr(colon + 1);
+  forward.pre_window_ms = std::llround(config.influx.pre_window_s * 1000);
+  forward.post_window_ms = std::llround(config.influx.post_window_s * 1000);
+  forward.heartbeat_ms = std::llround(config.influx.heartbeat_s * 1000);
+  forward.collectd_compat = config.influx.collectd_series;
   influx::SenderConfig send;
   send.influx = config.influx;
   send.rejected_path = config.db + ".influx-rejected";

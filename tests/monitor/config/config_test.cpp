@@ -65,6 +65,8 @@ install_rules = false
 [influx]
 url = "http://127.0.0.1:8086"
 db = "routers"
+heartbeat = "1h"
+collectd_series = true
 )");
   CHECK(config.table == "inet:conntrack_stats");
   CHECK(config.interval_s == 2);
@@ -74,6 +76,9 @@ db = "routers"
   CHECK_FALSE(config.install_rules);
   CHECK(config.influx.url == "http://127.0.0.1:8086");
   CHECK(config.influx.db == "routers");
+  CHECK(config.influx.heartbeat_s == 3600);
+  CHECK(config.influx.collectd_series);
+  CHECK(config.influx.pre_window_s == 900);  // untouched default
 }
 
 TEST_CASE("an unknown key is an error naming the key, its line and the known keys") {
