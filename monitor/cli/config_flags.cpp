@@ -17,6 +17,24 @@ struct ConfigFlags::Values {
   bool influx_collectd_series = false;
 };
 
+namespace {
+
+// --help shows what each value is (DURATION, PATH) instead of CLI11's generic TEXT.
+void name_value_types(CLI::App* command) {
+  const std::pair<const char*, const char*> types[] = {
+      {"--config", "PATH"}, {"--db", "PATH"}, {"--status-file", "PATH"},
+      {"--table", "FAMILY:NAME"}, {"--interval", "DURATION"}, {"--commit-interval", "DURATION"},
+      {"--retention-raw", "DURATION"}, {"--retention-rollup", "DURATION"}, {"--host", "NAME"},
+      {"--influx-url", "URL"}, {"--influx-token-file", "PATH"}, {"--influx-password-file", "PATH"},
+      {"--influx-ca-file", "PATH"}, {"--influx-timeout", "DURATION"},
+      {"--influx-pre-window", "DURATION"}, {"--influx-post-window", "DURATION"},
+      {"--influx-heartbeat", "DURATION"}};
+  for (const auto& [flag, type] : types)
+    if (CLI::Option* option = command->get_option_no_throw(flag)) option->type_name(type);
+}
+
+}  // namespace
+
 ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
     : values_(std::make_shared<Values>()) {
   Values& v = *values_;
@@ -27,7 +45,10 @@ ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
   command->add_option("--status-file", v.status_file,
                       "the daemon's live state, rewritten every sample; keep it in RAM "
                       "(default /run/ctmon/ctmon.status)");
-  if (scope == ConfigScope::kDatabase) return;
+  if (scope == ConfigScope::kDatabase) {
+    name_value_types(command);
+    return;
+  }
 
   command->add_option("--table", v.table,
                       "nftables table of the counters, FAMILY:NAME (default ip:conntrack_stats)");
@@ -67,6 +88,7 @@ ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
                      "also one point per counter per period on quiet days, e.g. 1h (default off)");
   influx->add_flag("--influx-collectd-series", v.influx_collectd_series,
                    "also write the collectd setup's 'nftables' series so old dashboards keep working");
+  name_value_types(command);
 }
 
 namespace {
