@@ -1,6 +1,7 @@
 #include "monitor/daemon/logger.h"
 
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -18,13 +19,13 @@ int syslog_priority(LogLevel level) {
 }
 
 // systemd-journald reads "<N>" prefixes on stderr as the priority; procd's logd shows them as is,
-// which is still readable.
-const char* stderr_prefix(LogLevel level) {
+// which is still readable. A person at a terminal gets the words only.
+const char* stderr_prefix(LogLevel level, bool terminal) {
   switch (level) {
-    case LogLevel::kError: return "<3>error: ";
-    case LogLevel::kWarning: return "<4>warning: ";
-    case LogLevel::kInfo: return "<6>";
-    case LogLevel::kDebug: return "<7>debug: ";
+    case LogLevel::kError: return terminal ? "error: " : "<3>error: ";
+    case LogLevel::kWarning: return terminal ? "warning: " : "<4>warning: ";
+    case LogLevel::kInfo: return terminal ? "" : "<6>";
+    case LogLevel::kDebug: return terminal ? "debug: " : "<7>debug: ";
   }
   return "";
 }
@@ -48,7 +49,8 @@ void Logger::write(LogLevel level, std::string_view line) {
     syslog(syslog_priority(level), "%.*s", static_cast<int>(line.size()), line.data());
     return;
   }
-  fmt::print(stderr, "{}{}\n", stderr_prefix(level), line);
+  static const bool terminal = isatty(STDERR_FILENO) != 0;
+  fmt::print(stderr, "{}{}\n", stderr_prefix(level, terminal), line);
   std::fflush(stderr);
 }
 
