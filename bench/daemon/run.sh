@@ -10,7 +10,7 @@ seconds=${3:-30}
 ns=ctmbenchd$$
 dir=$(mktemp -d)
 shm=$(mktemp -d -p /dev/shm)  # the status file lives in RAM (/run) on a real system
-trap 'kill $pid 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$dir" "$shm"' EXIT
+trap 'kill $pid 2>/dev/null || true; ip netns del $ns 2>/dev/null || true; rm -rf "$dir" "$shm"' EXIT
 ip netns add "$ns"
 ip netns exec "$ns" "$build/monitor/cli/ctmon" run --db "$dir/ctmon.db" --status-file "$shm/status" \
   --interval "$interval" --commit-interval 5s --retention-raw 1h 2>"$dir/log" &

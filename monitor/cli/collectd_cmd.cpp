@@ -1,5 +1,7 @@
 // ctmon collectd: a drop-in for the collectd Exec script (seed-collectd-exec.sh), printing the
 // same PUTVAL lines byte for byte, read over netlink instead of `sudo nft list counters | awk`.
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -47,7 +49,8 @@ double parse_interval_s(const std::string& text) {
 
 // Writes one interval's lines in a single fwrite: collectd reads whole lines, and a reader never
 // sees half a reading.
-void emit(std::string& out, const std::vector<nft::CounterReading>& readings,
+// Returns false when the reader is gone (stdout closed).
+bool emit(std::string& out, const std::vector<nft::CounterReading>& readings,
           const std::string& host, const std::string& table, const std::string& interval) {
   out.clear();
   for (const auto& r : readings)
@@ -55,7 +58,7 @@ void emit(std::string& out, const std::vector<nft::CounterReading>& readings,
                    "PUTVAL \"{}/nftables-{}/packets-{}\" interval={} N:{}\n", host, table,
                    r.name, interval, r.packets);
   std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
+  return std::fflush(stdout) == 0 && std::ferror(stdout) == 0;
 }
 
 void sleep_until(std::int64_t deadline_ns) {
@@ -78,7 +81,8 @@ void run_collectd(const CollectdOptions& options) {
   std::string out;
   if (!options.loop) {
     reader.read(readings);
-    emit(out, readings, host, table.name, interval);
+    if (!emit(out, readings, host, table.name, interval))
+      throw UserError("cannot write to standard output (closed?)");
     return;
   }
 
@@ -86,12 +90,16 @@ void run_collectd(const CollectdOptions& options) {
   // it is over, not every interval.
   std::string last_error;
   TickSchedule schedule(now_mono_ns(), std::llround(interval_s * 1e9));
+  // collectd stops its Exec programs with SIGTERM, but not when it is killed itself: an orphaned
+  // loop would sample forever for nobody, so it ends when its parent does.
+  const pid_t parent = getppid();
   for (;;) {
+    if (getppid() != parent) return;
     try {
       reader.read(readings);
       if (!last_error.empty()) fmt::print(stderr, "ctmon: counters readable again\n");
       last_error.clear();
-      emit(out, readings, host, table.name, interval);
+      if (!emit(out, readings, host, table.name, interval)) return;  // collectd went away
     } catch (const nft::NftError& e) {
       if (e.what() != last_error) fmt::print(stderr, "ctmon: {}\n", e.what());
       last_error = e.what();

@@ -55,8 +55,8 @@ class CollectdExec(unittest.TestCase):
         t.serve(t.wan, "udp", 5353)
         log = open(os.path.join(self.dir, "collectd.log"), "w")
         self.addCleanup(log.close)
-        t.spawn(t.router, "collectd", "-f", "-C", os.path.join(self.dir, "collectd.conf"),
-                stdout=log, stderr=subprocess.STDOUT)
+        collectd = t.spawn(t.router, "collectd", "-f", "-C", os.path.join(self.dir, "collectd.conf"),
+                           stdout=log, stderr=subprocess.STDOUT)
 
         t.traffic(t.lan, "tcp", WAN_IP, "8080", "4")
         t.traffic(t.lan, "udp", WAN_IP, "5353", "5")
@@ -85,6 +85,17 @@ class CollectdExec(unittest.TestCase):
                 self.fail(f"collectd recorded {recorded()}, kernel counted {expected}; "
                           f"collectd said: {f.read()[-2000:]}")
         self.assertEqual(len(recorded()), 18)
+
+        # Killed, collectd cannot stop its Exec program: ctmon must notice and not run on alone.
+        child = subprocess.run(["pgrep", "-P", str(collectd.pid), "-f", "collectd --loop"],
+                               capture_output=True, text=True).stdout.split()
+        self.assertEqual(len(child), 1, "collectd should run exactly one ctmon collectd --loop")
+
+        def ours_running():
+            return os.path.exists(f"/proc/{child[0]}")
+        collectd.kill()
+        collectd.wait()
+        wait_for(lambda: not ours_running(), timeout_s=5, what="the orphaned ctmon collectd --loop to exit")
 
     def test_the_lines_are_the_seed_scripts_byte_for_byte(self):
         if not os.path.exists(SEED_SCRIPT):
