@@ -13,7 +13,8 @@ CounterModel::CounterModel(const CounterModelConfig& config)
       level_(1.0 / config.level_memory_samples),
       noise_(1.0 / config.noise_memory_samples),
       robust_(std::max<std::size_t>(config.robust_window_samples, 1), config.mad_stride_samples),
-      cusum_(config.cusum) {}
+      cusum_(config.cusum),
+      inv_point_alarm_sd_(1.0 / config.point_alarm_sd) {}
 
 CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, bool learn) {
   return step(value, dt_s, bin, learn, config_.alarm_on_falls);
@@ -37,8 +38,11 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
   const double level = first ? e : level_.mean();
 
   const double expected_y = base + level;
-  const double floor = std::max({poisson_floor(config_.transform, dt_s), config_.noise_floor,
-                                 config_.relative_floor * std::fabs(expected_y)});
+  if (dt_s != floor_dt_s_) {  // the step is nearly always the same: skip a sqrt and a division
+    floor_dt_s_ = dt_s;
+    poisson_floor_ = poisson_floor(config_.transform, dt_s);
+  }
+  const double floor = std::max({poisson_floor_, config_.noise_floor, config_.relative_floor * std::fabs(expected_y)});
   double scale = std::max({std::sqrt(noise_.variance()), config_.robust_window_samples > 0 ? robust_.sigma() : 0.0, floor});
   if (season.warm) scale = std::max(scale, season.sd);
 
@@ -52,7 +56,7 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     cusum_.add(out.z);
     const double z_point = alarm_on_falls ? std::min(std::fabs(out.z), std::fabs(z_robust))
                                           : std::max(0.0, std::min(out.z, z_robust));
-    const double point = z_point / config_.point_alarm_sd;
+    const double point = z_point * inv_point_alarm_sd_;
     const double sustained = alarm_on_falls ? cusum_.evidence() : cusum_.evidence_up();
     out.evidence = std::max(point, sustained);
     if (point >= 1.0) out.detectors |= kDetectorPoint;

@@ -85,6 +85,9 @@ class CounterModel {
   bool last_warm_ = false;
   bool rebase_pending_ = false;
   double last_base_ = 0.0;
+  double inv_point_alarm_sd_;
+  double floor_dt_s_ = -1.0;  // the step poisson_floor_ was computed for
+  double poisson_floor_ = 0.0;
 };
 
 }  // namespace ctmon

@@ -19,7 +19,14 @@ class EwmaMeanVar {
 
   void add(double x) { add(x, alpha_); }
   /// Adds with a one-off weight (e.g. scaled by an irregular step length).
-  void add(double x, double alpha);
+  void add(double x, double alpha) {  // inline: called several times per counter per sample
+    n_ += 1.0;
+    // a = max(alpha, 1/n) without a division once 1/n has fallen below alpha (nearly always).
+    const double a = n_ * alpha >= 1.0 ? alpha : 1.0 / n_;
+    const double d = x - mean_;
+    mean_ += a * d;
+    var_ = (1.0 - a) * (var_ + a * d * d);
+  }
 
   [[nodiscard]] double mean() const { return mean_; }
   [[nodiscard]] double variance() const { return var_; }

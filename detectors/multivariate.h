@@ -52,13 +52,18 @@ class ShrinkageMahalanobis {
 
  private:
   void refactor();
+  void set_lower(Eigen::MatrixXd lower);
 
   MultivariateConfig config_;
   Eigen::VectorXd mean_;
   Eigen::MatrixXd cov_;
   Eigen::LLT<Eigen::MatrixXd> factor_;
-  Eigen::MatrixXd lower_;  // factor_'s L, kept row-major-friendly for the per-sample solve
+  Eigen::MatrixXd lower_;  // factor_'s L (column-major: the per-sample solve walks columns)
+  Eigen::VectorXd inv_diagonal_;  // 1 / diag(L)
   Eigen::VectorXd work_;
+  double inv_dim_;      // 1 / p
+  double wh_variance_;  // 2 / (9 p), Wilson-Hilferty
+  double inv_wh_sd_;    // 1 / sqrt(2 / (9 p))
   double n_ = 0.0;
   std::uint32_t since_refactor_ = 0;
   bool factored_ = false;

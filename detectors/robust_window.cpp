@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace ctmon {
 
@@ -27,9 +28,6 @@ std::size_t partition_point(const double* sorted, std::size_t n, double x, Befor
   return static_cast<std::size_t>(base - sorted) + (before(*base, x) ? 1 : 0);
 }
 
-std::size_t lower_index(const std::vector<double>& v, double x) {
-  return partition_point(v.data(), v.size(), x, [](double e, double y) { return e < y; });
-}
 std::size_t upper_index(const std::vector<double>& v, double x) {
   return partition_point(v.data(), v.size(), x, [](double e, double y) { return !(y < e); });
 }
@@ -42,31 +40,27 @@ void SortedWindow::add(double x) {
     sorted_.insert(sorted_.begin() + static_cast<std::ptrdiff_t>(upper_index(sorted_, x)), x);
     return;
   }
-  // Full: the newest replaces the oldest. Shift only the values between the two positions, by
-  // one, instead of an erase and an insert that each move half the window.
+  // Full: the newest replaces the oldest.
   const double oldest = ring_[head_];
   ring_[head_] = x;
   if (++head_ == width_) head_ = 0;
   double* v = sorted_.data();
-  std::size_t out = lower_index(sorted_, oldest);
-  if (x > oldest) {
-    while (out + 1 < sorted_.size() && v[out + 1] <= x) {
-      v[out] = v[out + 1];
-      ++out;
-    }
-  } else {
-    while (out > 0 && v[out - 1] > x) {
-      v[out] = v[out - 1];
-      --out;
-    }
-  }
-  v[out] = x;
-}
-
-double SortedWindow::median() const {
   const std::size_t n = sorted_.size();
-  if (n == 0) return 0.0;
-  return n % 2 == 1 ? sorted_[n / 2] : 0.5 * (sorted_[n / 2 - 1] + sorted_[n / 2]);
+  // Both positions by counting, in one pass: the compares are independent of each other, where
+  // a binary search is a chain of dependent loads that costs more on windows of tens.
+  std::size_t out = 0;  // index of (the first copy of) the oldest
+  std::size_t in = 0;   // values <= x, the oldest included when x >= oldest
+  for (std::size_t i = 0; i < n; ++i) {
+    out += static_cast<std::size_t>(v[i] < oldest);
+    in += static_cast<std::size_t>(v[i] <= x);
+  }
+  if (in > out) {
+    --in;
+    std::memmove(v + out, v + out + 1, (in - out) * sizeof(double));
+  } else {
+    std::memmove(v + in + 1, v + in, (out - in) * sizeof(double));
+  }
+  v[in] = x;
 }
 
 void SortedWindow::clear() {
@@ -96,15 +90,6 @@ void SortedWindow::load(ByteReader& in) {
     }
     add(x);
   }
-}
-
-void RollingMedianMad::add(double x) {
-  values_.add(x);
-  if (until_deviation_ == 0) {
-    deviations_.add(std::fabs(x - values_.median()));
-    until_deviation_ = mad_stride_;
-  }
-  --until_deviation_;
 }
 
 void RollingMedianMad::save(ByteWriter& out) const {

@@ -15,6 +15,7 @@
 // and one contiguous move of at most W doubles. W is a small constant (tens), so the cost per
 // sample is O(log W) compares plus a bounded memmove, independent of how long the series runs.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -29,7 +30,11 @@ class SortedWindow {
   explicit SortedWindow(std::size_t width);
 
   void add(double x);
-  [[nodiscard]] double median() const;
+  [[nodiscard]] double median() const {
+    const std::size_t n = sorted_.size();
+    if (n == 0) return 0.0;
+    return n % 2 == 1 ? sorted_[n / 2] : 0.5 * (sorted_[n / 2 - 1] + sorted_[n / 2]);
+  }
   [[nodiscard]] std::size_t size() const { return sorted_.size(); }
   [[nodiscard]] std::size_t width() const { return width_; }
   void clear();
@@ -50,7 +55,14 @@ class RollingMedianMad {
   explicit RollingMedianMad(std::size_t width, std::uint32_t mad_stride = 1)
       : values_(width), deviations_(width), mad_stride_(mad_stride == 0 ? 1 : mad_stride) {}
 
-  void add(double x);
+  void add(double x) {
+    values_.add(x);
+    if (until_deviation_ == 0) {
+      deviations_.add(std::fabs(x - values_.median()));
+      until_deviation_ = mad_stride_;
+    }
+    --until_deviation_;
+  }
   [[nodiscard]] double median() const { return values_.median(); }
   [[nodiscard]] double mad() const { return deviations_.median(); }
   /// 1.4826 * MAD: a robust standard deviation.

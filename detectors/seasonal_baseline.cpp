@@ -15,6 +15,7 @@ SeasonalBaseline::SeasonalBaseline(const SeasonalConfig& config)
     : config_(config),
       bins_per_day_(static_cast<std::uint32_t>(std::ceil(kSecondsPerDay / config.bin_width_s))),
       warm_covered_s_(config.warm_days * config.bin_width_s),
+      memory_s_(config.bin_width_s * config.memory_days),
       bins_(bin_count(config)) {}
 
 std::uint32_t SeasonalBaseline::bin_count(const SeasonalConfig& config) {
@@ -64,15 +65,6 @@ SeasonalExpectation SeasonalBaseline::expect(std::uint32_t bin) {
     }
   }
   return {b->mean, std::max(std::sqrt(b->var), cached_neighbour_sd_), true};
-}
-
-void SeasonalBaseline::add(std::uint32_t bin, double y, double dt_s) {
-  Bin& b = bins_[bin];
-  b.covered_s += dt_s;
-  const double a = std::min(1.0, std::max(dt_s / b.covered_s, dt_s / (config_.bin_width_s * config_.memory_days)));
-  const double d = y - b.mean;
-  b.mean += a * d;
-  b.var = (1.0 - a) * (b.var + a * d * d);
 }
 
 void SeasonalBaseline::save(ByteWriter& out) const {

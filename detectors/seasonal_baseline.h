@@ -20,6 +20,7 @@
 // so a backup that starts or ends a few minutes off its usual time stays unremarkable, while
 // a flat stretch of the day keeps its tight spread. O(1) per sample.
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -57,7 +58,15 @@ class SeasonalBaseline {
 
   /// Learns value `y` seen in `bin` over a step of `dt_s` seconds. Callers pass a winsorised y
   /// once the bin is warm, so an anomaly does not become the expectation overnight.
-  void add(std::uint32_t bin, double y, double dt_s);
+  void add(std::uint32_t bin, double y, double dt_s) {  // inline: per counter per sample
+    Bin& b = bins_[bin];
+    b.covered_s += dt_s;
+    // max(dt / covered, dt / memory) = dt / min(covered, memory): one division, not two.
+    const double a = std::min(1.0, dt_s / std::min(b.covered_s, memory_s_));
+    const double d = y - b.mean;
+    b.mean += a * d;
+    b.var = (1.0 - a) * (b.var + a * d * d);
+  }
 
   void save(ByteWriter& out) const;
   void load(ByteReader& in);
@@ -75,6 +84,7 @@ class SeasonalBaseline {
   SeasonalConfig config_;
   std::uint32_t bins_per_day_;
   double warm_covered_s_;
+  double memory_s_;  // bin_width_s * memory_days
   std::vector<Bin> bins_;
   std::uint32_t cached_bin_ = UINT32_MAX;
   double cached_neighbour_sd_ = 0.0;
