@@ -28,8 +28,8 @@ double ShrinkageMahalanobis::score(const double* z) {
   for (Eigen::Index j = 0; j < p; ++j) {
     const double w = work_[j] * inv_diagonal_[j];
     d2 += w * w;
-    const double* column = lower_.col(j).data();
-    for (Eigen::Index i = j + 1; i < p; ++i) work_[i] -= column[i] * w;
+    const Eigen::Index below = p - j - 1;
+    work_.tail(below) -= w * lower_.col(j).tail(below);
   }
   last_d2_ = d2;
   return (std::cbrt(last_d2_ * inv_dim_) - (1.0 - wh_variance_)) * inv_wh_sd_;
@@ -44,9 +44,8 @@ void ShrinkageMahalanobis::learn(const double* z) {
   // In place on the lower triangle (the only one read), column by column (contiguous).
   const double keep = 1.0 - a;
   for (Eigen::Index j = 0; j < p; ++j) {
-    double* col = cov_.col(j).data();
-    const double wj = a * work_[j];
-    for (Eigen::Index i = j; i < p; ++i) col[i] = keep * (col[i] + wj * work_[i]);
+    auto column = cov_.col(j).tail(p - j);
+    column = keep * (column + (a * work_[j]) * work_.tail(p - j));
   }
   if (++since_refactor_ >= config_.refactor_every || !factored_) refactor();
 }

@@ -11,9 +11,10 @@
 //   d^2   = (z - mu)^T S^-1 (z - mu)                   ~ chi^2(p) when z is ordinary
 //   z_d   = ((d^2/p)^(1/3) - (1 - 2/(9p))) / sqrt(2/(9p))   (Wilson-Hilferty: chi^2 -> N(0,1))
 //
-// Cost: O(p^2) per sample (rank-1 update, triangular solve, both plain loops over the lower
-// triangle: at p ~ 18 Eigen's blocked kernels cost more than they save) plus a Cholesky of
-// O(p^3) every `refactor_every` samples, amortised. p is fixed at construction.
+// Cost: O(p^2) per sample (rank-1 update, triangular solve, both column by column over the
+// lower triangle as Eigen vector expressions: at p ~ 18 Eigen's blocked triangular kernels cost
+// more than they save) plus a Cholesky of O(p^3) every `refactor_every` samples, amortised.
+// p is fixed at construction.
 
 #include <cstddef>
 #include <cstdint>
