@@ -110,6 +110,7 @@ void check_daemon(const Config& config, std::int64_t now, Report& r) {
                           "episodes_opened"})
     d[key] = optional_json(field<std::int64_t>(status, key));
   d["open_episode"] = optional_json(field<bool>(status, "open_episode"));
+  d["detector_us_per_sample"] = optional_json(field<double>(status, "detector_us_per_sample"));
   d["db"] = optional_json(field<std::string>(status, "db"));
 
   if (!status) {

@@ -31,6 +31,12 @@ constexpr std::int64_t kNsPerS = 1'000'000'000;
 // A missing table is re-installed (or looked for) at most this often, not every sample.
 constexpr std::int64_t kTableRetry_ns = 10 * kNsPerS;
 
+// Mean detector time per sample in microseconds, to two decimals (0 before the first sample).
+double detector_us_per_sample(const PipelineStats& stats) {
+  if (stats.samples == 0) return 0.0;
+  return std::round(static_cast<double>(stats.detector_ns) / static_cast<double>(stats.samples) / 10.0) / 100.0;
+}
+
 
 std::int64_t local_offset_s(std::int64_t wall_ns) {
   const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
@@ -230,6 +236,7 @@ class StatusReporter {
         {"store_state", pipeline.store_state()},
         {"episodes_opened", pipeline.stats().episodes_opened},
         {"open_episode", pipeline.analyzer().open_episode() != nullptr},
+        {"detector_us_per_sample", detector_us_per_sample(pipeline.stats())},
         {"db", config.db},
     };
     if (sender != nullptr) {

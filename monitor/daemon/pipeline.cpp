@@ -67,7 +67,9 @@ Pipeline::Pipeline(store::Database& db, const AnalyzerConfig& analyzer,
 
 const StepResult& Pipeline::feed(const Sample& sample, const CounterCatalog& catalog,
                                  std::int64_t local_offset_s, std::int64_t now_mono_ns) {
+  const std::int64_t detectors_start_ns = ctmon::now_mono_ns();
   const StepResult& step = analyzer_.observe(sample, catalog, local_offset_s);
+  stats_.detector_ns += ctmon::now_mono_ns() - detectors_start_ns;
   writer_.append(sample, catalog);
   if (forwarder_) forwarder_->step(sample, step, catalog, now_mono_ns, now_wall_ns());
   ++stats_.samples;

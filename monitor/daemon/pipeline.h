@@ -26,6 +26,10 @@ struct PipelineStats {
   std::uint64_t samples = 0;
   std::uint64_t episodes_opened = 0;
   std::uint64_t episodes_closed = 0;
+  /// Monotonic time spent in the detectors (Analyzer::observe) over all samples: the figure
+  /// behind issue 4's "2 us of detector work per sample in the daemon", with the daemon's cold
+  /// caches between samples, not a benchmark's hot loop.
+  std::int64_t detector_ns = 0;
 };
 
 class Pipeline {
