@@ -22,6 +22,9 @@
 #include "monitor/nft/nft_error.h"
 #include "monitor/nft/ruleset.h"
 #include "monitor/store/database.h"
+#include "monitor/store/meta_store.h"
+#include "monitor/store/rollup.h"
+#include "monitor/store/sqlite_handle.h"
 #include "monitor/user_error.h"
 
 namespace ctmon {
@@ -266,6 +269,40 @@ class StatusReporter {
   bool failed_ = false;
 };
 
+// Set while a daemon runs on the database, cleared by a clean stop.
+constexpr std::string_view kRunningKey = "daemon_running";
+
+// A daemon that died without a clean stop (power cut, kill -9, OOM killer) never wrote the
+// rollup block in progress: up to an hour of minute history, which would have outlived the
+// raw ring by weeks. The raw ring still holds that hour, so the rollups are rebuilt from it
+// now, before the writer starts. Costs a rewrite of the rollup blocks the raw ring covers:
+// paid after a crash only, never on a normal start. Failing here only costs that hour's
+// minute history later, so it is a warning, not a reason to stop sampling.
+void recover_unclean_stop(store::Database& db, const store::SampleWriterOptions& writer, Logger& log) {
+  try {
+    store::MetaStore meta(db);
+    if (meta.get_int(kRunningKey).value_or(0) != 0) {
+      const std::size_t blocks =
+          store::rebuild_rollups(db, writer.rollup_block_s, writer.retention_rollup_s, writer.time_unit_ns);
+      log.info("the last run did not stop cleanly: rebuilt {} minute-rollup block(s) from the raw samples", blocks);
+    }
+    meta.set(kRunningKey, std::int64_t{1});
+  } catch (const store::SqliteError& e) {
+    log.warning("could not check {} for an unclean stop ({}); the minute history of the hour before "
+                "a crash may be missing once the raw samples expire",
+                db.path().string(), e.what());
+  }
+}
+
+void mark_clean_stop(store::Database& db, Logger& log) {
+  try {
+    store::MetaStore(db).set(kRunningKey, std::int64_t{0});
+  } catch (const store::SqliteError& e) {
+    log.warning("could not record the clean stop in {} ({}); the next start rebuilds the rollups "
+                "needlessly", db.path().string(), e.what());
+  }
+}
+
 }  // namespace
 
 int run_daemon(const Config& initial, const std::function<Config()>& reload, Logger& log) {
@@ -274,6 +311,7 @@ int run_daemon(const Config& initial, const std::function<Config()>& reload, Log
   store::Database db = store::Database::open(config.db);
   auto sampler = std::make_unique<KernelSampler>(config, log);
   const store::SampleWriterOptions writer = writer_options(config);
+  recover_unclean_stop(db, writer, log);
   Pipeline pipeline(db, AnalyzerConfig::network(config.interval_s), writer, log);
   const std::unique_ptr<influx::Sender> sender = start_forwarding(config, pipeline, log);
   SignalFd signals;
@@ -310,6 +348,7 @@ int run_daemon(const Config& initial, const std::function<Config()>& reload, Log
       case SIGTERM:
       case SIGINT: {
         const bool saved = pipeline.finish(clock_ns(CLOCK_MONOTONIC));
+        if (saved) mark_clean_stop(db, log);
         status.remove();
         log.info("stopped after {} samples, {} episodes; {}", pipeline.stats().samples,
                  pipeline.stats().episodes_opened,
