@@ -35,9 +35,44 @@ void name_value_types(CLI::App* command) {
 
 }  // namespace
 
+void ConfigFlags::add_influx_flags(CLI::App* command, Values& v) {
+  auto* influx = command->add_option_group("InfluxDB", "forwarding of episodes (off unless --influx-url)");
+  influx->add_option("--influx-url", v.influx_url, "e.g. http://192.0.2.10:8086");
+  influx->add_option("--influx-api", v.influx_api, "v1 (/write?db=) or v2 (/api/v2/write)");
+  influx->add_option("--influx-db", v.influx_db, "v1 database (default ctmon)");
+  influx->add_option("--influx-rp", v.influx_rp, "v1 retention policy (default: the db's)");
+  influx->add_option("--influx-org", v.influx_org, "v2 organisation");
+  influx->add_option("--influx-bucket", v.influx_bucket, "v2 bucket");
+  influx->add_option("--influx-token-file", v.influx_token_file,
+                     "v2: file holding the API token (never given on the command line)");
+  influx->add_option("--influx-user", v.influx_user, "v1 user");
+  influx->add_option("--influx-password-file", v.influx_password_file,
+                     "v1: file holding the password");
+  influx->add_option("--influx-ca-file", v.influx_ca_file, "CA bundle for https (default: system's)");
+  influx->add_option("--influx-timeout", v.influx_timeout, "HTTP timeout (default 10s)");
+  influx->add_option("--influx-pre-window", v.influx_pre_window,
+                     "rates sent from before an episode, in 10 s buckets (default 15m)");
+  influx->add_option("--influx-post-window", v.influx_post_window,
+                     "rates sent from after an episode (default 5m)");
+  influx->add_option("--influx-heartbeat", v.influx_heartbeat,
+                     "also one point per counter per period on quiet days, e.g. 1h (default off)");
+  influx->add_flag("--influx-collectd-series", v.influx_collectd_series,
+                   "also write the collectd setup's 'nftables' series so old dashboards keep working");
+}
+
 ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
-    : values_(std::make_shared<Values>()) {
+    : values_(std::make_shared<Values>()), scope_(scope) {
   Values& v = *values_;
+  if (scope == ConfigScope::kReplay) {
+    command->add_option("--config", v.config_path, "TOML config file to take the InfluxDB settings from");
+    command->add_option("--db", v.db,
+                        "also store the samples and episodes in this database, exactly as 'ctmon run' "
+                        "would, so 'ctmon events' and 'ctmon series' work on the replayed data");
+    command->add_option("--host", v.host, "this router's name in InfluxDB (default: hostname)");
+    add_influx_flags(command, v);
+    name_value_types(command);
+    return;
+  }
   command->add_option("--config", v.config_path,
                       fmt::format("TOML config file (default: {} when it exists)",
                                   kDefaultConfigPath));
@@ -66,28 +101,7 @@ ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
   command->add_option("--host", v.host, "this router's name in InfluxDB (default: hostname)");
   command->add_flag("--syslog", v.syslog, "log to syslog (daemon facility) instead of stderr");
 
-  auto* influx = command->add_option_group("InfluxDB", "forwarding of episodes (off unless --influx-url)");
-  influx->add_option("--influx-url", v.influx_url, "e.g. http://192.0.2.10:8086");
-  influx->add_option("--influx-api", v.influx_api, "v1 (/write?db=) or v2 (/api/v2/write)");
-  influx->add_option("--influx-db", v.influx_db, "v1 database (default ctmon)");
-  influx->add_option("--influx-rp", v.influx_rp, "v1 retention policy (default: the db's)");
-  influx->add_option("--influx-org", v.influx_org, "v2 organisation");
-  influx->add_option("--influx-bucket", v.influx_bucket, "v2 bucket");
-  influx->add_option("--influx-token-file", v.influx_token_file,
-                     "v2: file holding the API token (never given on the command line)");
-  influx->add_option("--influx-user", v.influx_user, "v1 user");
-  influx->add_option("--influx-password-file", v.influx_password_file,
-                     "v1: file holding the password");
-  influx->add_option("--influx-ca-file", v.influx_ca_file, "CA bundle for https (default: system's)");
-  influx->add_option("--influx-timeout", v.influx_timeout, "HTTP timeout (default 10s)");
-  influx->add_option("--influx-pre-window", v.influx_pre_window,
-                     "rates sent from before an episode, in 10 s buckets (default 15m)");
-  influx->add_option("--influx-post-window", v.influx_post_window,
-                     "rates sent from after an episode (default 5m)");
-  influx->add_option("--influx-heartbeat", v.influx_heartbeat,
-                     "also one point per counter per period on quiet days, e.g. 1h (default off)");
-  influx->add_flag("--influx-collectd-series", v.influx_collectd_series,
-                   "also write the collectd setup's 'nftables' series so old dashboards keep working");
+  add_influx_flags(command, v);
   name_value_types(command);
 }
 
@@ -109,7 +123,7 @@ Config ConfigFlags::resolve() const {
   Config config;
   if (v.config_path)
     load_config_file(config, *v.config_path, true);
-  else
+  else if (scope_ != ConfigScope::kReplay)
     load_config_file(config, std::string(kDefaultConfigPath), false);
 
   if (v.db) config.db = *v.db;
@@ -146,6 +160,7 @@ Config ConfigFlags::resolve() const {
     config.influx.heartbeat_s = flag_duration("influx-heartbeat", *v.influx_heartbeat);
   if (v.influx_collectd_series) config.influx.collectd_series = true;
   validate_config(config);
+  if (scope_ == ConfigScope::kReplay) config.db = v.db.value_or("");  // never a file's db
   return config;
 }
 

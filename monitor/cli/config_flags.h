@@ -15,7 +15,11 @@ namespace ctmon::cli {
 
 enum class ConfigScope {
   kDatabase,  ///< --config and --db: commands that only read the database
-  kAll,       ///< every key: ctmon run, ctmon config check, ctmon replay
+  kAll,       ///< every key: ctmon run, ctmon config check
+  /// ctmon replay: --config, --db, --host and the InfluxDB flags. No config file is read unless
+  /// --config names one, and the database is --db alone (empty when not given): replaying a test
+  /// recording must never write into the live router's database or InfluxDB by default.
+  kReplay,
 };
 
 class ConfigFlags {
@@ -28,7 +32,9 @@ class ConfigFlags {
 
  private:
   struct Values;
+  static void add_influx_flags(CLI::App* command, Values& v);
   std::shared_ptr<Values> values_;
+  ConfigScope scope_;
 };
 
 }  // namespace ctmon::cli

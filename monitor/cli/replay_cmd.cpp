@@ -16,6 +16,7 @@
 #include "monitor/clock.h"
 #include "detectors/analyzer.h"
 #include "monitor/cli/commands.h"
+#include "monitor/cli/config_flags.h"
 #include "monitor/cli/events_json.h"
 #include "monitor/daemon/logger.h"
 #include "monitor/daemon/pipeline.h"
@@ -136,8 +137,8 @@ struct Options {
   std::string utc_offset = "+00:00";
   double interval_s = 0;
   bool json = false;
-  std::string db;  ///< store samples and events here, as the daemon would
-  Config forward;  ///< with --db: influx settings and host, forwarded as the daemon would
+  std::shared_ptr<ConfigFlags> flags;  ///< --db, --host, InfluxDB: as 'ctmon run' has them
+  Config forward;  ///< resolved from flags: db (empty without --db), host, InfluxDB settings
   double influx_drain_s = 60;  ///< how long to wait for the outbox to drain at the end
 };
 
@@ -170,8 +171,9 @@ class EpisodePrinter {
 
 
 void run_replay_csv(const Options& o) {
-  if (!o.forward.influx.url.empty() && o.db.empty())
-    throw UserError("--influx-url needs --db: points are queued in that database's outbox first");
+  if (!o.forward.influx.url.empty() && o.forward.db.empty())
+    throw UserError("forwarding to InfluxDB (--influx-url or influx.url) needs --db: points are queued in that "
+                    "database's outbox first");
   CsvSource csv(o.input);
   CounterCatalog catalog;
   // The detectors' memories are set in seconds and converted to samples: learn the interval from
@@ -186,15 +188,13 @@ void run_replay_csv(const Options& o) {
   EpisodePrinter printer(o.json);
   Progress progress(o.input, "replay");
   const std::int64_t offset = parse_utc_offset(o.utc_offset);
-  if (!o.db.empty()) {
+  if (!o.forward.db.empty()) {
     // The daemon's own pipeline, paced by the recording's clock instead of the real one, so the
     // database ends up as if the daemon had sampled this file.
-    store::Database db = store::Database::open(o.db);
+    store::Database db = store::Database::open(o.forward.db);
     Logger log;
     Pipeline pipeline(db, AnalyzerConfig::network(interval_s), store::SampleWriterOptions{}, log);
-    Config forward = o.forward;
-    forward.db = o.db;
-    const std::unique_ptr<influx::Sender> sender = start_forwarding(forward, pipeline, log);
+    const std::unique_ptr<influx::Sender> sender = start_forwarding(o.forward, pipeline, log);
     Sample sample;
     std::int64_t last_mono_ns = 0;
     while (source.next(sample, catalog)) {
@@ -206,7 +206,7 @@ void run_replay_csv(const Options& o) {
     }
     printer.finish(pipeline.analyzer());
     if (!pipeline.finish(last_mono_ns))
-      throw UserError("the replayed samples could not all be written to " + o.db + " (see above)");
+      throw UserError("the replayed samples could not all be written to " + o.forward.db + " (see above)");
     if (sender) {
       const bool drained = sender->drain(now_mono_ns() + static_cast<std::int64_t>(o.influx_drain_s * 1e9));
       const influx::SenderStatus st = sender->status();
@@ -215,7 +215,7 @@ void run_replay_csv(const Options& o) {
       else
         log.warning("InfluxDB: {} lines sent, {} still queued in {} ({}); the next 'ctmon run' or "
                     "'ctmon replay --db' with this database sends them",
-                    st.sent_lines, st.queued, o.db, st.detail.empty() ? st.state : st.detail);
+                    st.sent_lines, st.queued, o.forward.db, st.detail.empty() ? st.state : st.detail);
     }
     return;
   }
@@ -259,6 +259,19 @@ void run_replay_nab(const Options& o) {
   if (!out) throw UserError("writing '" + o.scores_out + "' failed: check free space");
 }
 
+// The forms every duration flag takes (500ms, 5s, 1m, or plain seconds), handed on as seconds.
+CLI::Validator duration_in_seconds() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::optional<double> seconds = parse_duration_s(text);
+        if (!seconds || *seconds < 0)
+          return "'" + text + "' is not a duration; write seconds (5, 0.5) or a number with a unit (500ms, 5s, 1m)";
+        text = fmt::format("{}", *seconds);
+        return {};
+      },
+      "");
+}
+
 }  // namespace
 
 void add_replay_command(CLI::App& app) {
@@ -273,30 +286,18 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--scores-out", opts->scores_out, "with --format nab: write timestamp,value,anomaly_score here");
   cmd->add_option("--utc-offset", opts->utc_offset,
                   "local time of the recording for time-of-day baselines, e.g. +02:00 (default +00:00)");
-  cmd->add_option("--interval", opts->interval_s, "sampling interval in seconds (default: learned from the file)");
-  cmd->add_option("--db", opts->db,
-                  "also store the samples and episodes in this database, exactly as 'ctmon run' "
-                  "would, so 'ctmon events' and 'ctmon series' work on the replayed data");
-  // The daemon's InfluxDB settings (ctmon run has the same flags), for `--db`: episodes are
-  // forwarded through the same forwarder, outbox and sender as the daemon's.
-  auto* influx = cmd->add_option_group("InfluxDB", "with --db: forward episodes as 'ctmon run' would");
-  InfluxConfig& ic = opts->forward.influx;
-  influx->add_option("--influx-url", ic.url, "e.g. http://192.0.2.10:8086");
-  influx->add_option("--influx-api", ic.api, "v1 (/write?db=) or v2 (/api/v2/write)")->check(CLI::IsMember({"v1", "v2"}));
-  influx->add_option("--influx-db", ic.db, "v1 database (default ctmon)");
-  influx->add_option("--influx-rp", ic.rp, "v1 retention policy (default: the db's)");
-  influx->add_option("--influx-org", ic.org, "v2 organisation");
-  influx->add_option("--influx-bucket", ic.bucket, "v2 bucket");
-  influx->add_option("--influx-token-file", ic.token_file, "v2: file holding the API token");
-  influx->add_option("--influx-user", ic.user, "v1 user");
-  influx->add_option("--influx-password-file", ic.password_file, "v1: file holding the password");
-  influx->add_option("--influx-ca-file", ic.ca_file, "CA bundle for https (default: system's)");
-  influx->add_option("--influx-timeout", ic.timeout_s, "HTTP timeout in seconds (default 10)");
-  influx->add_option("--influx-drain", opts->influx_drain_s,
-                     "seconds to wait at the end for the outbox to drain (default 60); what is left "
-                     "stays queued in --db");
-  influx->add_option("--host", opts->forward.host, "this router's name in InfluxDB (default: hostname)");
+  cmd->add_option("--interval", opts->interval_s, "sampling interval of the recording (default: learned from the file)")
+      ->transform(duration_in_seconds());
+  // The daemon's own flags for the database and InfluxDB: with --db, samples, episodes and
+  // InfluxDB points go through the same pipeline, forwarder, outbox and sender as the daemon's.
+  opts->flags = std::make_shared<ConfigFlags>(cmd, ConfigScope::kReplay);
+  cmd->add_option("--influx-drain", opts->influx_drain_s,
+                  "how long to wait at the end for the outbox to drain (default 60s); what is left "
+                  "stays queued in --db")
+      ->transform(duration_in_seconds())
+      ->type_name("DURATION");
   cmd->callback([opts] {
+    opts->forward = opts->flags->resolve();
     if (opts->format == "nab") {
       run_replay_nab(*opts);
     } else {

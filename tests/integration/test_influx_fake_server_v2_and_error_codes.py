@@ -7,6 +7,7 @@ import http.server
 import os
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import time
@@ -115,6 +116,33 @@ class FakeServer(unittest.TestCase):
         self.assertEqual(fake.requests[0]["path"], "/write")
         self.assertEqual(fake.requests[0]["query"], {"db": ["ctmon"], "precision": ["ms"]})
         self.assertNotIn("Authorization", fake.requests[0]["headers"])
+
+    def test_replay_takes_the_daemons_window_flags_and_config_file(self):
+        full = [l for l in self.all_lines() if l.startswith("ctmon_rate")]
+        fake, _, _ = self.run_replay(ok, "--influx-pre-window", "1m", "--influx-post-window", "1m")
+        short = [l for l in fake.accepted if l.startswith("ctmon_rate")]
+        self.assertTrue(0 < len(short) < len(full), (len(short), len(full)))
+
+        # The same settings from a config file, as `ctmon run --config` reads them.
+        fake = FakeInflux(ok)
+        self.addCleanup(fake.close)
+        config = os.path.join(self.tmp, "replay.toml")
+        with open(config, "w") as f:
+            f.write(f'host = "router-a"\n[influx]\nurl = "{fake.url}"\npre_window = "1m"\npost_window = "1m"\n')
+        db = tempfile.mktemp(suffix=".db", dir=self.tmp)
+        r, episodes = replay(self.csv, db, extra=["--config", config])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(episodes), 1, r.stdout)
+        self.assertEqual(sorted(l for l in fake.accepted if l.startswith("ctmon_rate")), sorted(short))
+
+    def test_replay_without_db_never_forwards_and_says_why(self):
+        config = os.path.join(self.tmp, "no-db.toml")
+        with open(config, "w") as f:
+            f.write('db = "/var/lib/ctmon/ctmon.db"\n[influx]\nurl = "http://127.0.0.1:9"\n')
+        r = subprocess.run([os.environ["CTMON"], "replay", "--input", self.csv, "--config", config],
+                           capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("(--influx-url or influx.url) needs --db", r.stderr)  # the file's db is never taken for a replay
 
     def test_a_400_is_bisected_to_the_bad_line_which_is_set_aside_and_logged(self):
         everything = self.all_lines()
