@@ -40,8 +40,9 @@ int main(int argc, char** argv) {
 
   std::vector<char> evict;
   if (const char* kb = std::getenv("CTMON_EVICT_KB")) evict.resize(std::strtoul(kb, nullptr, 10) * 1024);
-  const long sleep_us = std::getenv("CTMON_SLEEP_US") ? std::atol(std::getenv("CTMON_SLEEP_US")) : 0;
-  if (sleep_us > 0 && evict.empty()) evict.resize(1);
+  const char* sleep_text = std::getenv("CTMON_SLEEP_US");
+  const long sleep_us = sleep_text != nullptr ? std::atol(sleep_text) : 0;
+  const bool cold = !evict.empty() || sleep_us > 0;  // time each sample alone
   double best_s = 1e300;
   std::uint64_t episodes = 0;
   for (int r = 0; r < repeats; ++r) {
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
     ctmon::Analyzer analyzer(config);
     episodes = 0;
     // CPU time of this process: other work on the machine does not count against the detectors.
-    if (!evict.empty()) {
+    if (cold) {
       double timed_s = 0;
       for (const ctmon::Sample& s : samples) {
         std::fill(evict.begin(), evict.end(), static_cast<char>(s.mono_ns));
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
   }
   const double n = static_cast<double>(samples.size());
   std::printf("%ssamples %zu x %zu counters, best of %d: %.3f s  ->  %.0f samples/s, %.3f us/sample (%llu episodes)\n",
-              evict.empty() ? "CPU time, " : "wall time of observe() alone, cold between samples: ", samples.size(),
+              !cold ? "CPU time, " : "wall time of observe() alone, cold between samples: ", samples.size(),
               gen.catalog().size(), repeats, best_s, n / best_s, best_s / n * 1e6,
               static_cast<unsigned long long>(episodes));
   return 0;
