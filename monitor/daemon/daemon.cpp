@@ -214,9 +214,8 @@ class KernelSampler {
 // daemon's job being sampling, not reporting.
 class StatusReporter {
  public:
-  StatusReporter(const Config& config, Logger& log) : path_(config.status_file), log_(log) {
-    started_ = cli::rfc3339_utc(clock_ns(CLOCK_REALTIME));
-  }
+  StatusReporter(const Config& config, Logger& log)
+      : path_(config.status_file), log_(log), started_(cli::rfc3339_utc(clock_ns(CLOCK_REALTIME))) {}
 
   void write(const Config& config, const KernelSampler& sampler, const Pipeline& pipeline,
              const CounterCatalog& catalog, std::int64_t last_sample_wall_ns,
