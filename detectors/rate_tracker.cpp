@@ -67,7 +67,7 @@ const RateFrame& RateTracker::update_gauges(std::int64_t mono_ns, const double* 
   frame_.was_reset.assign(count, 0);
   advance(mono_ns);
   for (std::size_t c = 0; c < count; ++c) {
-    frame_.valid[c] = std::isnan(values[c]) ? 0 : 1;
+    frame_.valid[c] = std::isfinite(values[c]) ? 1 : 0;  // "inf" parses, but is no reading
     if (!frame_.valid[c]) frame_.pps[c] = 0.0;
   }
   return frame_;

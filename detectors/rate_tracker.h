@@ -52,7 +52,7 @@ class RateTracker {
   const RateFrame& update(const Sample& sample);
 
   /// Same time handling for a series that is already a rate or a gauge (NAB files): values are
-  /// passed through, NaN meaning absent; `valid` is set wherever a value is present, whatever
+  /// passed through, NaN (or an infinity) meaning absent; `valid` is set wherever a value is present, whatever
   /// the continuity (a gauge needs no previous value).
   const RateFrame& update_gauges(std::int64_t mono_ns, const double* values, std::size_t count);
 

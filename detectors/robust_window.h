@@ -11,9 +11,12 @@
 // The spread moves slowly, so deviations are recorded every `mad_stride`-th sample only (their
 // window then spans W * mad_stride samples): the same estimate at a fraction of the cost.
 //
-// Each window is a ring (arrival order) plus a sorted copy: a sample costs two binary searches
-// and one contiguous move of at most W doubles. W is a small constant (tens), so the cost per
-// sample is O(log W) compares plus a bounded memmove, independent of how long the series runs.
+// Each window is a ring (arrival order) plus a sorted copy. A full window finds where the oldest
+// value leaves and the newest enters by counting (2W compares independent of each other, which
+// pipeline, where a binary search is a chain of dependent loads) and moves the values between
+// the two positions by one place. W is a small constant (tens), so a sample costs O(W) simple
+// operations and one short memmove, independent of how long the series runs. Values must be
+// finite: a NaN or infinity would break the order.
 
 #include <cmath>
 #include <cstddef>

@@ -114,4 +114,14 @@ TEST_CASE("gauge values pass through whatever the continuity, NaN meaning absent
   CHECK(f.valid[1] == 0);
 }
 
+TEST_CASE("an infinite gauge value is absent too: it would break the robust window's order") {
+  RateTracker t({});
+  const double values[] = {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 1.0};
+  const RateFrame& f = t.update_gauges(0, values, 3);
+  CHECK(f.valid[0] == 0);
+  CHECK(f.valid[1] == 0);
+  CHECK(f.pps[0] == 0.0);
+  CHECK(f.valid[2] == 1);
+}
+
 }  // namespace ctmon
