@@ -31,7 +31,7 @@ awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$((n1 - n0))" -v kb="$hwm_kb" -v i="$i
   cpu = t / hz
   printf "ctmon run, interval %ss, steady state over %ss: %d samples, %.2f s CPU\n", i, s, n, cpu
   printf "CPU per sample (netlink dump, detectors, ring buffer, commits, status file): %.1f us\n", cpu / n * 1e6
-  printf "of which detectors (mean over the run, cold caches between samples): %s us\n", d
+  printf "of which detectors (wall time, mean over the run; the core is cold after each sleep): %s us\n", d
   printf "CPU share at the default 5 s interval: %.4f%% of one core\n", cpu / n / 5 * 100
   printf "peak RSS (VmHWM): %.1f MB\n", kb / 1024
 }'
