@@ -11,33 +11,10 @@ SortedWindow::SortedWindow(std::size_t width) : width_(width == 0 ? 1 : width) {
   sorted_.reserve(width_);
 }
 
-namespace {
-
-// Index of the first element of sorted[0, n) for which `before(element, x)` is false. Branchless
-// (the comparison becomes a conditional move): on windows of tens of values the mispredicted
-// branches of std::lower_bound cost more than the compares.
-template <typename Before>
-std::size_t partition_point(const double* sorted, std::size_t n, double x, Before before) {
-  if (n == 0) return 0;
-  const double* base = sorted;
-  while (n > 1) {
-    const std::size_t half = n / 2;
-    base += static_cast<std::size_t>(before(base[half - 1], x)) * half;  // no branch to mispredict
-    n -= half;
-  }
-  return static_cast<std::size_t>(base - sorted) + (before(*base, x) ? 1 : 0);
-}
-
-std::size_t upper_index(const std::vector<double>& v, double x) {
-  return partition_point(v.data(), v.size(), x, [](double e, double y) { return !(y < e); });
-}
-
-}  // namespace
-
 void SortedWindow::add(double x) {
   if (ring_.size() < width_) {
     ring_.push_back(x);
-    sorted_.insert(sorted_.begin() + static_cast<std::ptrdiff_t>(upper_index(sorted_, x)), x);
+    sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), x), x);  // W times a lifetime
     return;
   }
   // Full: the newest replaces the oldest.

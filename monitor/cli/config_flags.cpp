@@ -107,12 +107,12 @@ ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
 
 namespace {
 
+constexpr const char* kDurationForms =
+    "not a duration; write seconds (300, 0.5) or a number with a unit (500ms, 30s, 5m, 48h, 30d)";
+
 double flag_duration(const std::string& flag, const std::string& text) {
   const auto seconds = parse_duration_s(text);
-  if (!seconds)
-    throw UserError(fmt::format("--{} {}: not a duration; write seconds (300, 0.5) or a number "
-                                "with a unit (500ms, 30s, 5m, 48h, 30d)",
-                                flag, text));
+  if (!seconds) throw UserError(fmt::format("--{} {}: {}", flag, text, kDurationForms));
   return *seconds;
 }
 
@@ -162,6 +162,17 @@ Config ConfigFlags::resolve() const {
   validate_config(config);
   if (scope_ == ConfigScope::kReplay) config.db = v.db.value_or("");  // never a file's db
   return config;
+}
+
+CLI::Validator duration_in_seconds() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::optional<double> seconds = parse_duration_s(text);
+        if (!seconds || *seconds < 0) return fmt::format("'{}' is {}", text, kDurationForms);
+        text = fmt::format("{}", *seconds);
+        return {};
+      },
+      "");
 }
 
 }  // namespace ctmon::cli

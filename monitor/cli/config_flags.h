@@ -37,4 +37,8 @@ class ConfigFlags {
   ConfigScope scope_;
 };
 
+/// For a command's own duration flags: accepts what every config duration accepts (500ms, 30s,
+/// 5m, 48h, 30d or plain seconds) and hands CLI11 the seconds.
+[[nodiscard]] CLI::Validator duration_in_seconds();
+
 }  // namespace ctmon::cli

@@ -259,19 +259,6 @@ void run_replay_nab(const Options& o) {
   if (!out) throw UserError("writing '" + o.scores_out + "' failed: check free space");
 }
 
-// The forms every duration flag takes (500ms, 5s, 1m, or plain seconds), handed on as seconds.
-CLI::Validator duration_in_seconds() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        const std::optional<double> seconds = parse_duration_s(text);
-        if (!seconds || *seconds < 0)
-          return "'" + text + "' is not a duration; write seconds (5, 0.5) or a number with a unit (500ms, 5s, 1m)";
-        text = fmt::format("{}", *seconds);
-        return {};
-      },
-      "");
-}
-
 }  // namespace
 
 void add_replay_command(CLI::App& app) {

@@ -6,21 +6,21 @@
 
 namespace ctmon::store {
 
-void MetaStore::set(std::string_view key, std::string_view value) {
-  sqlite3* h = db_.handle();
+namespace {
+
+template <typename Value>
+void put(sqlite3* h, std::string_view key, const Value& value) {
   Transaction tx(h);
   Statement st(h, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
   st.bind(1, key).bind(2, value).run();
   tx.commit();
 }
 
-void MetaStore::set(std::string_view key, std::int64_t value) {
-  sqlite3* h = db_.handle();
-  Transaction tx(h);
-  Statement st(h, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
-  st.bind(1, key).bind(2, value).run();
-  tx.commit();
-}
+}  // namespace
+
+void MetaStore::set(std::string_view key, std::string_view value) { put(db_.handle(), key, value); }
+
+void MetaStore::set(std::string_view key, std::int64_t value) { put(db_.handle(), key, value); }
 
 std::optional<std::string> MetaStore::get_text(std::string_view key) const {
   Statement st(db_.handle(), "SELECT value FROM meta WHERE key = ?");
