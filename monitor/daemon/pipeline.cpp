@@ -67,6 +67,7 @@ Pipeline::Pipeline(store::Database& db, const AnalyzerConfig& analyzer,
 
 const StepResult& Pipeline::feed(const Sample& sample, const CounterCatalog& catalog,
                                  std::int64_t local_offset_s, std::int64_t now_mono_ns) {
+  // The real clock, not the now_mono_ns argument: when replaying that is the recording's time.
   const std::int64_t detectors_start_ns = ctmon::now_mono_ns();
   const StepResult& step = analyzer_.observe(sample, catalog, local_offset_s);
   stats_.detector_ns += ctmon::now_mono_ns() - detectors_start_ns;
