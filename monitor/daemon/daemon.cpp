@@ -18,6 +18,7 @@
 #include "monitor/daemon/pipeline.h"
 #include "monitor/daemon/status_file.h"
 #include "monitor/daemon/schedule.h"
+#include "monitor/io/condition_log.h"
 #include "monitor/nft/netlink_source.h"
 #include "monitor/nft/nft_error.h"
 #include "monitor/nft/ruleset.h"
@@ -123,7 +124,7 @@ class KernelSampler {
         log_.warning("table {} does not exist and --no-install-rules is set: waiting for it "
                      "(create it with 'ctmon rules install')",
                      table_.display());
-        missing_ = true;
+        (void)trouble_.enter(TableTrouble::kMissing);
       }
     }
   }
@@ -138,19 +139,17 @@ class KernelSampler {
       handle(e, now_mono_ns);
       return false;
     }
-    if (missing_ || failing_) log_.info("table {} readable again", table_.display());
-    missing_ = failing_ = false;
+    if (trouble_.clear()) log_.info("table {} readable again", table_.display());
     state_ = "ok";
     if (sample.counters.empty() || std::none_of(sample.counters.begin(), sample.counters.end(),
                                                 [](const auto& c) { return c.present; })) {
-      if (!empty_logged_)
+      if (empty_.enter())
         log_.warning("table {} has no counters; 'ctmon rules check' shows what is missing",
                      table_.display());
-      empty_logged_ = true;
       state_ = "no counters";
       return false;
     }
-    empty_logged_ = false;
+    (void)empty_.clear();
     note_resets(sample);
     return true;
   }
@@ -162,14 +161,12 @@ class KernelSampler {
   void handle(const nft::NftError& e, std::int64_t now_mono_ns) {
     if (e.kind() == nft::NftErrorKind::kNoPermission) throw UserError(e.what());
     if (e.kind() != nft::NftErrorKind::kTableMissing) {
-      if (!failing_) log_.error("{}; retrying every sample", e.what());
-      failing_ = true;
+      if (trouble_.enter(TableTrouble::kUnreadable)) log_.error("{}; retrying every sample", e.what());
       return;
     }
-    if (!missing_) {
+    if (trouble_.enter(TableTrouble::kMissing)) {
       log_.warning("table {} disappeared (deleted, or 'nft flush ruleset'); {}", table_.display(),
                    install_ ? "reinstalling it" : "waiting for it to come back");
-      missing_ = true;
       last_install_mono_ns_ = 0;
     }
     if (install_ && now_mono_ns - last_install_mono_ns_ >= kTableRetry_ns) {
@@ -203,9 +200,9 @@ class KernelSampler {
   Logger& log_;
   std::unique_ptr<nft::NetlinkSource> source_;
   std::vector<CounterTotals> previous_;
-  bool missing_ = false;
-  bool failing_ = false;
-  bool empty_logged_ = false;
+  enum class TableTrouble { kMissing, kUnreadable };
+  ConditionLog<TableTrouble> trouble_;
+  ConditionLog<> empty_;
   std::string state_ = "ok";
   std::int64_t last_install_mono_ns_ = 0;
 };
@@ -252,9 +249,10 @@ class StatusReporter {
                           {"rejected_lines", influx.rejected_lines}};
     }
     const std::string error = write_status_file(path_, status);
-    if (!error.empty() && !failed_)
+    if (error.empty())
+      (void)failed_.clear();
+    else if (failed_.enter())
       log_.warning("{}; 'ctmon status' will not see this daemon (set status_file)", error);
-    failed_ = !error.empty();
   }
 
   void remove() const {
@@ -265,7 +263,7 @@ class StatusReporter {
   std::string path_;
   Logger& log_;
   std::string started_;
-  bool failed_ = false;
+  ConditionLog<> failed_;
 };
 
 // Set while a daemon runs on the database, cleared by a clean stop.

@@ -127,13 +127,11 @@ void Pipeline::flush_pending_event() {
     else
       meta_.set(kOpenEventKey, pending_event_->id);
     pending_event_.reset();
-    if (event_failure_logged_) log_.info("episodes are being recorded again");
-    event_failure_logged_ = false;
+    if (event_failure_.clear()) log_.info("episodes are being recorded again");
   } catch (const store::SqliteError& e) {
-    if (!event_failure_logged_)
+    if (event_failure_.enter())
       log_.error("cannot record episode {} yet ({}); kept in memory and retried every sample",
                  pending_event_->id, e.what());
-    event_failure_logged_ = true;
   }
 }
 

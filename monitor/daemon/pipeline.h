@@ -13,6 +13,7 @@
 #include "detectors/analyzer.h"
 #include "monitor/daemon/logger.h"
 #include "monitor/influx/forwarder.h"
+#include "monitor/io/condition_log.h"
 #include "monitor/influx/sender.h"
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
@@ -81,7 +82,7 @@ class Pipeline {
   std::optional<store::EventRecord> pending_event_;  // written when the database lets us
   std::int64_t last_event_write_mono_ns_ = 0;
   std::int64_t last_state_save_mono_ns_ = 0;
-  bool event_failure_logged_ = false;
+  ConditionLog<> event_failure_;
   store::CommitCondition store_condition_ = store::CommitCondition::kOk;
   PipelineStats stats_;
   std::unique_ptr<store::Outbox> outbox_;         // with forwarding only

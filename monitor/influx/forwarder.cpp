@@ -330,15 +330,13 @@ bool Forwarder::flush(std::int64_t now_wall_ns, bool final) {
     enqueued_ += pending_.size();
     pending_.clear();
     oldest_pending_mono_ns_.reset();
-    if (failure_logged_ && log_) log_(Severity::kInfo, "influx: queueing points in the outbox works again");
-    failure_logged_ = false;
+    if (queue_failure_.clear() && log_) log_(Severity::kInfo, "influx: queueing points in the outbox works again");
     return true;
   } catch (const store::SqliteError& e) {
-    if (!failure_logged_ && log_)
+    if (queue_failure_.enter() && log_)
       log_(Severity::kError, fmt::format("influx: cannot queue {} points in the outbox ({}); kept in memory "
                                          "and retried",
                                          pending_.size(), e.what()));
-    failure_logged_ = true;
     if (pending_.size() > kMaxPendingLines) {
       // Same eviction order as the outbox: series before markers, oldest first.
       std::size_t excess = pending_.size() - kMaxPendingLines;

@@ -32,6 +32,7 @@
 #include "detectors/episode.h"
 #include "detectors/sample.h"
 #include "monitor/influx/log_sink.h"
+#include "monitor/io/condition_log.h"
 #include "monitor/store/outbox.h"
 
 namespace ctmon::influx {
@@ -161,7 +162,7 @@ class Forwarder {
   std::int64_t enqueue_interval_ns_;
   std::vector<store::OutboxLine> pending_;
   std::optional<std::int64_t> oldest_pending_mono_ns_;  // when the oldest pending line was planned
-  bool failure_logged_ = false;
+  ConditionLog<> queue_failure_;
   std::uint64_t enqueued_ = 0;
   std::uint64_t evicted_ = 0;
 };

@@ -312,9 +312,8 @@ void Sender::complete(CURLcode result, std::int64_t now_mono_ns) {
       status_.last_success_wall_ns = clock_ns(CLOCK_REALTIME);
       status_.state = "ok";
       status_.detail.clear();
-      if (logged_condition_ && log_)
+      if (condition_.clear() && log_)
         log_(Severity::kInfo, fmt::format("influx: writing to {} works again", log_url_));
-      logged_condition_.reset();
       failures_ = 0;
       next_try_mono_ns_ = now_mono_ns;
       break;
@@ -364,7 +363,7 @@ void Sender::fail(Outcome outcome, const std::string& detail, std::optional<std:
   const std::string h = hint(outcome);
   status_.detail = h.empty() ? detail : detail + "; " + h;
   status_.last_error_wall_ns = clock_ns(CLOCK_REALTIME);
-  if (logged_condition_ != outcome && log_) {
+  if (condition_.enter(outcome) && log_) {
     std::size_t queued = 0;
     try {
       queued = outbox_.size();
@@ -374,7 +373,6 @@ void Sender::fail(Outcome outcome, const std::string& detail, std::optional<std:
          fmt::format("influx: {}; {} lines kept in the outbox, retrying with backoff (next in {:.1f} s)", status_.detail,
                      queued, static_cast<double>(delay_ms) / 1000));
   }
-  logged_condition_ = outcome;
 }
 
 void Sender::set_aside(const store::OutboxEntry& entry, long http_status, const std::string& reason) {

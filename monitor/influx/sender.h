@@ -37,6 +37,7 @@
 
 #include "monitor/config/config.h"
 #include "monitor/influx/log_sink.h"
+#include "monitor/io/condition_log.h"
 #include "monitor/influx/retry_policy.h"
 #include "monitor/store/outbox.h"
 
@@ -124,7 +125,7 @@ class Sender {
   std::int64_t next_try_mono_ns_ = 0;
   std::int64_t next_idle_peek_mono_ns_ = 0;
   std::uint32_t failures_ = 0;
-  std::optional<Outcome> logged_condition_;
+  ConditionLog<Outcome> condition_;  // the failure last logged: each is logged once
   std::mt19937 random_;
   SenderStatus status_;
 };

@@ -1,0 +1,154 @@
+// The per-sample pipeline against a real SQLite file: samples, episodes and the detectors' state
+// reach the database; a locked database keeps everything in RAM until it can write again.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "monitor/daemon/pipeline.h"
+#include "monitor/store/event_store.h"
+#include "monitor/store/sample_reader.h"
+#include "tests/monitor/store/temp_dir.h"
+
+using namespace ctmon;
+
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+constexpr std::int64_t kT0_wall_ns = 1'795'132'800 * kNsPerS;  // 2026-11-20T00:00:00Z
+const char* const kNames[] = {"tcp_conntrack_fwd_new", "tcp_conntrack_fwd_established",
+                              "udp_conntrack_fwd_new", "tcp_conntrack_input_invalid"};
+
+// Small detectors memories, so a test needs hundreds of samples, not the daemon's 600 s warm-up.
+AnalyzerConfig quick_detectors() {
+  AnalyzerConfig config = AnalyzerConfig::network(1.0);
+  config.warmup_samples = 60;
+  config.use_multivariate = false;  // its covariance needs far more samples than a unit test feeds
+  return config;
+}
+
+store::SampleWriterOptions writer_options() {
+  store::SampleWriterOptions options;
+  options.commit_interval_s = 60;
+  options.retention_raw_s = 3600;
+  options.retention_rollup_s = 86400;
+  options.rollup_block_s = 3600;
+  return options;
+}
+
+// A quiet router (deterministic jitter around a few packets per second), with a burst of new TCP
+// connections where the test asks for one.
+class Traffic {
+ public:
+  explicit Traffic(CounterCatalog& catalog) {
+    for (const char* name : kNames) (void)catalog.intern(name);
+    totals_.assign(std::size(kNames), 0);
+  }
+
+  Sample next(bool burst) {
+    Sample s;
+    s.mono_ns = (1000 + index_) * kNsPerS;
+    s.wall_ns = kT0_wall_ns + index_ * kNsPerS;
+    const std::uint64_t base[] = {3, 100, 1, 0};
+    for (std::size_t c = 0; c < totals_.size(); ++c) {
+      seed_ = seed_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      totals_[c] += base[c] + (seed_ >> 62);  // + 0..3
+      if (burst && c == 0) totals_[c] += 400;
+      s.counters.push_back({totals_[c], totals_[c] * 80, true});
+    }
+    ++index_;
+    return s;
+  }
+
+ private:
+  std::vector<std::uint64_t> totals_;
+  std::uint64_t seed_ = 42;
+  std::int64_t index_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("Pipeline: samples, one episode and the detectors' state reach the database") {
+  store::testing::TempDir dir;
+  const auto path = dir / "ctmon.db";
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  constexpr int kQuiet = 300, kBurst = 10, kAfter = 80, kTotal = kQuiet + kBurst + kAfter;
+  Sample last;
+  std::uint64_t learned = 0;
+  {
+    store::Database db = store::Database::open(path);
+    Pipeline pipeline(db, quick_detectors(), writer_options(), log);
+    int opened_at = -1;
+    for (int i = 0; i < kTotal; ++i) {
+      last = traffic.next(i >= kQuiet && i < kQuiet + kBurst);
+      const StepResult& step = pipeline.feed(last, catalog, 0, last.mono_ns);
+      if (step.change == EpisodeChange::opened) opened_at = i;
+    }
+    CHECK(opened_at >= kQuiet);
+    CHECK(opened_at < kQuiet + kBurst);
+    CHECK(pipeline.stats().samples == kTotal);
+    CHECK(pipeline.stats().episodes_opened == 1);
+    CHECK(pipeline.stats().episodes_closed == 1);
+    // The episode is on disk the moment it closes, before any finish().
+    store::Database reader = store::Database::open(path, store::reader_options());
+    const auto events = store::EventStore(reader).list({});
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].end_wall_ns.has_value());
+    CHECK(events[0].start_wall_ns == kT0_wall_ns + kQuiet * kNsPerS);  // the burst's first sample
+    CHECK(events[0].evidence_json.find("tcp_conntrack_fwd_new") != std::string::npos);
+    learned = pipeline.analyzer().samples_seen();
+    REQUIRE(pipeline.finish(last.mono_ns));
+  }
+  {
+    store::Database reader = store::Database::open(path, store::reader_options());
+    const store::Series series = store::SampleReader(reader).read();
+    REQUIRE(series.samples.size() == kTotal);
+    CHECK(series.samples.back().wall_ns == last.wall_ns);
+    CHECK(series.samples.back().counters[series.catalog.find(kNames[0])].packets == last.counters[0].packets);
+  }
+  // A restart resumes what the detectors learned instead of warming up again.
+  store::Database db = store::Database::open(path);
+  Pipeline resumed(db, quick_detectors(), writer_options(), log);
+  CHECK(resumed.analyzer().samples_seen() == learned);
+}
+
+TEST_CASE("Pipeline: a locked database keeps the samples in RAM, and nothing is lost after") {
+  store::testing::TempDir dir;
+  const auto path = dir / "ctmon.db";
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  store::SampleWriterOptions options = writer_options();
+  options.commit_interval_s = 5;
+  options.retry_interval_s = 0;
+  store::Database db = store::Database::open(path);
+  Pipeline pipeline(db, quick_detectors(), options, log);
+  sqlite3* locker = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &locker) == SQLITE_OK);
+  const std::unique_ptr<sqlite3, int (*)(sqlite3*)> close_locker(locker, sqlite3_close);
+  int fed = 0;
+  auto feed = [&](int n) {
+    for (int i = 0; i < n; ++i, ++fed) {
+      const Sample s = traffic.next(false);
+      pipeline.feed(s, catalog, 0, s.mono_ns);
+    }
+  };
+  feed(12);
+  CHECK(std::string(pipeline.store_state()) == "ok");
+  REQUIRE(sqlite3_exec(locker, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  feed(12);
+  CHECK(std::string(pipeline.store_state()) != "ok");
+  CHECK(pipeline.writer().stats().samples_in_ram > 5);
+  REQUIRE(sqlite3_exec(locker, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  feed(12);
+  CHECK(std::string(pipeline.store_state()) == "ok");
+  REQUIRE(pipeline.finish(fed * kNsPerS + 2000 * kNsPerS));
+  store::Database reader = store::Database::open(path, store::reader_options());
+  CHECK(store::SampleReader(reader).read().samples.size() == static_cast<std::size_t>(fed));
+}
