@@ -37,14 +37,7 @@ void add_run_command(CLI::App& app) {
     const Config config = flags->resolve();
     Logger log(config.syslog, options->verbose);
     // systemd's StateDirectory= makes /var/lib/ctmon; by hand, nobody has: make the folder.
-    if (const auto folder = std::filesystem::path(config.db).parent_path(); !folder.empty()) {
-      std::error_code error;
-      std::filesystem::create_directories(folder, error);
-      if (error)
-        throw UserError(fmt::format("cannot create the database folder {}: {}; create it or "
-                                    "pass --db with a writable path",
-                                    folder.string(), error.message()));
-    }
+    store::create_database_folder(config.db);
     if (options->reset_db)
       for (const auto& moved :
            store::reset_database(config.db, std::chrono::system_clock::now()))

@@ -1,9 +1,14 @@
 #include "monitor/clock.h"
 #include "monitor/influx/sender.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -82,6 +87,69 @@ std::string read_secret(const std::string& path, const char* what, const char* f
   return s;
 }
 
+// The host of `url` as curl will connect to it, lower case, without IPv6 brackets; empty when
+// curl cannot parse the URL (the request then fails with its own error).
+std::string url_host(const std::string& url) {
+  std::unique_ptr<CURLU, void (*)(CURLU*)> u(curl_url(), curl_url_cleanup);
+  char* host = nullptr;
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK ||
+      curl_url_get(u.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK)
+    return "";
+  std::string h(host);
+  curl_free(host);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+  return h;
+}
+
+bool url_has_user_info(const std::string& url) {
+  std::unique_ptr<CURLU, void (*)(CURLU*)> u(curl_url(), curl_url_cleanup);
+  char* part = nullptr;
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return false;
+  bool found = false;
+  for (const CURLUPart p : {CURLUPART_USER, CURLUPART_PASSWORD}) {
+    if (curl_url_get(u.get(), p, &part, 0) == CURLUE_OK) found = true;
+    curl_free(part);
+    part = nullptr;
+  }
+  return found;
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || (host.size() > 10 && host.ends_with(".localhost"))) return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+bool starts_with_no_case(const std::string& s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
+}
+
+// Appends `text` to the rejected-lines file, creating it 0640 (never through a symlink).
+bool append_private(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 0027) != 0) (void)::fchmod(fd, st.st_mode & 07750);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return ::close(fd) == 0 && done == text.size();
+}
+
 std::string one_line(std::string s, std::size_t max_chars) {
   for (char& c : s)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
@@ -90,6 +158,31 @@ std::string one_line(std::string s, std::size_t max_chars) {
 }
 
 }  // namespace
+
+std::vector<std::string> credential_warnings(const InfluxConfig& config, bool env_token) {
+  std::vector<std::string> out;
+  const bool v2 = config.api == "v2";
+  const auto world_readable = [&out](const std::string& path, const char* what, const char* flag) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0 || (st.st_mode & S_IROTH) == 0) return;
+    out.push_back(fmt::format("influx: the {} file '{}' ({}) can be read by every user of this machine (mode {:04o}); "
+                              "chmod o-rwx '{}'",
+                              what, path, flag, st.st_mode & 07777, path));
+  };
+  if (v2 && !env_token) world_readable(config.token_file, "token", "--influx-token-file");
+  if (!v2) world_readable(config.password_file, "password", "--influx-password-file");
+  const bool credentials = (v2 && (env_token || !config.token_file.empty())) ||
+                           (!v2 && (!config.user.empty() || !config.password_file.empty())) ||
+                           url_has_user_info(config.url);
+  if (credentials && starts_with_no_case(config.url, "http://")) {
+    const std::string host = url_host(config.url);
+    if (!host.empty() && !is_loopback_host(host))
+      out.push_back(fmt::format("influx: the InfluxDB {} goes unencrypted over plain http:// to {}; anyone on the "
+                                "way can read it: use https:// (with --influx-ca-file for a private CA)",
+                                v2 ? "token" : "user and password", host));
+  }
+  return out;
+}
 
 std::string write_url(const InfluxConfig& config) {
   if (config.url.empty()) throw UserError("InfluxDB: --influx-url is empty");
@@ -151,11 +244,13 @@ Sender::Sender(store::Outbox& outbox, SenderConfig config, LogSink log)
       batch_limit_(std::max<std::size_t>(config_.batch_lines, 1)), random_(std::random_device{}()) {
   url_ = write_url(config_.influx);
   log_url_ = loggable_url(url_);
+  bool env_token = false;
   if (config_.influx.api == "v2") {
     if (!config_.influx.token_file.empty()) {
       token_ = read_secret(config_.influx.token_file, "token", "--influx-token-file");
     } else if (const char* env = std::getenv("CTMON_INFLUX_TOKEN"); env != nullptr && *env != '\0') {
       token_ = env;
+      env_token = true;
     } else {
       throw UserError("InfluxDB v2 needs a token: put it in a file and pass --influx-token-file FILE "
                       "(or set CTMON_INFLUX_TOKEN); it is never taken from the command line");
@@ -163,6 +258,8 @@ Sender::Sender(store::Outbox& outbox, SenderConfig config, LogSink log)
   } else if (!config_.influx.password_file.empty()) {
     password_ = read_secret(config_.influx.password_file, "password", "--influx-password-file");
   }
+  if (log_)
+    for (const std::string& w : credential_warnings(config_.influx, env_token)) log_(Severity::kWarning, w);
 }
 
 Sender::~Sender() = default;
@@ -379,11 +476,9 @@ void Sender::set_aside(const store::OutboxEntry& entry, long http_status, const 
   ++status_.rejected_lines;
   bool saved = false;
   if (!config_.rejected_path.empty()) {
-    std::ofstream f(config_.rejected_path, std::ios::app | std::ios::binary);
-    f << clock_ns(CLOCK_REALTIME) / kNsPerMs << '\t' << http_status << '\t' << one_line(reason, 1000) << '\t'
-      << entry.line << '\n';
-    f.close();
-    saved = static_cast<bool>(f);
+    saved = append_private(config_.rejected_path,
+                           fmt::format("{}\t{}\t{}\t{}\n", clock_ns(CLOCK_REALTIME) / kNsPerMs, http_status,
+                                       one_line(reason, 1000), entry.line));
   }
   if (log_)
     log_(Severity::kError,

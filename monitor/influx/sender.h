@@ -25,6 +25,8 @@
 // Secrets: the v2 token and the v1 password are read from files (or the v2 token from the
 // environment variable CTMON_INFLUX_TOKEN), never from argv, and never logged (log lines name
 // the URL without its query string). v1 credentials go as HTTP Basic auth, not in the URL.
+// Two set-ups that expose them get one warning line each at start (credential_warnings()).
+// The rejected-lines file is created 0640, like the database whose lines it holds.
 
 #include <curl/curl.h>
 
@@ -70,10 +72,21 @@ struct SenderStatus {
 /// `url` without user info and query string (scheme://host:port/path): safe to log.
 [[nodiscard]] std::string loggable_url(const std::string& url);
 
+/// One-line warnings, for the log at start, about how the credentials of `config` are kept and
+/// sent; empty when nothing is wrong (or there are no credentials):
+///  - the token or password file can be read by every local user (mode o+r): anyone could write
+///    to InfluxDB as ctmon, or read what it may read;
+///  - credentials (a v2 token, a v1 user or password, or user info in the URL) would go over
+///    plain http:// to a host that is not loopback (localhost, 127.0.0.0/8, ::1), readable on
+///    the way.
+/// `env_token`: whether the v2 token comes from $CTMON_INFLUX_TOKEN instead of a file.
+[[nodiscard]] std::vector<std::string> credential_warnings(const InfluxConfig& config, bool env_token);
+
 class Sender {
  public:
   /// Reads the credentials (throws UserError naming the file when it cannot be read, or when
-  /// v2 has no token). `outbox` must outlive the sender; `log` may be empty.
+  /// v2 has no token) and logs the credential_warnings(). `outbox` must outlive the sender;
+  /// `log` may be empty.
   Sender(store::Outbox& outbox, SenderConfig config, LogSink log);
   ~Sender();
   Sender(const Sender&) = delete;

@@ -1,7 +1,10 @@
 #include "monitor/store/database.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -150,6 +153,31 @@ void set_pragmas(sqlite3* db, const DatabaseOptions& o) {
   exec(db, "PRAGMA foreign_keys = OFF");
 }
 
+constexpr mode_t kDatabaseFileMode = 0640;
+constexpr mode_t kDatabaseFolderMode = 0750;
+// Permissions ctmon takes away from existing files: group write, everything of others.
+constexpr mode_t kNotForOthers = 0027;
+
+// Creates the empty database file with ctmon's mode before SQLite does (SQLite would use 0644).
+// Racing another creator is fine: whoever made it, the file then exists.
+void create_private_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kDatabaseFileMode);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno != EEXIST) {
+    throw UserError("cannot create " + quoted(path) + ": " + std::generic_category().message(errno) +
+                    "; check the path, its folder and permissions, or pass --db with a writable path");
+  }
+}
+
+// Takes group write and others' permissions away from an existing file (a no-op when they
+// are not there, or when the file is not ours to change: SQLite then reports what matters).
+void narrow_mode(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & kNotForOthers) == 0) return;
+  (void)::chmod(path.c_str(), st.st_mode & 07777 & ~kNotForOthers);
+}
+
 std::string utc_stamp(std::chrono::system_clock::time_point now) {
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
@@ -209,6 +237,10 @@ Database Database::open(const fs::path& path, const DatabaseOptions& options) {
       throw UserError(quoted(path) + " is empty; start the daemon (`ctmon run`) first");
     }
 
+    if (!ro) {
+      if (!exists) create_private_file(path);
+      for (const char* companion : {"", "-wal", "-shm"}) narrow_mode(path.string() + companion);
+    }
     const int flags = ro ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ConnectionPtr db = open_connection(path.string(), flags | SQLITE_OPEN_NOMUTEX, vfs);
     sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
@@ -252,6 +284,19 @@ void rethrow_as_user_error(const fs::path& path, const SqliteError& e) {
     default:
       throw e;
   }
+}
+
+void create_database_folder(const fs::path& db_path) {
+  const fs::path folder = fs::absolute(db_path).parent_path();
+  std::vector<fs::path> missing;
+  for (fs::path p = folder; !p.empty() && !fs::exists(p); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.root_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+    if (::mkdir(it->c_str(), kDatabaseFolderMode) != 0 && errno != EEXIST)
+      throw UserError("cannot create the database folder " + it->string() + ": " +
+                      std::generic_category().message(errno) + "; create it or pass --db with a writable path");
 }
 
 std::vector<fs::path> reset_database(const fs::path& path, std::chrono::system_clock::time_point now) {

@@ -54,6 +54,11 @@ class Database {
   ///  - it was written by a newer ctmon (user_version above latest_schema_version()).
   /// Read-only mode also refuses a missing file, and one at an older schema (the daemon upgrades
   /// it). Read-write mode applies the pending migrations and sets the PRAGMAs.
+  /// File modes (read-write mode): a new file is created 0640 (further narrowed by the umask),
+  /// and an existing file, -wal and -shm lose group write and every permission of others
+  /// (0644 becomes 0640): samples and episodes show what the network does, so the owner writes,
+  /// the group may read (put CLI users in it), others get nothing. SQLite creates -wal and -shm
+  /// with the database file's mode.
   /// Other failures (permissions, I/O) throw UserError naming the path and SQLite's reason.
   static Database open(const std::filesystem::path& path, const DatabaseOptions& options = {});
 
@@ -77,6 +82,11 @@ class Database {
   AccessMode mode_;
   int schema_version_;
 };
+
+/// Creates the missing folders above the database file `db_path` with mode 0750 (narrowed by the
+/// umask), so a group may reach the database and others may not. Existing folders are left as
+/// they are. Throws UserError naming the folder when one cannot be created.
+void create_database_folder(const std::filesystem::path& db_path);
 
 /// Moves the database at `path` aside for `--reset-db`: renames it, and its -wal, -shm and
 /// -journal companions, to "<path>.reset-YYYYMMDDTHHMMSSZ" (+ "-wal" ...), UTC of `now`, with a

@@ -65,6 +65,7 @@ def ok(_n, _lines):
 class FakeServer(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        os.umask(0o022)  # a service's usual umask: the file modes checked below are ctmon's own
         cls.tmp = tempfile.mkdtemp(prefix="ctmon-influx-fake-")
         cls.csv = os.path.join(cls.tmp, "scenario.csv")
         with open(cls.csv, "w") as f:
@@ -110,6 +111,10 @@ class FakeServer(unittest.TestCase):
         self.assertTrue(any(l.startswith("ctmon_event,host=router-a ") for l in fake.accepted))
         self.assertTrue(any(l.startswith("ctmon_rate,counter=") for l in fake.accepted))
         self.assertNotIn(token, r.stderr + r.stdout)
+        # The token file was left readable by everyone (0644): one warning, naming it.
+        self.assertEqual(r.stderr.count("can be read by every user"), 1, r.stderr)
+        self.assertIn(token_file, r.stderr)
+        self.assertNotIn("plain http://", r.stderr)  # loopback: nothing on the way
 
     def test_v1_path_and_query(self):
         fake, _, _ = self.run_replay(ok)
@@ -160,6 +165,9 @@ class FakeServer(unittest.TestCase):
         self.assertEqual(len(rejected), 1)
         self.assertEqual(rejected[0].split("\t")[-1], victim)
         self.assertEqual(rejected[0].split("\t")[1], "400")
+        # What InfluxDB refused is kept like the database: the group may read, others nothing.
+        self.assertEqual(os.stat(db + ".influx-rejected").st_mode & 0o777, 0o640)
+        self.assertEqual(os.stat(db).st_mode & 0o777, 0o640)
         self.assertIn("refused a line", r.stderr)
         self.assertIn("outbox empty", r.stderr)
 

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "monitor/store/migrations.h"
@@ -209,4 +211,87 @@ TEST_CASE("reset renames the database and its companions aside and never deletes
 TEST_CASE("reset of a missing database moves nothing") {
   TempDir dir;
   CHECK(reset_database(dir / "ctmon.db", std::chrono::system_clock::now()).empty());
+}
+
+namespace {
+
+unsigned mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+// The umask of a typical service (022) for one scope, so the modes below are ctmon's own.
+class Umask {
+ public:
+  explicit Umask(mode_t mask) : old_(::umask(mask)) {}
+  ~Umask() { ::umask(old_); }
+  Umask(const Umask&) = delete;
+  Umask& operator=(const Umask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+}  // namespace
+
+TEST_CASE("a new database, its -wal and -shm are 0640: the group may read, others nothing") {
+  const Umask umask(022);
+  TempDir dir;
+  const Database db = Database::open(dir / "ctmon.db");
+  exec(db.handle(), "INSERT INTO meta VALUES ('host', 'router')");
+  REQUIRE(std::filesystem::exists(dir / "ctmon.db-wal"));
+  REQUIRE(std::filesystem::exists(dir / "ctmon.db-shm"));
+  CHECK(mode_of(dir / "ctmon.db") == 0640);
+  CHECK(mode_of(dir / "ctmon.db-wal") == 0640);
+  CHECK(mode_of(dir / "ctmon.db-shm") == 0640);
+}
+
+TEST_CASE("an existing world-readable database and its companions lose others' permissions") {
+  const Umask umask(022);
+  TempDir dir;
+  {
+    const Database db = Database::open(dir / "ctmon.db");
+    exec(db.handle(), "INSERT INTO meta VALUES ('host', 'router')");
+    // A connection that is still open keeps -wal and -shm while they are re-moded below.
+    for (const char* f : {"ctmon.db", "ctmon.db-wal", "ctmon.db-shm"}) REQUIRE(::chmod((dir / f).c_str(), 0666) == 0);
+    const Database second = Database::open(dir / "ctmon.db");
+    for (const char* f : {"ctmon.db", "ctmon.db-wal", "ctmon.db-shm"}) {
+      INFO(f);
+      CHECK(mode_of(dir / f) == 0640);
+    }
+  }
+  // A stricter mode chosen by the owner stays.
+  REQUIRE(::chmod((dir / "ctmon.db").c_str(), 0600) == 0);
+  (void)Database::open(dir / "ctmon.db");
+  CHECK(mode_of(dir / "ctmon.db") == 0600);
+}
+
+TEST_CASE("a reader never changes the database's mode") {
+  const Umask umask(022);
+  TempDir dir;
+  { (void)Database::open(dir / "ctmon.db"); }
+  REQUIRE(::chmod((dir / "ctmon.db").c_str(), 0644) == 0);
+  (void)Database::open(dir / "ctmon.db", reader_options());
+  CHECK(mode_of(dir / "ctmon.db") == 0644);
+}
+
+TEST_CASE("the database folder is created 0750, leaving existing folders alone") {
+  const Umask umask(022);
+  TempDir dir;
+  REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+  create_database_folder(dir / "a/b/ctmon.db");
+  CHECK(mode_of(dir / "a") == 0750);
+  CHECK(mode_of(dir / "a/b") == 0750);
+  CHECK(mode_of(dir.path()) == 0755);
+  create_database_folder(dir / "a/b/ctmon.db");  // all there: nothing to do
+  write_file(dir / "file", "x");
+  try {
+    create_database_folder(dir / "file/sub/ctmon.db");
+    FAIL("a folder was created under a file");
+  } catch (const UserError& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("cannot create the database folder") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
 }
