@@ -31,6 +31,28 @@ std::unique_ptr<T, Deleter> checked(T* allocated) {
 
 }  // namespace
 
+bool parse_counter_message(const nlmsghdr* message, CounterReading& out) {
+  // nftnl_obj_nlmsg_parse leaks strings when reused, so each object gets a fresh one.
+  ObjectPtr object(nftnl_obj_alloc());
+  if (!object) {
+    errno = ENOMEM;
+    return false;
+  }
+  // A message without a name or of another object type has nothing to read: libnftnl would
+  // hand back a null name or another type's fields.
+  if (nftnl_obj_nlmsg_parse(message, object.get()) < 0 ||
+      !nftnl_obj_is_set(object.get(), NFTNL_OBJ_NAME) ||
+      !nftnl_obj_is_set(object.get(), NFTNL_OBJ_TYPE) ||
+      nftnl_obj_get_u32(object.get(), NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER) {
+    errno = EPROTO;
+    return false;
+  }
+  out.name.assign(nftnl_obj_get_str(object.get(), NFTNL_OBJ_NAME));
+  out.packets = nftnl_obj_get_u64(object.get(), NFTNL_OBJ_CTR_PKTS);
+  out.bytes = nftnl_obj_get_u64(object.get(), NFTNL_OBJ_CTR_BYTES);
+  return true;
+}
+
 CounterReader::CounterReader(TableRef table)
     : table_(std::move(table)), nfproto_(table_.nfproto()) {}
 
@@ -48,17 +70,9 @@ void CounterReader::read(std::vector<CounterReading>& out) {
     nftnl_obj_nlmsg_build_payload(nlh, filter.get());
 
     const int err = socket_.request(nlh, seq, [&](const nlmsghdr* reply) {
-      // nftnl_obj_nlmsg_parse leaks strings when reused, so each object gets a fresh one.
-      ObjectPtr object(nftnl_obj_alloc());
-      if (!object || nftnl_obj_nlmsg_parse(reply, object.get()) < 0) {
-        errno = object ? EPROTO : ENOMEM;
-        return MNL_CB_ERROR;
-      }
       if (count == out.size()) out.emplace_back();
-      CounterReading& reading = out[count++];
-      reading.name.assign(nftnl_obj_get_str(object.get(), NFTNL_OBJ_NAME));
-      reading.packets = nftnl_obj_get_u64(object.get(), NFTNL_OBJ_CTR_PKTS);
-      reading.bytes = nftnl_obj_get_u64(object.get(), NFTNL_OBJ_CTR_BYTES);
+      if (!parse_counter_message(reply, out[count])) return MNL_CB_ERROR;
+      ++count;
       return MNL_CB_OK;
     });
     if (err != 0) {

@@ -18,6 +18,14 @@ struct CounterReading {
   std::uint64_t bytes = 0;
 };
 
+/// Parses one NFT_MSG_NEWOBJ message of a counter dump (what the kernel sends for each named
+/// counter) into `out`, reusing its storage. Returns false, `out` then unspecified, when the
+/// message is not a counter object with a name (errno EPROTO: bytes no kernel sends, so the
+/// caller treats them as a protocol error) or memory ran out (errno ENOMEM). Never throws out
+/// of memory itself, so it may run inside libmnl's C callbacks. Reads nothing outside
+/// `message->nlmsg_len` bytes.
+[[nodiscard]] bool parse_counter_message(const nlmsghdr* message, CounterReading& out);
+
 class CounterReader {
  public:
   /// Opens the netlink socket. Throws NftError when the kernel has no nfnetlink. Does not check
