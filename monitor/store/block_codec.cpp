@@ -358,6 +358,7 @@ std::vector<Sample> decode_block(std::span<const std::uint8_t> block) {
     if (gap > kMaxBlockCounters || next_id + gap >= kMaxBlockCounters) rd.fail("counter id");
     Column col;
     col.id = next_id + gap;
+    if (n * (col.id + 1) > kMaxBlockCells) rd.fail("samples x counters");
     next_id = col.id + 1;
     const std::uint8_t flags = rd.u8("column flags");
     if (flags & ~(kFlagBitmap | kFlagBytesPredicted | kFlagBytesSparse)) rd.fail("column flags");

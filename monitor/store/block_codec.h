@@ -27,6 +27,11 @@ inline constexpr std::uint8_t kBlockFormatVersion = 1;
 /// blocks asking for absurd allocations, far above any real block (300 s at 10 Hz = 3000).
 inline constexpr std::size_t kMaxBlockSamples = 1u << 20;
 inline constexpr std::size_t kMaxBlockCounters = 1u << 16;
+/// Largest samples x (largest counter id + 1) the decoder accepts: what it allocates (24 bytes a
+/// cell, so at most 96 MiB) however few bytes a corrupt block has, since absent counters take no
+/// space. The writer holds the same cells in RAM while it fills a block, so no block a router
+/// can write comes near (300 s at 20 Hz of 699 counters would).
+inline constexpr std::size_t kMaxBlockCells = 1u << 22;
 
 /// A block that cannot be decoded (truncated, unknown version, inconsistent). what() says where.
 class BlockFormatError : public std::runtime_error {

@@ -166,6 +166,21 @@ TEST_CASE("random garbage never crashes the decoder") {
   SUCCEED("no crash, no sanitizer report");
 }
 
+TEST_CASE("a few bytes claiming a million samples of counter id 65535 are refused, not allocated") {
+  // 24 bytes: 2^20 samples whose time columns are bit width 0, then one column at id 65535 whose
+  // packets column is width 0 too. Decoding it would take 2^20 x 2^16 cells (1.5 TB).
+  const std::vector<std::uint8_t> block{1, 0, 1, 0x80, 0x80, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        1, 0xff, 0xff, 0x03, 0, 0, 0, 0, 0};
+  CHECK_THROWS_WITH(decode_block(block), Catch::Contains("samples x counters"));
+  // The same shape within the bound decodes: 2^10 samples of counter id 1023.
+  const std::vector<std::uint8_t> fits{1, 0, 1, 0x80, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       1, 0xff, 0x07, 0, 0, 0, 0, 0};
+  const auto samples = decode_block(fits);
+  REQUIRE(samples.size() == 1024);
+  CHECK(samples.back().counters.size() == 1024);
+  CHECK(samples.back().counters[1023].present);
+}
+
 TEST_CASE("a block written without bytes decodes with bytes 0 and says so") {
   BlockOptions no_bytes;
   no_bytes.store_bytes = false;
