@@ -33,6 +33,7 @@ std::string_view to_string(Outcome outcome) {
     case Outcome::kNotFound: return "not found";
     case Outcome::kServerError: return "server error";
     case Outcome::kUnreachable: return "unreachable";
+    case Outcome::kTlsFailure: return "TLS failure";
   }
   return "?";
 }

@@ -22,7 +22,8 @@ enum class Outcome {
   kForbidden,     ///< 403: no write permission; keep, back off, say so
   kNotFound,      ///< 404: database/bucket/org (or the endpoint: v2 on a 1.x server) missing
   kServerError,   ///< other 5xx and unexpected codes: keep, back off
-  kUnreachable,   ///< no HTTP answer (connection refused, timeout, TLS): keep, back off
+  kUnreachable,   ///< no HTTP answer (connection refused, timeout, name unknown): keep, back off
+  kTlsFailure,    ///< the TLS handshake or the server's certificate was refused: keep, back off
 };
 
 /// Maps an HTTP status (0 = no answer) to an outcome.

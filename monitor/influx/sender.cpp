@@ -184,6 +184,27 @@ std::vector<std::string> credential_warnings(const InfluxConfig& config, bool en
   return out;
 }
 
+Outcome classify_transfer(CURLcode result, long http_status) {
+  switch (result) {
+    case CURLE_OK: return classify_http_status(http_status);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED: return Outcome::kTlsFailure;
+    default: return Outcome::kUnreachable;
+  }
+}
+
 std::string write_url(const InfluxConfig& config) {
   if (config.url.empty()) throw UserError("InfluxDB: --influx-url is empty");
   std::string base = config.url;
@@ -209,6 +230,7 @@ struct Sender::Request {
   std::string body;
   std::string response;
   std::optional<std::int64_t> retry_after_ms;
+  char error[CURL_ERROR_SIZE] = {};  // curl's detailed reason ("SSL certificate problem: ...")
   Bisector::Range range{0, 0};
   std::unique_ptr<CURL, EasyDelete> easy;
 
@@ -364,6 +386,7 @@ void Sender::start_request(std::int64_t now_mono_ns) {
   curl_easy_setopt(h, CURLOPT_WRITEDATA, req.get());
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Request::on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, req.get());
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, req->error);
   if (!config_.influx.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.influx.ca_file.c_str());
   if (config_.influx.api == "v1" && !config_.influx.user.empty()) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
@@ -384,7 +407,7 @@ void Sender::complete(CURLcode result, std::int64_t now_mono_ns) {
   const std::unique_ptr<Request> req = std::move(request_);  // detached and freed on return
   long code = 0;
   if (result == CURLE_OK) curl_easy_getinfo(req->easy.get(), CURLINFO_RESPONSE_CODE, &code);
-  const Outcome outcome = classify_http_status(result == CURLE_OK ? code : 0);
+  const Outcome outcome = classify_transfer(result, code);
   const auto [first, end] = req->range;
   const auto ids_of_range = [&, first = first, end = end] {
     std::vector<std::int64_t> ids;
@@ -439,7 +462,8 @@ void Sender::complete(CURLcode result, std::int64_t now_mono_ns) {
     default: {
       std::string detail =
           result != CURLE_OK
-              ? fmt::format("no answer from {}: {}", log_url_, curl_easy_strerror(result))
+              ? fmt::format("no answer from {}: {}", log_url_,
+                            req->error[0] != '\0' ? one_line(req->error, 300) : curl_easy_strerror(result))
               : fmt::format("{} answered {} ({}): {}", log_url_, code, to_string(outcome), one_line(req->response, 300));
       fail(outcome, detail, outcome == Outcome::kThrottled ? req->retry_after_ms : std::nullopt, now_mono_ns);
       return;
@@ -503,6 +527,10 @@ std::string Sender::hint(Outcome outcome) const {
                 : "database '" + config_.influx.db + "' does not exist (CREATE DATABASE \"" + config_.influx.db +
                       "\") or --influx-url is wrong";
     case Outcome::kUnreachable: return "is InfluxDB running and reachable from here?";
+    case Outcome::kTlsFailure:
+      return "the TLS connection was refused: check that the certificate names the host of --influx-url, that "
+             "--influx-ca-file holds the CA that signed it (for a self-signed one, the certificate itself), that "
+             "this machine's clock is right, and that the port speaks https";
     default: return "";
   }
 }

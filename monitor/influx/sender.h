@@ -19,6 +19,7 @@
 //   401/403/404  status "unauthorized"/"forbidden"/"not found" with a hint, one log line per
 //                condition, back off; lines kept (fixing the credentials resumes sending)
 //   5xx, no answer  exponential backoff with jitter (1 s doubling to 5 min); lines kept
+//   TLS failure  the same, with a hint at the certificate instead of "is InfluxDB running"
 // Backoff is kept in RAM: an outage costs no flash writes (no per-row attempt updates), and a
 // restart simply tries again at once.
 //
@@ -68,6 +69,11 @@ struct SenderStatus {
 /// The write URL for `config` (v1: /write?db=&rp=&precision=ms, v2: /api/v2/write?org=&bucket=
 /// &precision=ms), query values percent-encoded. Throws UserError for an empty url or db/bucket.
 [[nodiscard]] std::string write_url(const InfluxConfig& config);
+
+/// What one finished transfer means: `result` is curl's; when CURLE_OK, `http_status` decides
+/// (classify_http_status). A failed TLS handshake or certificate check (CURLE_SSL_*,
+/// CURLE_PEER_FAILED_VERIFICATION) is kTlsFailure, any other failure kUnreachable.
+[[nodiscard]] Outcome classify_transfer(CURLcode result, long http_status);
 
 /// `url` without user info and query string (scheme://host:port/path): safe to log.
 [[nodiscard]] std::string loggable_url(const std::string& url);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,22 +32,47 @@ struct SqliteHeader {
   std::uint32_t change_counter = 0, valid_for = 0;
   std::int32_t user_version = 0;
   std::int32_t application_id = 0;
+  bool wal_mode = false;  // file format version bytes 18 and 19 both 2
 };
 
 std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
 
+// Why `path` cannot be read, with what to do; `err` is the errno of the failed open or read.
+std::string unreadable(const fs::path& path, int err) {
+  const std::string why = std::generic_category().message(err);
+  if (err == EACCES || err == EPERM)
+    return "cannot read " + quoted(path) + ": " + why +
+           "; run ctmon as the database's owner or as a member of its group (`ls -l` shows them)";
+  if (err == EIO)
+    return "cannot read " + quoted(path) + ": " + why +
+           " (the storage may be failing: see `dmesg`); the file was not changed";
+  return "cannot read " + quoted(path) + ": " + why + "; check the path and the storage it is on";
+}
+
 // Reads and checks the header without SQLite, so nothing can touch the file. Throws UserError
-// for anything that is not a plausible SQLite database.
+// for anything that is not a plausible SQLite database, and for a file that cannot be read
+// (saying so: an unreadable file is not a foreign one, and moving it aside would not help).
 // `wal_present`: a writer may be checkpointing right now, growing the file and rewriting its
 // header between our stat() and our read, so the size cannot be judged; SQLite itself will.
 SqliteHeader read_header(const fs::path& path, std::uintmax_t file_size, bool wal_present) {
   unsigned char h[100] = {};
-  std::ifstream in(path, std::ios::binary);
-  in.read(reinterpret_cast<char*>(h), sizeof h);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UserError(unreadable(path, errno));
+  std::size_t got = 0;
+  int read_error = 0;
+  while (got < sizeof h) {
+    const ssize_t n = ::read(fd, h + got, sizeof h - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read_error = errno;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (read_error != 0) throw UserError(unreadable(path, read_error));
   static const char kMagic[16] = "SQLite format 3";  // with its terminating NUL: 16 bytes
-  if (in.gcount() < static_cast<std::streamsize>(sizeof h) ||
+  if (got < sizeof h ||
       std::char_traits<char>::compare(reinterpret_cast<const char*>(h), kMagic, 16) != 0)
     throw UserError(quoted(path) + " is not an SQLite database (wrong header or too short); " +
                     kMoveAside);
@@ -58,6 +84,7 @@ SqliteHeader read_header(const fs::path& path, std::uintmax_t file_size, bool wa
   hd.valid_for = be32(h + 92);
   hd.user_version = static_cast<std::int32_t>(be32(h + 60));
   hd.application_id = static_cast<std::int32_t>(be32(h + 68));
+  hd.wal_mode = h[18] == 2 && h[19] == 2;
   if (hd.page_size < 512 || (hd.page_size & (hd.page_size - 1)) != 0)
     throw UserError(quoted(path) + " is a corrupt SQLite database (bad page size in its header); " +
                     kMoveAside);
@@ -178,6 +205,16 @@ void narrow_mode(const fs::path& path) {
   (void)::chmod(path.c_str(), st.st_mode & 07777 & ~kNotForOthers);
 }
 
+fs::path folder_of(const fs::path& path) {
+  const fs::path folder = fs::absolute(path).parent_path();
+  return folder.empty() ? fs::path("/") : folder;
+}
+
+bool on_read_only_file_system(const fs::path& path) {
+  struct statvfs st {};
+  return ::statvfs(folder_of(path).c_str(), &st) == 0 && (st.f_flag & ST_RDONLY) != 0;
+}
+
 std::string utc_stamp(std::chrono::system_clock::time_point now) {
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
@@ -208,11 +245,21 @@ Database Database::open(const fs::path& path, const DatabaseOptions& options) {
   if (!exists && ro)
     throw UserError("no ctmon database at " + quoted(path) +
                     "; start the daemon (`ctmon run`) first, or pass --db with the right path");
+  if (!ro && on_read_only_file_system(path))
+    throw UserError(quoted(path) + " is on a read-only file system; `ctmon run` needs to write it: "
+                    "remount it read-write or pass --db on a writable one (`ctmon events`, `series`, "
+                    "`show` and `status` can still read it)");
   const char* vfs = options.count_io ? counting_vfs_name() : nullptr;
+  // A reader that may not create -shm beside the file (read-only file system, or a folder this
+  // user may not write) can open a WAL database only as immutable, which SQLite allows when no
+  // -wal exists: then no writer has the file open and nothing can change under the reader.
+  const bool wal_exists = fs::exists(path.string() + "-wal", ec);
+  const bool reader_immutable =
+      ro && !wal_exists && (on_read_only_file_system(path) || ::access(folder_of(path).c_str(), W_OK) != 0);
 
   try {
     if (exists && size > 0) {
-      const SqliteHeader hd = read_header(path, size, fs::exists(path.string() + "-wal", ec));
+      const SqliteHeader hd = read_header(path, size, wal_exists);
       if (hd.application_id != 0 && hd.application_id != kApplicationId)
         refuse_foreign(path, "application id " + std::to_string(hd.application_id));
       if (hd.application_id == kApplicationId && hd.user_version > latest_schema_version())
@@ -229,6 +276,10 @@ Database Database::open(const fs::path& path, const DatabaseOptions& options) {
       if (in.kind == Kind::kForeign) refuse_foreign(path, in.why);
       if (in.kind == Kind::kCtmon && in.version > latest_schema_version())
         refuse_newer(path, in.version);
+      if (ro && in.kind == Kind::kEmpty && hd.wal_mode && !has_wal)
+        throw UserError(quoted(path) + " holds no ctmon data on disk: it is in WAL mode but its -wal "
+                        "file, which holds what was written since the last checkpoint, is missing "
+                        "(deleted?); a daemon still running on it has the data: see its log");
       if (ro && (in.kind != Kind::kCtmon || in.version < latest_schema_version()))
         throw UserError(quoted(path) + " has not been set up by this ctmon yet (schema " +
                         std::to_string(in.version) + "); start the daemon (`ctmon run`) once to upgrade it");
@@ -242,7 +293,10 @@ Database Database::open(const fs::path& path, const DatabaseOptions& options) {
       for (const char* companion : {"", "-wal", "-shm"}) narrow_mode(path.string() + companion);
     }
     const int flags = ro ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    ConnectionPtr db = open_connection(path.string(), flags | SQLITE_OPEN_NOMUTEX, vfs);
+    ConnectionPtr db = reader_immutable
+                           ? open_connection(file_uri(path, "?mode=ro&immutable=1"),
+                                             flags | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, vfs)
+                           : open_connection(path.string(), flags | SQLITE_OPEN_NOMUTEX, vfs);
     sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
     int version = 0;
     if (ro) {
@@ -261,26 +315,36 @@ Database Database::open(const fs::path& path, const DatabaseOptions& options) {
 }
 
 void rethrow_as_user_error(const fs::path& path, const SqliteError& e) {
+  std::string why = e.what();
+  for (char& c : why)
+    if (c == '\n') c = ' ';
   switch (e.code()) {
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: {
-      std::string why = e.what();
-      for (char& c : why)
-        if (c == '\n') c = ' ';
       throw UserError(quoted(path) + " is a corrupt SQLite database (" + why + "); " + kMoveAside);
-    }
+    case SQLITE_NOTADB:
+      throw UserError(quoted(path) + " is not an SQLite database (" + why + "); " + kMoveAside);
     case SQLITE_FULL:
       throw UserError("the disk holding " + quoted(path) + " is full; free some space");
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      throw UserError(quoted(path) + " is locked by another process for too long (" + e.what() +
+      throw UserError(quoted(path) + " is locked by another process for too long (" + why +
                       "); is a second ctmon daemon running on it?");
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-    case SQLITE_READONLY:
     case SQLITE_IOERR:
-      throw UserError("cannot use " + quoted(path) + ": " + e.what() +
-                      "; check the path, its directory and permissions");
+      // The file may be perfectly fine: never advise moving it aside for a failing read or write.
+      throw UserError("input/output error on " + quoted(path) + " (" + why +
+                      "); the storage may be failing or was removed (see `dmesg`); the database "
+                      "file itself may be intact");
+    case SQLITE_READONLY:
+      throw UserError(quoted(path) + " cannot be written (" + why +
+                      "): the file, its folder or its file system is read-only for this user; "
+                      "`ctmon run` needs to write it, the reading commands do not");
+    case SQLITE_CANTOPEN:
+      throw UserError("cannot open " + quoted(path) + " (" + why +
+                      "); check that its folder exists and that this user may read it (and, for "
+                      "`ctmon run`, write it and create files beside it)");
+    case SQLITE_PERM:
+      throw UserError("not allowed to use " + quoted(path) + " (" + why +
+                      "); check the permissions of the file and its folder");
     default:
       throw e;
   }

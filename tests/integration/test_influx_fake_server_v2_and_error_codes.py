@@ -6,6 +6,7 @@ import gzip
 import http.server
 import os
 import shutil
+import ssl
 import sqlite3
 import subprocess
 import tempfile
@@ -22,7 +23,7 @@ SPIKES = [(3000, 60, "tcp_conntrack_fwd_new", 25)]
 class FakeInflux:
     """Records every write; `decide(request_number, lines)` returns (status, headers, body)."""
 
-    def __init__(self, decide):
+    def __init__(self, decide, tls_context=None):
         self.requests = []  # dicts: time, path, query, headers, lines, status
         self.accepted = []
         fake = self
@@ -49,9 +50,12 @@ class FakeInflux:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls_context is not None:
+            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "https" if tls_context is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def close(self):
         self.server.shutdown()
@@ -170,6 +174,30 @@ class FakeServer(unittest.TestCase):
         self.assertEqual(os.stat(db).st_mode & 0o777, 0o640)
         self.assertIn("refused a line", r.stderr)
         self.assertIn("outbox empty", r.stderr)
+
+    def test_a_refused_certificate_gets_a_certificate_hint_and_the_right_ca_file_fixes_it(self):
+        # A real TLS server on loopback with a self-signed certificate for 127.0.0.1, which the
+        # system's CA bundle does not hold.
+        cert, key = os.path.join(self.tmp, "cert.pem"), os.path.join(self.tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True, timeout=60)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        fake = FakeInflux(ok, context)
+        self.addCleanup(fake.close)
+        db = tempfile.mktemp(suffix=".db", dir=self.tmp)
+        r, _ = replay(self.csv, db, fake.url, "ctmon", ["--influx-drain", "3s"])
+        self.assertIn("the TLS connection was refused", r.stderr)
+        self.assertIn("certificate", r.stderr)
+        self.assertIn("--influx-ca-file", r.stderr)
+        self.assertNotIn("is InfluxDB running", r.stderr)
+        self.assertEqual(fake.accepted, [])
+
+        # The same queued lines go out once the certificate is trusted.
+        r, _ = replay(self.csv, db, fake.url, "ctmon", ["--influx-drain", "60s", "--influx-ca-file", cert])
+        self.assertIn("outbox empty", r.stderr)
+        self.assertGreater(len(fake.accepted), 0)
 
     def test_429_retry_after_is_honoured(self):
         def decide(n, _lines):

@@ -117,3 +117,19 @@ TEST_CASE("the sender logs the credential warnings once, at start") {
   CHECK(mentions(warnings, "can be read by every user"));
   CHECK(mentions(warnings, "plain http://"));
 }
+
+TEST_CASE("TLS failures are told apart from an unreachable server") {
+  for (const CURLcode tls : {CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE,
+                             CURLE_SSL_CERTPROBLEM, CURLE_SSL_ISSUER_ERROR}) {
+    INFO(tls);
+    CHECK(classify_transfer(tls, 0) == Outcome::kTlsFailure);
+  }
+  for (const CURLcode other : {CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_COULDNT_RESOLVE_HOST,
+                               CURLE_RECV_ERROR}) {
+    INFO(other);
+    CHECK(classify_transfer(other, 0) == Outcome::kUnreachable);
+  }
+  CHECK(classify_transfer(CURLE_OK, 204) == Outcome::kSent);
+  CHECK(classify_transfer(CURLE_OK, 401) == Outcome::kUnauthorized);
+  CHECK(to_string(Outcome::kTlsFailure) == "TLS failure");
+}

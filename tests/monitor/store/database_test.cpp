@@ -2,9 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <functional>
 
 #include "monitor/store/migrations.h"
 #include "monitor/store/sqlite_handle.h"
@@ -294,4 +298,130 @@ TEST_CASE("the database folder is created 0750, leaving existing folders alone")
     CHECK(msg.find("cannot create the database folder") != std::string::npos);
     CHECK(msg.find('\n') == std::string::npos);
   }
+}
+
+namespace {
+
+// Runs `body` in a child process as user and group nobody (65534), as a CLI user who is not
+// root; returns the UserError message it got ("" when opening worked). Needs root to switch.
+std::string as_nobody(const std::function<void()>& body) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string msg;
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) {
+      msg = "setuid failed";
+    } else {
+      try {
+        body();
+      } catch (const std::exception& e) {
+        msg = e.what();
+        if (msg.empty()) msg = "?";
+      }
+    }
+    (void)!::write(fds[1], msg.data(), msg.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string msg;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return msg;
+}
+
+}  // namespace
+
+TEST_CASE("a file this user may not read is reported as such, not as foreign or corrupt") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot switch to another user; skipped");
+    return;
+  }
+  TempDir dir;
+  REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+  { (void)Database::open(dir / "ctmon.db"); }
+  REQUIRE(::chmod((dir / "ctmon.db").c_str(), 0600) == 0);  // root's alone
+  for (const auto& options : {DatabaseOptions{}, reader_options()}) {
+    const std::string msg = as_nobody([&] { (void)Database::open(dir / "ctmon.db", options); });
+    INFO(msg);
+    CHECK(msg.find("cannot read") != std::string::npos);
+    CHECK(msg.find("Permission denied") != std::string::npos);
+    CHECK(msg.find("not an SQLite database") == std::string::npos);
+    CHECK(msg.find("--reset-db") == std::string::npos);
+  }
+}
+
+TEST_CASE("a member of the database's group reads it from a folder it may not write") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot switch to another user; skipped");
+    return;
+  }
+  TempDir dir;
+  {
+    const Database db = Database::open(dir / "ctmon.db");
+    exec(db.handle(), "INSERT INTO meta VALUES ('host', 'router')");
+  }  // the daemon stopped: no -wal, no -shm for the reader to use
+  // As the packaged service leaves them: folder 0750 and file 0640, group of the CLI users.
+  REQUIRE(::chown(dir.path().c_str(), 0, 65534) == 0);
+  REQUIRE(::chmod(dir.path().c_str(), 0750) == 0);
+  REQUIRE(::chown((dir / "ctmon.db").c_str(), 0, 65534) == 0);
+  const std::string msg = as_nobody([&] {
+    const Database db = Database::open(dir / "ctmon.db", reader_options());
+    Statement st(db.handle(), "SELECT value FROM meta WHERE key = 'host'");
+    if (!st.step() || st.text(0) != "router") throw std::runtime_error("wrong content");
+  });
+  CHECK(msg.empty());
+  CHECK(dir.files() == std::vector<std::string>{"ctmon.db"});
+}
+
+TEST_CASE("readers of a database whose -wal was deleted under its writer are told so") {
+  TempDir dir;
+  const Database writer = Database::open(dir / "ctmon.db");
+  exec(writer.handle(), "INSERT INTO meta VALUES ('host', 'router')");
+  REQUIRE(std::filesystem::remove(dir / "ctmon.db-wal"));
+  try {
+    (void)Database::open(dir / "ctmon.db", reader_options());
+    FAIL("opened");
+  } catch (const UserError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("-wal") != std::string::npos);
+    CHECK(msg.find("missing") != std::string::npos);
+    CHECK(msg.find("schema 0") == std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("each kind of SQLite failure gets its own advice; only a broken file is to be moved aside") {
+  const std::filesystem::path p = "/var/lib/ctmon/ctmon.db";
+  const auto message = [&](int code) {
+    try {
+      rethrow_as_user_error(p, SqliteError(code, "step: some reason"));
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("not a UserError");
+  };
+  const std::string io = message(SQLITE_IOERR_READ);
+  CHECK(io.find("input/output error") != std::string::npos);
+  CHECK(io.find("--reset-db") == std::string::npos);
+  CHECK(io.find("not an SQLite database") == std::string::npos);
+  const std::string cantopen = message(SQLITE_CANTOPEN);
+  CHECK(cantopen.find("cannot open") != std::string::npos);
+  CHECK(cantopen.find("--reset-db") == std::string::npos);
+  const std::string readonly = message(SQLITE_READONLY_DIRECTORY);
+  CHECK(readonly.find("read-only") != std::string::npos);
+  CHECK(readonly.find("--reset-db") == std::string::npos);
+  const std::string notadb = message(SQLITE_NOTADB);
+  CHECK(notadb.find("not an SQLite database") != std::string::npos);
+  CHECK(notadb.find("--reset-db") != std::string::npos);
+  const std::string corrupt = message(SQLITE_CORRUPT);
+  CHECK(corrupt.find("corrupt") != std::string::npos);
+  CHECK(corrupt.find("--reset-db") != std::string::npos);
+  for (const auto* m : {&io, &cantopen, &readonly, &notadb, &corrupt}) CHECK(m->find('\n') == std::string::npos);
 }

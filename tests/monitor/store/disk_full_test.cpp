@@ -2,7 +2,6 @@
 // test exits with 77, "skipped", otherwise) and fills with a ballast file. ctest label
 // `integration;store_fs`. The mount is removed whatever happens.
 
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -18,29 +17,11 @@
 using namespace ctmon;
 using namespace ctmon::store;
 using ctmon::store::testing::SyntheticMix;
-using ctmon::store::testing::TempDir;
+using ctmon::store::testing::SmallTmpfs;
 
 namespace {
 
 constexpr std::int64_t kS = 1'000'000'000;
-
-// Mounts a tmpfs of `size` on a fresh directory; unmounts it in the destructor.
-class SmallTmpfs {
- public:
-  explicit SmallTmpfs(const char* size) {
-    const std::string opts = std::string("size=") + size;
-    mounted_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, opts.c_str()) == 0;
-  }
-  ~SmallTmpfs() {
-    if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
-  }
-  [[nodiscard]] bool mounted() const { return mounted_; }
-  [[nodiscard]] std::filesystem::path path() const { return dir_.path(); }
-
- private:
-  TempDir dir_;
-  bool mounted_ = false;
-};
 
 // Writes zeros until the file system refuses.
 void fill(const std::filesystem::path& p) {

@@ -1,6 +1,7 @@
 #include "temp_dir.h"
 
 #include <stdlib.h>
+#include <sys/mount.h>
 
 #include <algorithm>
 #include <fstream>
@@ -26,6 +27,20 @@ std::vector<std::string> TempDir::files() const {
   for (const auto& e : std::filesystem::directory_iterator(path_)) out.push_back(e.path().filename().string());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+SmallTmpfs::SmallTmpfs(const char* size) : size_(size) {
+  const std::string opts = "size=" + size_;
+  mounted_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, opts.c_str()) == 0;
+}
+
+SmallTmpfs::~SmallTmpfs() {
+  if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+bool SmallTmpfs::remount(bool read_only) {
+  const std::string opts = "size=" + size_;
+  return ::mount("tmpfs", dir_.path().c_str(), "tmpfs", MS_REMOUNT | (read_only ? MS_RDONLY : 0), opts.c_str()) == 0;
 }
 
 std::vector<char> file_bytes(const std::filesystem::path& p) {
