@@ -20,6 +20,8 @@
 #include "monitor/cli/events_json.h"
 #include "monitor/daemon/logger.h"
 #include "monitor/daemon/pipeline.h"
+#include "monitor/daemon/registry.h"
+#include "monitor/influx/influx_output.h"
 #include "monitor/store/database.h"
 #include "monitor/source/csv_source.h"
 #include "monitor/user_error.h"
@@ -194,7 +196,11 @@ void run_replay_csv(const Options& o) {
     store::Database db = store::Database::open(o.forward.db);
     Logger log;
     Pipeline pipeline(db, AnalyzerConfig::network(interval_s), store::SampleWriterOptions{}, log);
-    const std::unique_ptr<influx::Sender> sender = start_forwarding(o.forward, pipeline, log);
+    influx::Sender* sender = nullptr;
+    if (auto forwarding = influx::make_output(o.forward, db, log_sink(log))) {
+      sender = &forwarding->sender();
+      pipeline.add_output(std::move(forwarding));
+    }
     Sample sample;
     std::int64_t last_mono_ns = 0;
     while (source.next(sample, catalog)) {

@@ -1,25 +1,19 @@
 #pragma once
-// What happens to every sample, in the daemon and in `ctmon replay --db` alike:
-//   detectors (Analyzer) -> the sample ring (SampleWriter) -> episodes into the events table.
-// Episodes are written the moment they open and close, together with the samples buffered so
-// far (a power cut never loses an episode nor the samples that show it); everything else is
-// committed every commit interval. The detectors' learned state is saved at shutdown, when an
-// episode closes, and hourly, and restored at start, so a restart needs no new warm-up.
+// What happens to every sample, in the daemon and in `ctmon replay --db` alike: the detectors
+// (Analyzer), then every output in turn (io/output.h): the store first (store_output.h, always
+// on), then the ones the configuration turns on (InfluxDB, ...), in the order they were added.
 
 #include <cstdint>
 #include <memory>
-#include <optional>
+#include <vector>
 
 #include "detectors/analyzer.h"
 #include "monitor/daemon/logger.h"
-#include "monitor/influx/forwarder.h"
-#include "monitor/io/condition_log.h"
-#include "monitor/influx/sender.h"
+#include "monitor/daemon/store_output.h"
+#include "monitor/io/output.h"
+#include "monitor/status/daemon_status.h"
 #include "monitor/store/database.h"
-#include "monitor/store/event_store.h"
-#include "monitor/store/meta_store.h"
 #include "monitor/store/sample_writer.h"
-#include "monitor/store/state_store.h"
 
 namespace ctmon {
 
@@ -27,78 +21,57 @@ struct PipelineStats {
   std::uint64_t samples = 0;
   std::uint64_t episodes_opened = 0;
   std::uint64_t episodes_closed = 0;
-  /// Monotonic time spent in the detectors (Analyzer::observe) over all samples: the figure
-  /// behind issue 4's "2 us of detector work per sample in the daemon", with the daemon's cold
-  /// caches between samples, not a benchmark's hot loop.
+  /// Monotonic time spent in the detectors (Analyzer::observe) over all samples, with the
+  /// daemon's cold caches between samples, not a benchmark's hot loop.
   std::int64_t detector_ns = 0;
 };
 
 class Pipeline {
  public:
-  /// Uses `db` (read-write; outlives the pipeline) and restores the detectors' saved state when
-  /// it is compatible with `analyzer` (logging which way it went).
+  /// Uses `db` (read-write; outlives the pipeline) for the store output, and restores the
+  /// detectors' saved state when it is compatible with `analyzer` (logging which way it went).
   Pipeline(store::Database& db, const AnalyzerConfig& analyzer,
            const store::SampleWriterOptions& writer, Logger& log);
 
-  /// Feeds one sample. `local_offset_s` is the local time zone's offset from UTC at the
-  /// sample (for the detectors' time-of-day baselines); `now_mono_ns` is the monotonic clock
-  /// that paces commits (the sample's own mono_ns when replaying). Never throws for storage
-  /// failures: they are logged once per condition and the data stays in RAM to be retried.
+  /// Adds an output after the others and calls its start(). Owned by the pipeline from now on.
+  void add_output(std::unique_ptr<io::Output> output);
+
+  /// Feeds one sample to the detectors and then to every output. `local_offset_s` is the local
+  /// time zone's offset from UTC at the sample (for the detectors' time-of-day baselines);
+  /// `now_mono_ns` is the monotonic clock that paces commits (the sample's own mono_ns when
+  /// replaying). Never throws for storage or network failures: outputs log them once per
+  /// condition and keep the data to retry.
   const StepResult& feed(const Sample& sample, const CounterCatalog& catalog,
                          std::int64_t local_offset_s, std::int64_t now_mono_ns);
 
-  /// Turns on InfluxDB forwarding (ARCHITECTURE.md "InfluxDB"): from now on every sample also
-  /// goes through the spike-gated forwarder into the durable outbox of `db`, which a Sender
-  /// drains. An episode that is open after a restart is streamed on.
-  void enable_forwarding(const influx::ForwarderConfig& config);
+  /// Rebuilds the detectors with `config` (a new sampling interval changes their memories in
+  /// samples), carrying over what they learned when the saved state fits the new configuration.
+  /// Returns true when it did; false means the detectors start learning again (warm-up), which
+  /// the caller should say.
+  bool reconfigure(const AnalyzerConfig& config);
 
-  /// The outbox the forwarder fills; nullptr unless forwarding is enabled. Owned by the pipeline.
-  [[nodiscard]] store::Outbox* outbox() const { return outbox_.get(); }
-
-  /// Writes everything buffered and saves the detectors' state. For shutdown: milliseconds.
-  /// Returns false when the final commit failed (the caller should exit non-zero: data lost).
+  /// Finishes every output (writes everything buffered, saves the detectors' state). For
+  /// shutdown: milliseconds. Returns false when something could not be saved (the caller should
+  /// exit non-zero: data lost).
   bool finish(std::int64_t now_mono_ns);
 
+  /// Fills the pipeline's and every output's part of `status`.
+  void report(status::DaemonStatus& status) const;
+
+  /// The outputs after the store, for the daemon's poll loop.
+  [[nodiscard]] const std::vector<std::unique_ptr<io::Output>>& outputs() const { return outputs_; }
   [[nodiscard]] const PipelineStats& stats() const { return stats_; }
-  [[nodiscard]] const store::SampleWriter& writer() const { return writer_; }
-  [[nodiscard]] const Analyzer& analyzer() const { return analyzer_; }
+  [[nodiscard]] const store::SampleWriter& writer() const { return store_.writer(); }
+  [[nodiscard]] const Analyzer& analyzer() const { return *analyzer_; }
   /// "ok", or why the last commit failed ("disk full", "database locked", ...).
-  [[nodiscard]] const char* store_state() const { return store::to_string(store_condition_); }
+  [[nodiscard]] const char* store_state() const { return store::to_string(store_.condition()); }
 
  private:
-  void record_episode(const Episode& episode, std::int64_t now_mono_ns, bool force_samples);
-  void flush_pending_event();
-  void report(const store::CommitResult& result);
-  void save_state(std::int64_t wall_ns);
-
-  store::Database& db_;
   Logger& log_;
-  Analyzer analyzer_;
-  store::SampleWriter writer_;
-  store::EventStore events_;
-  store::MetaStore meta_;
-  store::StateStore state_;
-  std::optional<std::int64_t> open_event_id_;       // events-table id of the open episode
-  std::optional<store::EventRecord> pending_event_;  // written when the database lets us
-  std::int64_t last_event_write_mono_ns_ = 0;
-  std::int64_t last_state_save_mono_ns_ = 0;
-  ConditionLog<> event_failure_;
-  store::CommitCondition store_condition_ = store::CommitCondition::kOk;
+  std::unique_ptr<Analyzer> analyzer_;
+  StoreOutput store_;
+  std::vector<std::unique_ptr<io::Output>> outputs_;
   PipelineStats stats_;
-  std::unique_ptr<store::Outbox> outbox_;         // with forwarding only
-  std::unique_ptr<influx::Forwarder> forwarder_;
 };
-
-/// Forwarding to InfluxDB as configured (`config.influx.url` empty: off, returns nullptr):
-/// enables the pipeline's forwarder and returns the Sender that drains its outbox (it must be
-/// destroyed before the pipeline). The daemon and `ctmon replay --db` both start it here.
-/// Lines InfluxDB refuses are set aside in `<db>.influx-rejected`. Throws UserError for bad
-/// settings or unreadable credential files.
-[[nodiscard]] std::unique_ptr<influx::Sender> start_forwarding(const Config& config, Pipeline& pipeline,
-                                                               Logger& log);
-
-/// The store's record of an episode: evidence as the events JSON's "counters" array.
-[[nodiscard]] store::EventRecord to_event_record(const Episode& episode, std::int64_t event_id,
-                                                 std::int64_t now_wall_ns);
 
 }  // namespace ctmon

@@ -1,16 +1,11 @@
 #pragma once
-// How the InfluxDB code reports what an operator must know, without depending on the daemon's
-// Logger (the daemon depends on this library, not the other way round): the daemon passes a
-// function that forwards to its Logger.
+// The InfluxDB code reports through the same log function as every input and output.
 
-#include <functional>
-#include <string>
+#include "monitor/io/log_sink.h"
 
 namespace ctmon::influx {
 
-enum class Severity { kError, kWarning, kInfo };
-
-/// Receives one complete log line. May be empty (nothing is logged then).
-using LogSink = std::function<void(Severity, const std::string&)>;
+using io::LogSink;
+using io::Severity;
 
 }  // namespace ctmon::influx

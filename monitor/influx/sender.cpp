@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <fmt/core.h>
 
 #include "monitor/influx/gzip.h"
+#include "monitor/io/part.h"
 #include "monitor/store/sqlite_handle.h"
 #include "monitor/user_error.h"
 
@@ -318,6 +320,35 @@ bool Sender::wait(int extra_fd, int timeout_ms) {
   return extra_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN) != 0;
 }
 
+std::int64_t Sender::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) const {
+  // curl asks for nothing it cannot say with a descriptor or a timeout, except while it resolves
+  // a name without one: then it is looked at again after a short while, as libcurl advises.
+  constexpr std::int64_t kCurlBusyPoll_ns = 100 * kNsPerMs;
+  if (request_) {
+    fd_set read_set, write_set, error_set;
+    FD_ZERO(&read_set);
+    FD_ZERO(&write_set);
+    FD_ZERO(&error_set);
+    int max_fd = -1;
+    curl_multi_fdset(multi_.get(), &read_set, &write_set, &error_set, &max_fd);
+    for (int fd = 0; fd <= max_fd; ++fd) {
+      short events = 0;
+      if (FD_ISSET(fd, &read_set)) events |= POLLIN;
+      if (FD_ISSET(fd, &write_set)) events |= POLLOUT;
+      if (FD_ISSET(fd, &error_set)) events |= POLLPRI;
+      if (events != 0) fds.push_back({fd, events, 0});
+    }
+    long timeout_ms = -1;
+    curl_multi_timeout(multi_.get(), &timeout_ms);
+    std::int64_t due = timeout_ms >= 0 ? now_mono_ns + timeout_ms * kNsPerMs : io::kNever;
+    if (max_fd < 0) due = std::min(due, now_mono_ns + kCurlBusyPoll_ns);
+    return due;
+  }
+  if (failures_ > 0 || !batch_.empty()) return next_try_mono_ns_;
+  if (more_queued_) return std::max(next_try_mono_ns_, next_idle_peek_mono_ns_);
+  return io::kNever;
+}
+
 bool Sender::drain(std::int64_t deadline_mono_ns) {
   constexpr int kDrainPoll_ms = 200;
   for (;;) {
@@ -346,6 +377,7 @@ void Sender::start_request(std::int64_t now_mono_ns) {
     }
     if (batch_.empty()) {
       next_idle_peek_mono_ns_ = now_mono_ns + kIdlePeekInterval_ns;
+      more_queued_ = false;
       if (failures_ == 0) status_.state = "idle";
       return;
     }
@@ -429,6 +461,7 @@ void Sender::complete(CURLcode result, std::int64_t now_mono_ns) {
       remove(ids_of_range());
       if (!batch_.empty()) bisect_.accepted();
       status_.sent_lines += end - first;
+      more_queued_ = true;  // a full batch may have left lines behind
       status_.last_success_wall_ns = clock_ns(CLOCK_REALTIME);
       status_.state = "ok";
       status_.detail.clear();

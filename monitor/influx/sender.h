@@ -30,6 +30,7 @@
 // The rejected-lines file is created 0640, like the database whose lines it holds.
 
 #include <curl/curl.h>
+#include <poll.h>
 
 #include <cstdint>
 #include <memory>
@@ -109,6 +110,17 @@ class Sender {
   /// true when `extra_fd` is readable. Call pump() after it.
   bool wait(int extra_fd, int timeout_ms);
 
+  /// For a poll loop that waits for more than the sender: appends curl's descriptors to `fds`
+  /// and returns the CLOCK_MONOTONIC time when pump() is due even if none is ready (a retry,
+  /// curl's own timeout), or io::kNever when only notify_queued() can give it work.
+  [[nodiscard]] std::int64_t want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) const;
+
+  /// Says that lines were added to the outbox: the next pump() looks at once.
+  void notify_queued() {
+    next_idle_peek_mono_ns_ = 0;
+    more_queued_ = true;
+  }
+
   /// pump()/wait() until the outbox is empty and no request is in flight, or `deadline_mono_ns`.
   /// Returns true when everything was sent (or set aside). For `ctmon replay` and tests.
   bool drain(std::int64_t deadline_mono_ns);
@@ -143,6 +155,7 @@ class Sender {
   std::size_t batch_limit_;                // batch_lines, halved by 413
   std::int64_t next_try_mono_ns_ = 0;
   std::int64_t next_idle_peek_mono_ns_ = 0;
+  bool more_queued_ = true;  // the outbox may hold lines not yet peeked (from before; after a batch)
   std::uint32_t failures_ = 0;
   ConditionLog<Outcome> condition_;  // the failure last logged: each is logged once
   std::mt19937 random_;

@@ -1,0 +1,182 @@
+#include "monitor/daemon/counter_input.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "monitor/clock.h"
+#include "monitor/nft/nft_error.h"
+#include "monitor/user_error.h"
+
+namespace ctmon {
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+// A missing table is re-installed (or looked for) at most this often, not every sample.
+constexpr std::int64_t kTableRetry_ns = 10 * kNsPerS;
+
+std::int64_t interval_ns(double interval_s) { return std::llround(interval_s * 1e9); }
+
+}  // namespace
+
+// Reads the kernel for one table; what CounterInput re-creates when the table changes.
+class CounterInput::Reader {
+ public:
+  Reader(const std::string& table, bool install, Logger& log)
+      : table_(nft::parse_table_ref(table)), install_(install), log_(log),
+        source_(std::make_unique<nft::NetlinkSource>(table_)) {
+    if (!source_->reader().table_exists()) {
+      if (install_) {
+        nft::install_rules(table_);
+        log_.info("table {} was missing: installed it", table_.display());
+      } else {
+        log_.warning("table {} does not exist and --no-install-rules is set: waiting for it "
+                     "(create it with 'ctmon rules install')",
+                     table_.display());
+        (void)trouble_.enter(Trouble::kMissing);
+      }
+    }
+  }
+
+  /// One reading into `sample`; false when there is none this tick (the reason is logged once).
+  bool read(Sample& sample, CounterCatalog& catalog, std::int64_t now_mono_ns) {
+    try {
+      source_->next(sample, catalog);
+    } catch (const nft::NftError& e) {
+      if (e.kind() == nft::NftErrorKind::kTableMissing) {
+        state_ = status::TableState::kMissing;
+      } else {
+        state_ = status::TableState::kUnreadable;
+        error_ = e.what();
+      }
+      handle(e, now_mono_ns);
+      return false;
+    }
+    if (trouble_.clear()) log_.info("table {} readable again", table_.display());
+    state_ = status::TableState::kOk;
+    error_.clear();
+    if (sample.counters.empty() || std::none_of(sample.counters.begin(), sample.counters.end(),
+                                                [](const auto& c) { return c.present; })) {
+      if (empty_.enter())
+        log_.warning("table {} has no counters; 'ctmon rules check' shows what is missing",
+                     table_.display());
+      state_ = status::TableState::kNoCounters;
+      return false;
+    }
+    (void)empty_.clear();
+    note_resets(sample);
+    return true;
+  }
+
+  [[nodiscard]] status::TableState state() const { return state_; }
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+ private:
+  enum class Trouble { kMissing, kUnreadable };
+
+  void handle(const nft::NftError& e, std::int64_t now_mono_ns) {
+    if (e.kind() == nft::NftErrorKind::kNoPermission) throw UserError(e.what());
+    if (e.kind() != nft::NftErrorKind::kTableMissing) {
+      if (trouble_.enter(Trouble::kUnreadable)) log_.error("{}; retrying every sample", e.what());
+      return;
+    }
+    if (trouble_.enter(Trouble::kMissing)) {
+      log_.warning("table {} disappeared (deleted, or 'nft flush ruleset'); {}", table_.display(),
+                   install_ ? "reinstalling it" : "waiting for it to come back");
+      last_install_mono_ns_ = 0;
+    }
+    if (install_ && now_mono_ns - last_install_mono_ns_ >= kTableRetry_ns) {
+      last_install_mono_ns_ = now_mono_ns;
+      try {
+        nft::install_rules(table_);
+        log_.info("table {} reinstalled; its counters start again from 0", table_.display());
+      } catch (const UserError& install_error) {
+        log_.error("{}", install_error.what());
+      }
+    }
+  }
+
+  // A counter that went down means the table was re-created or reset: the detectors treat it as
+  // a reset, and the owner should know why the series restarted.
+  void note_resets(const Sample& sample) {
+    std::size_t reset = 0;
+    for (std::size_t id = 0; id < sample.counters.size() && id < previous_.size(); ++id)
+      if (sample.counters[id].present && previous_[id].present &&
+          sample.counters[id].packets < previous_[id].packets)
+        ++reset;
+    if (reset > 0)
+      log_.warning("{} counter(s) of table {} went backwards: the table was reset or re-created "
+                   "(rules reloaded?); rates restart from there",
+                   reset, table_.display());
+    previous_ = sample.counters;
+  }
+
+  nft::TableRef table_;
+  bool install_;
+  Logger& log_;
+  std::unique_ptr<nft::NetlinkSource> source_;
+  std::vector<CounterTotals> previous_;
+  ConditionLog<Trouble> trouble_;
+  ConditionLog<> empty_;
+  status::TableState state_ = status::TableState::kOk;
+  std::string error_;
+  std::int64_t last_install_mono_ns_ = 0;
+};
+
+CounterInput::CounterInput(const Config& config, Logger& log, std::int64_t now_mono_ns)
+    : reader_(std::make_unique<Reader>(config.table, config.install_rules, log)), log_(log),
+      table_name_(config.table), install_rules_(config.install_rules), interval_s_(config.interval_s),
+      schedule_(now_mono_ns, interval_ns(config.interval_s)), deadline_ns_(now_mono_ns) {}
+
+CounterInput::~CounterInput() = default;
+
+std::int64_t CounterInput::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) {
+  (void)fds;  // netlink answers a dump at once: the reading is synchronous, on the deadline
+  (void)now_mono_ns;
+  return deadline_ns_;
+}
+
+void CounterInput::pump(std::int64_t now_mono_ns, CounterCatalog& catalog, io::SampleSink& sink) {
+  if (now_mono_ns < deadline_ns_) return;
+  if (reader_->read(sample_, catalog, now_mono_ns)) {
+    last_sample_wall_ns_ = sample_.wall_ns;
+    sink.on_reading(sample_, catalog);
+  }
+  const TickSchedule::Next next = schedule_.advance(ctmon::now_mono_ns());
+  deadline_ns_ = next.deadline_ns;
+  if (next.missed > 0) {
+    missed_ticks_ += next.missed;
+    log_.warning("sampling fell behind: {} tick(s) skipped ({} so far); the gap shows in the "
+                 "data",
+                 next.missed, missed_ticks_);
+  }
+}
+
+void CounterInput::report(status::DaemonStatus& status) const {
+  status.interval_s = interval_s_;
+  status.source.table = table_name_;
+  status.source.table_state = reader_->state();
+  status.source.table_error = reader_->error();
+  status.source.missed_ticks = missed_ticks_;
+  status.source.last_sample_wall_ns = last_sample_wall_ns_;
+}
+
+std::vector<std::string> CounterInput::reload(const Config& fresh) {
+  if (fresh.table != table_name_ || fresh.install_rules != install_rules_) {
+    try {
+      reader_ = std::make_unique<Reader>(fresh.table, fresh.install_rules, log_);
+      table_name_ = fresh.table;
+      install_rules_ = fresh.install_rules;
+    } catch (const UserError& e) {
+      log_.error("SIGHUP: keeping table {}: {}", table_name_, e.what());
+    }
+  }
+  if (fresh.interval_s != interval_s_) {
+    interval_s_ = fresh.interval_s;
+    const std::int64_t now = ctmon::now_mono_ns();
+    schedule_ = TickSchedule(now, interval_ns(interval_s_));
+    deadline_ns_ = schedule_.advance(now).deadline_ns;
+  }
+  return {};
+}
+
+}  // namespace ctmon

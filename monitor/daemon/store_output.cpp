@@ -1,0 +1,168 @@
+#include "monitor/daemon/store_output.h"
+
+#include "detectors/fusion.h"
+#include "monitor/cli/events_json.h"
+#include "monitor/clock.h"
+#include "monitor/store/sqlite_handle.h"
+
+namespace ctmon {
+namespace {
+
+constexpr std::int64_t kNsPerS = 1'000'000'000;
+// While an episode is open its peak may rise every sample; rewriting the row every time would
+// cost flash for nothing, so the running peak is written at most this often (and at close).
+constexpr std::int64_t kOpenEpisodeRewrite_ns = 60 * kNsPerS;
+// How much learning a power cut may cost at most.
+constexpr std::int64_t kStateSaveInterval_ns = 3600 * kNsPerS;
+constexpr std::string_view kOpenEventKey = "open_event_id";
+
+std::string detector_names(std::uint8_t bits) {
+  std::string names;
+  for (const DetectorBit bit :
+       {kDetectorPoint, kDetectorCusum, kDetectorMultivariate, kDetectorSeasonal})
+    if ((bits & bit) != 0) names += (names.empty() ? "" : ",") + std::string(detector_name(bit));
+  return names;
+}
+
+}  // namespace
+
+store::EventRecord to_event_record(const Episode& episode, std::int64_t event_id,
+                                   std::int64_t now_wall_ns) {
+  store::EventRecord record;
+  record.id = event_id;
+  record.start_wall_ns = episode.start_wall_ns;
+  if (!episode.open) record.end_wall_ns = episode.end_wall_ns;
+  record.peak_score = episode.peak_score;
+  record.kind = std::string(to_string(episode.kind));
+  record.summary = episode.summary;
+  record.evidence_json = cli::episode_to_json(episode).at("counters").dump();
+  record.detectors = detector_names(episode.detectors);
+  record.updated_wall_ns = now_wall_ns;
+  return record;
+}
+
+StoreOutput::StoreOutput(store::Database& db, const store::SampleWriterOptions& writer, Logger& log)
+    : db_(db), log_(log), writer_(db, writer), events_(db), meta_(db), state_(db),
+      commit_interval_s_(writer.commit_interval_s) {}
+
+void StoreOutput::restore(Analyzer& analyzer) {
+  if (const auto saved = state_.load(Analyzer::kStateVersion)) {
+    const std::string_view bytes(reinterpret_cast<const char*>(saved->data.data()),
+                                 saved->data.size());
+    if (const RestoreStatus status = analyzer.restore_state(bytes); status.ok)
+      log_.info("detectors resumed from the state saved at {} ({} samples learned)",
+                cli::rfc3339_utc(saved->saved_wall_ns), analyzer.samples_seen());
+    else
+      log_.warning("detectors start cold: the saved state does not fit ({})", status.error);
+  } else if (state_.saved_version()) {
+    log_.warning("detectors start cold: the saved state is of another ctmon version");
+  }
+  if (analyzer.open_episode() != nullptr) open_event_id_ = meta_.get_int(kOpenEventKey);
+}
+
+void StoreOutput::on_sample(const io::SampleView& view) {
+  const std::int64_t now_mono_ns = view.now_mono_ns;
+  writer_.append(view.sample, view.catalog);
+  const StepResult& step = view.step;
+  if (step.change != EpisodeChange::none && step.episode != nullptr) {
+    if (step.change == EpisodeChange::opened) {
+      record_episode(*step.episode, now_mono_ns, true);
+    } else if (step.change == EpisodeChange::closed) {
+      record_episode(*step.episode, now_mono_ns, true);
+      save_state(view.analyzer, view.sample.wall_ns);
+      last_state_save_mono_ns_ = now_mono_ns;
+    } else if (now_mono_ns - last_event_write_mono_ns_ >= kOpenEpisodeRewrite_ns) {
+      record_episode(*step.episode, now_mono_ns, false);
+    }
+  }
+  flush_pending_event();
+
+  if (writer_.commit_due(now_mono_ns)) report_commit(writer_.commit(now_mono_ns));
+  if (last_state_save_mono_ns_ == 0) last_state_save_mono_ns_ = now_mono_ns;
+  if (now_mono_ns - last_state_save_mono_ns_ >= kStateSaveInterval_ns) {
+    save_state(view.analyzer, view.sample.wall_ns);
+    last_state_save_mono_ns_ = now_mono_ns;
+  }
+}
+
+void StoreOutput::record_episode(const Episode& episode, std::int64_t now_mono_ns,
+                                 bool force_samples) {
+  if (!open_event_id_) {
+    open_event_id_ = events_.next_event_id();
+    if (pending_event_ && pending_event_->id >= *open_event_id_) open_event_id_ = pending_event_->id + 1;
+  }
+  pending_event_ = to_event_record(episode, *open_event_id_, now_wall_ns());
+  last_event_write_mono_ns_ = now_mono_ns;
+  if (!episode.open) open_event_id_.reset();
+  flush_pending_event();
+  // The samples that show the episode become durable with it, not up to a commit interval later.
+  if (force_samples) report_commit(writer_.flush(now_mono_ns));
+}
+
+void StoreOutput::flush_pending_event() {
+  if (!pending_event_) return;
+  try {
+    events_.upsert(*pending_event_);
+    if (pending_event_->end_wall_ns)
+      meta_.set(kOpenEventKey, std::int64_t{0});
+    else
+      meta_.set(kOpenEventKey, pending_event_->id);
+    pending_event_.reset();
+    if (event_failure_.clear()) log_.info("episodes are being recorded again");
+  } catch (const store::SqliteError& e) {
+    if (event_failure_.enter())
+      log_.error("cannot record episode {} yet ({}); kept in memory and retried every sample",
+                 pending_event_->id, e.what());
+  }
+}
+
+void StoreOutput::report_commit(const store::CommitResult& result) {
+  condition_ = result.condition;
+  if (!result.changed) return;
+  if (result.condition == store::CommitCondition::kOk)
+    log_.info("writing samples to {} works again; nothing was lost", db_.path().string());
+  else
+    log_.error("cannot write samples to {}: {} ({}); {} samples kept in memory, retrying",
+               db_.path().string(), store::to_string(result.condition), result.message,
+               result.samples_in_ram);
+}
+
+void StoreOutput::save_state(const Analyzer& analyzer, std::int64_t wall_ns) {
+  const std::string bytes = analyzer.save_state();
+  store::DetectorState state;
+  state.format_version = Analyzer::kStateVersion;
+  state.saved_wall_ns = wall_ns;
+  state.data.assign(bytes.begin(), bytes.end());
+  try {
+    state_.save(state);
+  } catch (const store::SqliteError& e) {
+    log_.warning("cannot save the detectors' state ({}); a restart now would relearn", e.what());
+  }
+}
+
+bool StoreOutput::finish(const Analyzer& analyzer, std::int64_t now_mono_ns) {
+  // An open episode's row may hold a peak up to a minute old: store what is known now.
+  if (const Episode* open = analyzer.open_episode(); open != nullptr && open_event_id_)
+    pending_event_ = to_event_record(*open, *open_event_id_, now_wall_ns());
+  flush_pending_event();
+  const store::CommitResult result = writer_.flush(now_mono_ns);
+  save_state(analyzer, now_wall_ns());
+  if (result.condition != store::CommitCondition::kOk) {
+    log_.error("the final write to {} failed: {} ({}); {} samples were not saved",
+               db_.path().string(), store::to_string(result.condition), result.message,
+               result.samples_in_ram);
+    return false;
+  }
+  return pending_event_ == std::nullopt;
+}
+
+void StoreOutput::report(status::DaemonStatus& status) const {
+  const store::WriterStats stats = writer_.stats();
+  status.store.db = db_.path().string();
+  status.store.commit_interval_s = static_cast<double>(commit_interval_s_);
+  status.store.samples_in_ram = stats.samples_in_ram;
+  status.store.samples_dropped = stats.samples_dropped;
+  status.store.state = condition_;
+}
+
+}  // namespace ctmon

@@ -1,0 +1,70 @@
+#pragma once
+// The store as an output: every sample into the ring buffer (SampleWriter), every episode into
+// the events table, and the detectors' learned state saved and restored. Always on.
+//
+// Episodes are written the moment they open and close, together with the samples buffered so
+// far (a power cut never loses an episode nor the samples that show it); everything else is
+// committed every commit interval. The detectors' state is saved at shutdown, when an episode
+// closes, and hourly, and restored at start, so a restart needs no new warm-up.
+
+#include <cstdint>
+#include <optional>
+
+#include "detectors/analyzer.h"
+#include "monitor/daemon/logger.h"
+#include "monitor/io/condition_log.h"
+#include "monitor/io/output.h"
+#include "monitor/store/database.h"
+#include "monitor/store/event_store.h"
+#include "monitor/store/meta_store.h"
+#include "monitor/store/sample_writer.h"
+#include "monitor/store/state_store.h"
+
+namespace ctmon {
+
+class StoreOutput : public io::Output {
+ public:
+  /// Uses `db` (read-write; outlives this object).
+  StoreOutput(store::Database& db, const store::SampleWriterOptions& writer, Logger& log);
+
+  /// Restores the detectors' saved state into `analyzer` when it is compatible (logging which
+  /// way it went), and the open episode's events-table id with it.
+  void restore(Analyzer& analyzer);
+
+  /// Saves the detectors' state now (a failure is logged, never thrown).
+  void save_state(const Analyzer& analyzer, std::int64_t wall_ns);
+
+  [[nodiscard]] std::string_view name() const override { return "store"; }
+  void on_sample(const io::SampleView& view) override;
+  bool finish(const Analyzer& analyzer, std::int64_t now_mono_ns) override;
+  void report(status::DaemonStatus& status) const override;
+
+  [[nodiscard]] const store::SampleWriter& writer() const { return writer_; }
+  /// "ok", or why the last commit failed ("disk full", "database locked", ...).
+  [[nodiscard]] store::CommitCondition condition() const { return condition_; }
+
+ private:
+  void record_episode(const Episode& episode, std::int64_t now_mono_ns, bool force_samples);
+  void flush_pending_event();
+  void report_commit(const store::CommitResult& result);
+
+  store::Database& db_;
+  Logger& log_;
+  store::SampleWriter writer_;
+  store::EventStore events_;
+  store::MetaStore meta_;
+  store::StateStore state_;
+  std::optional<std::int64_t> open_event_id_;        // events-table id of the open episode
+  std::optional<store::EventRecord> pending_event_;  // written when the database lets us
+  std::int64_t last_event_write_mono_ns_ = 0;
+  std::int64_t last_state_save_mono_ns_ = 0;
+  ConditionLog<> event_failure_;
+  store::CommitCondition condition_ = store::CommitCondition::kOk;
+  std::int64_t commit_interval_s_;
+};
+
+/// The store's record of an episode: evidence as the events JSON's "counters" array.
+[[nodiscard]] store::EventRecord to_event_record(const Episode& episode, std::int64_t event_id,
+                                                 std::int64_t now_wall_ns);
+
+}  // namespace ctmon

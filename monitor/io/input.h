@@ -1,0 +1,41 @@
+#pragma once
+// An input of the daemon: something that produces readings of counters (the nftables counter
+// source today; active probes next). The contract, beside part.h's:
+//   - pump() runs when the input's descriptor is ready or its due time (want()) has passed; it
+//     reads without blocking and hands every complete reading to the sink, in time order.
+//   - The input names its counters in the daemon's one CounterCatalog (ids are never reused), so
+//     the detectors and the store see one catalog whatever the inputs.
+//   - What goes wrong outside (a table deleted, a target unreachable) is logged once per
+//     condition (condition_log.h) and shown in report(); the input keeps trying. Only what makes
+//     sampling impossible for good (no permission) throws ctmon::UserError, which stops the daemon.
+//
+// Adding an input: a folder under monitor/ with a class implementing this, and one line in
+// monitor/daemon/registry.cpp that constructs it (or not, when it is off: an input that is off
+// is never constructed and costs nothing).
+
+#include <cstdint>
+
+#include "detectors/sample.h"
+#include "monitor/io/part.h"
+
+namespace ctmon::io {
+
+/// Where inputs hand their readings: the daemon feeds them to the detectors and the outputs.
+class SampleSink {
+ public:
+  virtual ~SampleSink() = default;
+  /// One complete reading; `sample.counters` is indexed by the ids of `catalog`.
+  virtual void on_reading(const Sample& sample, const CounterCatalog& catalog) = 0;
+};
+
+class Input : public Part {
+ public:
+  /// Reads what is ready or due (see above). `catalog` is the daemon's, shared by all inputs.
+  virtual void pump(std::int64_t now_mono_ns, CounterCatalog& catalog, SampleSink& sink) = 0;
+
+  /// The interval at which this input produces readings, in seconds (0: no fixed interval);
+  /// the detectors' memories are converted from seconds to samples with it.
+  [[nodiscard]] virtual double interval_s() const { return 0; }
+};
+
+}  // namespace ctmon::io

@@ -1,0 +1,137 @@
+#include "monitor/status/daemon_status.h"
+
+#include <array>
+#include <cmath>
+
+namespace ctmon::status {
+namespace {
+
+constexpr double kNsPerS = 1e9;
+constexpr std::string_view kErrorPrefix = "error: ";
+
+double seconds(std::int64_t wall_ns) { return static_cast<double>(wall_ns) / kNsPerS; }
+std::int64_t nanoseconds(double seconds) { return std::llround(seconds * kNsPerS); }
+
+const nlohmann::json& member(const nlohmann::json& object, const char* key, const char* where) {
+  if (!object.is_object()) throw StatusFormatError(std::string(where) + " is not a JSON object");
+  const auto it = object.find(key);
+  if (it == object.end()) throw StatusFormatError(std::string("the key '") + key + "' is missing");
+  return *it;
+}
+
+template <class T>
+T get(const nlohmann::json& object, const char* key, const char* where = "the status") {
+  const nlohmann::json& value = member(object, key, where);
+  bool ok = false;
+  if constexpr (std::is_same_v<T, std::string>)
+    ok = value.is_string();
+  else if constexpr (std::is_same_v<T, bool>)
+    ok = value.is_boolean();
+  else if constexpr (std::is_unsigned_v<T>)
+    ok = value.is_number_unsigned();  // nlohmann parses a non-negative integer as unsigned
+  else if constexpr (std::is_integral_v<T>)
+    ok = value.is_number_integer();
+  else
+    ok = value.is_number();
+  if (!ok) throw StatusFormatError(std::string("the key '") + key + "' has the wrong type");
+  return value.get<T>();
+}
+
+TableState parse_table_state(const std::string& text, std::string& error) {
+  if (text == "ok") return TableState::kOk;
+  if (text == "missing") return TableState::kMissing;
+  if (text == "no counters") return TableState::kNoCounters;
+  if (text.starts_with(kErrorPrefix)) {
+    error = text.substr(kErrorPrefix.size());
+    return TableState::kUnreadable;
+  }
+  throw StatusFormatError("the key 'table_state' has an unknown value '" + text + "'");
+}
+
+store::CommitCondition parse_store_state(const std::string& text) {
+  constexpr std::array kAll = {store::CommitCondition::kOk, store::CommitCondition::kBusy,
+                               store::CommitCondition::kDiskFull, store::CommitCondition::kIoError,
+                               store::CommitCondition::kOtherError};
+  for (const store::CommitCondition condition : kAll)
+    if (text == store::to_string(condition)) return condition;
+  throw StatusFormatError("the key 'store_state' has an unknown value '" + text + "'");
+}
+
+}  // namespace
+
+std::string table_state_text(TableState state, const std::string& error) {
+  switch (state) {
+    case TableState::kOk: return "ok";
+    case TableState::kMissing: return "missing";
+    case TableState::kNoCounters: return "no counters";
+    case TableState::kUnreadable: return std::string(kErrorPrefix) + error;
+  }
+  return "?";
+}
+
+nlohmann::json to_json(const DaemonStatus& s) {
+  nlohmann::json j = {
+      {"pid", s.pid},
+      {"started_ts", seconds(s.started_wall_ns)},
+      {"interval_s", s.interval_s},
+      {"samples", s.samples},
+      {"episodes_opened", s.episodes_opened},
+      {"open_episode", s.open_episode},
+      {"detector_us_per_sample", s.detector_us_per_sample},
+      {"table", s.source.table},
+      {"table_state", table_state_text(s.source.table_state, s.source.table_error)},
+      {"counters", s.source.counters},
+      {"missed_ticks", s.source.missed_ticks},
+      {"last_sample_ts", seconds(s.source.last_sample_wall_ns)},
+      {"db", s.store.db},
+      {"commit_interval_s", s.store.commit_interval_s},
+      {"samples_in_ram", s.store.samples_in_ram},
+      {"samples_dropped", s.store.samples_dropped},
+      {"store_state", store::to_string(s.store.state)},
+  };
+  if (s.influx)
+    j["influx"] = {{"state", s.influx->state},
+                   {"detail", s.influx->detail},
+                   {"queued", s.influx->queued},
+                   {"last_success_ts", seconds(s.influx->last_success_wall_ns)},
+                   {"retry_in_ms", s.influx->retry_in_ms},
+                   {"sent_lines", s.influx->sent_lines},
+                   {"rejected_lines", s.influx->rejected_lines}};
+  return j;
+}
+
+DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
+  DaemonStatus s;
+  s.pid = get<std::int64_t>(j, "pid");
+  s.started_wall_ns = nanoseconds(get<double>(j, "started_ts"));
+  s.interval_s = get<double>(j, "interval_s");
+  s.samples = get<std::uint64_t>(j, "samples");
+  s.episodes_opened = get<std::uint64_t>(j, "episodes_opened");
+  s.open_episode = get<bool>(j, "open_episode");
+  s.detector_us_per_sample = get<double>(j, "detector_us_per_sample");
+  s.source.table = get<std::string>(j, "table");
+  s.source.table_state = parse_table_state(get<std::string>(j, "table_state"), s.source.table_error);
+  s.source.counters = get<std::uint64_t>(j, "counters");
+  s.source.missed_ticks = get<std::uint64_t>(j, "missed_ticks");
+  s.source.last_sample_wall_ns = nanoseconds(get<double>(j, "last_sample_ts"));
+  s.store.db = get<std::string>(j, "db");
+  s.store.commit_interval_s = get<double>(j, "commit_interval_s");
+  s.store.samples_in_ram = get<std::uint64_t>(j, "samples_in_ram");
+  s.store.samples_dropped = get<std::uint64_t>(j, "samples_dropped");
+  s.store.state = parse_store_state(get<std::string>(j, "store_state"));
+  if (j.contains("influx")) {
+    const nlohmann::json& i = j.at("influx");
+    InfluxStatus influx;
+    influx.state = get<std::string>(i, "state", "influx");
+    influx.detail = get<std::string>(i, "detail", "influx");
+    influx.queued = get<std::uint64_t>(i, "queued", "influx");
+    influx.last_success_wall_ns = nanoseconds(get<double>(i, "last_success_ts", "influx"));
+    influx.retry_in_ms = get<std::int64_t>(i, "retry_in_ms", "influx");
+    influx.sent_lines = get<std::uint64_t>(i, "sent_lines", "influx");
+    influx.rejected_lines = get<std::uint64_t>(i, "rejected_lines", "influx");
+    s.influx = influx;
+  }
+  return s;
+}
+
+}  // namespace ctmon::status

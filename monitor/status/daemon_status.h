@@ -1,0 +1,91 @@
+#pragma once
+// What a running daemon says about itself, on demand: the one definition shared by the daemon
+// (which fills it, each input and output its own part) and every reader (`ctmon status`,
+// `ctmon events`, scripts), with the one JSON codec between them.
+//
+// The wire format is one JSON object (docs/daemon.md lists every key):
+//   pid, started_ts, interval_s, samples, episodes_opened, open_episode, detector_us_per_sample,
+//   the counter source's table, table_state ("ok", "missing", "no counters", "error: <why>"),
+//   counters, missed_ticks, last_sample_ts; the store's db, commit_interval_s, samples_in_ram,
+//   samples_dropped, store_state ("ok", "disk full", ...); and, only when forwarding is on,
+//   influx {state, detail, queued, last_success_ts, retry_in_ms, sent_lines, rejected_lines}.
+// Times are Unix seconds (floats; 0 = never). Readers ignore keys they do not know, so a newer
+// daemon can add keys; a key a reader needs that is missing or mistyped is an error, not a
+// default.
+//
+// Adding an input or an output that reports status: a sub-struct here, one member of
+// DaemonStatus (std::optional when the part can be off), and its lines in the codec.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "monitor/store/sample_writer.h"
+
+namespace ctmon::status {
+
+/// The counter table as the counter source last found it.
+enum class TableState { kOk, kMissing, kNoCounters, kUnreadable };
+
+/// The counter source (the input that reads the nftables counters).
+struct CounterSourceStatus {
+  std::string table;                     ///< "ip:conntrack_stats"
+  TableState table_state = TableState::kOk;
+  std::string table_error;               ///< why, with kUnreadable; empty otherwise
+  std::uint64_t counters = 0;            ///< counter names seen so far
+  std::uint64_t missed_ticks = 0;        ///< ticks skipped because sampling fell behind
+  std::int64_t last_sample_wall_ns = 0;  ///< 0: no sample yet
+};
+
+/// The store (the output that keeps samples and episodes in the database).
+struct StoreStatus {
+  std::string db;
+  double commit_interval_s = 0;
+  std::uint64_t samples_in_ram = 0;      ///< taken but not yet committed
+  std::uint64_t samples_dropped = 0;     ///< lost to the RAM bound while commits failed
+  store::CommitCondition state = store::CommitCondition::kOk;  ///< of the last commit
+};
+
+/// The InfluxDB output; present only when forwarding is on.
+struct InfluxStatus {
+  std::string state = "idle";            ///< idle, sending, ok, or the last failure's name
+  std::string detail;                    ///< the last error with a hint; empty when ok
+  std::uint64_t queued = 0;              ///< lines in the outbox
+  std::int64_t last_success_wall_ns = 0; ///< 0: never
+  std::int64_t retry_in_ms = 0;
+  std::uint64_t sent_lines = 0;
+  std::uint64_t rejected_lines = 0;
+};
+
+struct DaemonStatus {
+  std::int64_t pid = 0;
+  std::int64_t started_wall_ns = 0;
+  double interval_s = 0;                 ///< the sampling interval in force
+  std::uint64_t samples = 0;             ///< fed to the detectors since start
+  std::uint64_t episodes_opened = 0;
+  bool open_episode = false;
+  double detector_us_per_sample = 0;     ///< mean detector time, wall clock
+  CounterSourceStatus source;
+  StoreStatus store;
+  std::optional<InfluxStatus> influx;
+};
+
+/// "ok", "missing", "no counters", or "error: <why>" (with `error`).
+[[nodiscard]] std::string table_state_text(TableState state, const std::string& error);
+
+/// The wire form described above.
+[[nodiscard]] nlohmann::json to_json(const DaemonStatus& status);
+
+/// A message that is not a DaemonStatus: a key that is missing or of the wrong type.
+class StatusFormatError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Reads the wire form. Throws StatusFormatError naming the first key that is missing or mistyped.
+[[nodiscard]] DaemonStatus daemon_status_from_json(const nlohmann::json& json);
+
+}  // namespace ctmon::status
