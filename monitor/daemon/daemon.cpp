@@ -274,6 +274,19 @@ class Daemon : public io::SampleSink {
       for (std::string& name : output->reload(fresh)) restart.push_back(std::move(name));
     if (!restart.empty())
       log_.warning("SIGHUP: changes to {} take effect at the next restart", joined(restart));
+    if (fresh.interval_s != config_.interval_s) {
+      // The detectors' memories are set in seconds and held in samples: a new interval needs
+      // detectors built for it, or every step would be a gap (or a too-short memory).
+      const AnalyzerConfig detectors = AnalyzerConfig::network(fresh.interval_s);
+      if (pipeline_->reconfigure(detectors))
+        log_.info("SIGHUP: detectors now sample every {}, keeping what they learned",
+                  format_duration(fresh.interval_s));
+      else
+        log_.warning("SIGHUP: detectors now sample every {} but could not keep what they learned: "
+                     "they learn again, no episodes for the next {}",
+                     format_duration(fresh.interval_s),
+                     format_duration(detectors.warmup_samples * fresh.interval_s));
+    }
     status::DaemonStatus now;
     for (const auto& input : inputs_) input->report(now);
     config_.table = now.source.table;

@@ -2,6 +2,9 @@
 episodes injected at known times, for the integration tests of replay, events and InfluxDB.
 
   make_scenario.py OUT.csv [--hours H] [--interval S] [--episode START_S:LEN_S:KIND]... [--seed N]
+                   [--scale F]
+
+--scale multiplies the quiet router's rates (0.01: as quiet as a test's network namespace).
 
 KIND is invalid_burst (tcp fwd invalid x30), scan (tcp input new x40) or udp_storm (udp fwd new
 x25). Times are seconds from the start; the recording starts at 2026-11-20T00:00:00Z.
@@ -37,6 +40,7 @@ def main():
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--episode", action="append", default=[])
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scale", type=float, default=1.0)
     a = ap.parse_args()
     rng = random.Random(a.seed)
     episodes = []
@@ -51,7 +55,7 @@ def main():
             t = i * a.interval
             for name in NAMES:
                 state = name.rsplit("_", 1)[1]
-                pps = BASE_PPS[state] * (0.3 if name.startswith("udp") else 1.0)
+                pps = BASE_PPS[state] * (0.3 if name.startswith("udp") else 1.0) * a.scale
                 for start, length, (target, factor) in episodes:
                     if name == target and start <= t < start + length:
                         pps = max(pps, 1.0) * factor

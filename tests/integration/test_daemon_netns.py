@@ -13,7 +13,7 @@ import tempfile
 import time
 import unittest
 
-from netns import LAN_IP, WAN_IP, Topology, ctmon_binary, sh, wait_for
+from netns import HERE, LAN_IP, SYSTEM_PYTHON, WAN_IP, Topology, ctmon_binary, sh, wait_for
 
 INTERVAL_S = 0.2
 
@@ -140,6 +140,39 @@ class DaemonAgainstKernel(unittest.TestCase):
         d.proc.send_signal(signal.SIGHUP)
         d.wait_log("keeping the running configuration")
         self.assertEqual(d.stop(), 0)
+
+    def test_sighup_to_a_longer_interval_still_finds_episodes(self):
+        # Detectors that learned already (24 minutes of a router as quiet as this namespace,
+        # replayed at 1 s), so that an episode can open within seconds: past the warm-up of
+        # 600 s / 500 ms = 1200 samples, which a restored state counts in samples.
+        csv_path = os.path.join(self.dir, "learned.csv")
+        sh(SYSTEM_PYTHON, os.path.join(HERE, "make_scenario.py"), csv_path, "--hours", "0.4", "--scale", "0.01")
+        sh(ctmon_binary(), "replay", "--input", csv_path, "--db", self.db)
+        config = os.path.join(self.dir, "ctmon.toml")
+        with open(config, "w") as f:
+            f.write('interval = "100ms"\ncommit_interval = "1s"\n')
+        t = self.topo
+        t.serve(t.wan, "tcp", 8080)
+        d = Daemon(t, t.router, self.db, "--config", config)
+        self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
+        d.wait_log("detectors resumed")
+        d.wait_log("every 100ms")
+        time.sleep(1)
+        # Five times longer: with detectors still set for 100 ms every step would be a gap.
+        with open(config, "w") as f:
+            f.write('interval = "500ms"\ncommit_interval = "1s"\n')
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded (table ip:conntrack_stats, interval 500ms)")
+        self.assertIn("detectors now sample every 500ms", d.text())
+        time.sleep(2.5)  # a few quiet steps at the new interval first
+        self.assertNotIn("episode opened", d.text(), "an episode before any burst proves nothing")
+        # A burst of new connections through the router, after the reload.
+        deadline = time.monotonic() + 20
+        while "episode opened" not in d.text() and time.monotonic() < deadline:
+            t.traffic(t.lan, "tcp", WAN_IP, "8080", "200")
+        self.assertIn("episode opened", d.text(), "no episode after changing the interval by SIGHUP")
+        self.assertIn("tcp_conntrack_fwd_new", d.text().split("episode opened", 1)[1].splitlines()[0])
+        self.assertEqual(d.stop(), 0, d.text())
 
     def test_kill_9_during_commits_never_breaks_the_database(self):
         commit_s = 1.0

@@ -152,3 +152,26 @@ TEST_CASE("Pipeline: a locked database keeps the samples in RAM, and nothing is 
   store::Database reader = store::Database::open(path, store::reader_options());
   CHECK(store::SampleReader(reader).read().samples.size() == static_cast<std::size_t>(fed));
 }
+
+TEST_CASE("Pipeline: new detectors for a new interval keep what was learned") {
+  store::testing::TempDir dir;
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  store::Database db = store::Database::open(dir / "ctmon.db");
+  Pipeline pipeline(db, quick_detectors(), writer_options(), log);
+  for (int i = 0; i < 200; ++i) {
+    const Sample s = traffic.next(false);
+    pipeline.feed(s, catalog, 0, s.mono_ns);
+  }
+  AnalyzerConfig longer = quick_detectors();
+  longer.rates.nominal_interval_s = 5.0;
+  REQUIRE(pipeline.reconfigure(longer));
+  CHECK(pipeline.analyzer().samples_seen() == 200);
+  CHECK(pipeline.analyzer().config().rates.nominal_interval_s == 5.0);
+  // A configuration of another shape cannot take the learned state: the detectors start over.
+  AnalyzerConfig other = quick_detectors();
+  other.use_multivariate = true;
+  CHECK_FALSE(pipeline.reconfigure(other));
+  CHECK(pipeline.analyzer().samples_seen() == 0);
+}
