@@ -23,12 +23,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/episode.h"
+#include "core/sample.h"
 #include "detectors/counter_model.h"
-#include "detectors/episode.h"
 #include "detectors/episode_tracker.h"
 #include "detectors/multivariate.h"
 #include "detectors/rate_tracker.h"
-#include "detectors/sample.h"
 
 namespace ctmon {
 

@@ -5,18 +5,6 @@
 
 namespace ctmon {
 
-std::string_view to_string(EpisodeKind kind) {
-  switch (kind) {
-    case EpisodeKind::unknown: return "unknown";
-    case EpisodeKind::wan_drop: return "wan_drop";
-    case EpisodeKind::invalid_burst: return "invalid_burst";
-    case EpisodeKind::scan: return "scan";
-    case EpisodeKind::udp_storm: return "udp_storm";
-    case EpisodeKind::conntrack_full: return "conntrack_full";
-  }
-  return "unknown";
-}
-
 namespace {
 
 // Evidence per (direction, state, proto, hook), summed over the counters that moved, weighted

@@ -15,7 +15,7 @@
 
 #include <string>
 
-#include "detectors/episode.h"
+#include "core/episode.h"
 
 namespace ctmon {
 

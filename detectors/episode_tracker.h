@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "detectors/episode.h"
+#include "core/episode.h"
 #include "detectors/state_codec.h"
 
 namespace ctmon {

@@ -15,17 +15,9 @@
 // The maximum (not a sum) keeps the score interpretable: it is the strongest single piece of
 // evidence, and adding counters does not inflate it.
 
-#include <cstdint>
+#include "core/episode.h"  // DetectorBit: which detector supplied the evidence
 
 namespace ctmon {
-
-/// Which detector supplied evidence at the alarm level; a bit set per sample and per episode.
-enum DetectorBit : std::uint8_t {
-  kDetectorPoint = 1U << 0,         ///< level (EWMA) and robust (median/MAD) baselines agree
-  kDetectorCusum = 1U << 1,         ///< sustained shift
-  kDetectorMultivariate = 1U << 2,  ///< counters moving against their usual correlation
-  kDetectorSeasonal = 1U << 3,      ///< the expectation came from a learned time-of-day bin
-};
 
 /// Maps evidence to an anomaly score in [0, 1).
 [[nodiscard]] inline double evidence_to_score(double u) {
@@ -34,8 +26,5 @@ enum DetectorBit : std::uint8_t {
   const double u4 = u2 * u2;
   return u4 / (1.0 + u4);
 }
-
-/// The name of one detector bit ("point", "cusum", "multivariate", "seasonal").
-[[nodiscard]] const char* detector_name(DetectorBit bit);
 
 }  // namespace ctmon

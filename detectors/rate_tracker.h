@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 #include "detectors/state_codec.h"
 
 namespace ctmon {

@@ -6,7 +6,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 #include "monitor/cli/time_arg.h"
 
 namespace ctmon::cli {

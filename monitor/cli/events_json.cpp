@@ -2,8 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
-
-#include "detectors/fusion.h"
+#include <string_view>
 
 namespace ctmon::cli {
 namespace {
@@ -67,9 +66,7 @@ nlohmann::json episode_to_json(const Episode& e) {
   j["counters"] = std::move(counters);
   j["summary"] = e.summary;
   nlohmann::json detectors = nlohmann::json::array();
-  for (const DetectorBit bit : {kDetectorPoint, kDetectorCusum, kDetectorMultivariate, kDetectorSeasonal}) {
-    if (e.detectors & bit) detectors.push_back(detector_name(bit));
-  }
+  for (const std::string_view name : detector_names(e.detectors)) detectors.push_back(name);
   j["detectors"] = std::move(detectors);
   return j;
 }

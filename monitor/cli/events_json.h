@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "detectors/episode.h"
+#include "core/episode.h"
 
 namespace ctmon::cli {
 

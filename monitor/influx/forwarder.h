@@ -28,9 +28,9 @@
 #include <string>
 #include <vector>
 
+#include "core/episode.h"
+#include "core/sample.h"
 #include "detectors/analyzer.h"
-#include "detectors/episode.h"
-#include "detectors/sample.h"
 #include "monitor/influx/log_sink.h"
 #include "monitor/io/condition_log.h"
 #include "monitor/store/outbox.h"

@@ -3,7 +3,7 @@
 // and the tests read a replay CSV (csv_source.h). Everything downstream runs the same code
 // whichever source feeds it.
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 
 namespace ctmon {
 

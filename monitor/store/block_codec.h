@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 
 namespace ctmon::store {
 

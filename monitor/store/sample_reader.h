@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 #include "monitor/store/database.h"
 
 namespace ctmon::store {

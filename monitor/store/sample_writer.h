@@ -22,7 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 #include "monitor/store/block_codec.h"
 #include "monitor/store/database.h"
 #include "monitor/store/rollup.h"

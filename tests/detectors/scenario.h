@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "core/episode.h"
+#include "core/sample.h"
 #include "detectors/analyzer.h"
-#include "detectors/episode.h"
-#include "detectors/sample.h"
 
 namespace ctmon::testing {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 
 namespace ctmon::store::testing {
 

@@ -1,4 +1,4 @@
-#include "detectors/sample.h"
+#include "core/sample.h"
 
 #include <algorithm>
 

@@ -1,22 +1,40 @@
 #pragma once
 // An episode: a stretch of time in which the counters did something a person should look at,
-// with the evidence for it. Produced by EpisodeTracker (episode_tracker.h), classified by
-// classify_episode (classify.h), printed and stored by monitor/.
+// with the evidence for it. Produced by detectors/ (EpisodeTracker, classify_episode), stored,
+// forwarded and printed by monitor/; its names here are the ones the events contract uses
+// (docs/events.md), so every output spells them the same way.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 
 namespace ctmon {
 
-/// Best guess at the cause, from which counters moved and which way (classify.h).
+/// Best guess at the cause, from which counters moved and which way (detectors/classify.h).
 enum class EpisodeKind : std::uint8_t { unknown, wan_drop, invalid_burst, scan, udp_storm, conntrack_full };
 
 /// "wan_drop", "invalid_burst", ... as in the events contract.
 [[nodiscard]] std::string_view to_string(EpisodeKind kind);
+
+/// Which detector supplied evidence at the alarm level; a bit set per sample and per episode
+/// (how each one scores is in detectors/fusion.h).
+enum DetectorBit : std::uint8_t {
+  kDetectorPoint = 1U << 0,         ///< level (EWMA) and robust (median/MAD) baselines agree
+  kDetectorCusum = 1U << 1,         ///< sustained shift
+  kDetectorMultivariate = 1U << 2,  ///< counters moving against their usual correlation
+  kDetectorSeasonal = 1U << 3,      ///< the expectation came from a learned time-of-day bin
+};
+
+/// The name of one detector bit ("point", "cusum", "multivariate", "seasonal"); "unknown" for a
+/// value that is not a single known bit.
+[[nodiscard]] std::string_view detector_name(DetectorBit bit);
+
+/// The names of the bits set in `bits`, in bit order (point, cusum, multivariate, seasonal);
+/// bits that name no detector are left out. The views point to static strings.
+[[nodiscard]] std::vector<std::string_view> detector_names(std::uint8_t bits);
 
 /// One counter that moved during an episode, at its most extreme sample.
 struct MovedCounter {
