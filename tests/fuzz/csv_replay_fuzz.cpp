@@ -5,7 +5,7 @@
 #include <sstream>
 #include <string>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 #include "monitor/source/csv_source.h"
 #include "monitor/user_error.h"
 

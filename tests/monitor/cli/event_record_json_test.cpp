@@ -2,7 +2,7 @@
 // the live episode.
 #include <catch2/catch.hpp>
 
-#include "detectors/fusion.h"
+#include "core/episode.h"
 #include "monitor/cli/event_record_json.h"
 #include "monitor/cli/events_json.h"
 #include "monitor/daemon/pipeline.h"

@@ -4,7 +4,7 @@
 
 #include "monitor/cli/events_json.h"
 
-#include "detectors/fusion.h"
+#include "core/episode.h"
 
 namespace ctmon::cli {
 
