@@ -1,6 +1,6 @@
 #include "monitor/daemon/store_output.h"
 
-#include "detectors/fusion.h"
+#include "core/episode.h"
 #include "monitor/cli/events_json.h"
 #include "monitor/clock.h"
 #include "monitor/store/sqlite_handle.h"
@@ -16,12 +16,14 @@ constexpr std::int64_t kOpenEpisodeRewrite_ns = 60 * kNsPerS;
 constexpr std::int64_t kStateSaveInterval_ns = 3600 * kNsPerS;
 constexpr std::string_view kOpenEventKey = "open_event_id";
 
-std::string detector_names(std::uint8_t bits) {
-  std::string names;
-  for (const DetectorBit bit :
-       {kDetectorPoint, kDetectorCusum, kDetectorMultivariate, kDetectorSeasonal})
-    if ((bits & bit) != 0) names += (names.empty() ? "" : ",") + std::string(detector_name(bit));
-  return names;
+// The events table keeps the detector names as one comma-separated column.
+std::string joined_detector_names(std::uint8_t bits) {
+  std::string joined;
+  for (const std::string_view name : detector_names(bits)) {
+    if (!joined.empty()) joined += ',';
+    joined += name;
+  }
+  return joined;
 }
 
 }  // namespace
@@ -36,7 +38,7 @@ store::EventRecord to_event_record(const Episode& episode, std::int64_t event_id
   record.kind = std::string(to_string(episode.kind));
   record.summary = episode.summary;
   record.evidence_json = cli::episode_to_json(episode).at("counters").dump();
-  record.detectors = detector_names(episode.detectors);
+  record.detectors = joined_detector_names(episode.detectors);
   record.updated_wall_ns = now_wall_ns;
   return record;
 }

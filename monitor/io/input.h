@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "detectors/sample.h"
+#include "core/sample.h"
 #include "monitor/io/part.h"
 
 namespace ctmon::io {

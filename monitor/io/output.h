@@ -17,9 +17,9 @@
 
 #include <cstdint>
 
+#include "core/episode.h"
+#include "core/sample.h"
 #include "detectors/analyzer.h"
-#include "detectors/episode.h"
-#include "detectors/sample.h"
 #include "monitor/io/part.h"
 
 namespace ctmon::io {
