@@ -10,11 +10,14 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "monitor/clock.h"
 #include "monitor/daemon/pipeline.h"
 #include "monitor/daemon/registry.h"
+#include "monitor/daemon/sd_notify.h"
 #include "monitor/daemon/status_file.h"
 #include "monitor/io/condition_log.h"
 #include "monitor/nft/ruleset.h"
@@ -160,6 +163,11 @@ class Daemon : public io::SampleSink {
 
   int run() {
     SignalFd signals;
+    if (const auto period = systemd_.watchdog_period();
+        period && static_cast<double>(period->count()) < 2e6 * config_.interval_s)
+      log_.warning("systemd's WatchdogSec= ({}) is under two sampling intervals: systemd will "
+                   "kill ctmon between two pings; raise it in the unit",
+                   format_duration(static_cast<double>(period->count()) / 1e6));
     log_.info("sampling table {} every {} into {} (committed every {}; a power cut loses at most "
               "that)",
               config_.table, format_duration(config_.interval_s), config_.db,
@@ -206,6 +214,7 @@ class Daemon : public io::SampleSink {
           read = true;
         }
       if (read) status_file_.write(status());
+      if (read) tell_systemd(std::exchange(ready_, true) ? "WATCHDOG=1" : "READY=1");
       for (const auto& output : pipeline_->outputs())
         if (due(k++)) output->pump(after);
     }
@@ -236,9 +245,22 @@ class Daemon : public io::SampleSink {
     return s;
   }
 
+  // Readiness (once the first reading was tried: a daemon waiting for its table is up), a
+  // watchdog ping per sampling tick, and the stop, for the unit's Type=notify and WatchdogSec=.
+  // Nothing is sent where no service manager asked for it ($NOTIFY_SOCKET unset: procd, a shell).
+  void tell_systemd(std::string_view state) {
+    const std::string error = systemd_.notify(state);
+    if (error.empty()) {
+      if (systemd_trouble_.clear()) log_.info("systemd hears the daemon again");
+    } else if (systemd_trouble_.enter()) {
+      log_.warning("{}", error);
+    }
+  }
+
   // The exit code when the signal stops the daemon.
   std::optional<int> on_signal(int signal) {
     if (signal == SIGTERM || signal == SIGINT) {
+      tell_systemd("STOPPING=1");
       const bool saved = pipeline_->finish(now_mono_ns());
       if (saved) mark_clean_stop(db_, log_);
       status_file_.remove();
@@ -307,6 +329,9 @@ class Daemon : public io::SampleSink {
   std::unique_ptr<Pipeline> pipeline_;
   CounterCatalog catalog_;
   std::int64_t started_wall_ns_ = 0;
+  const daemon::SdNotifier systemd_ = daemon::SdNotifier::from_environment();
+  bool ready_ = false;
+  ConditionLog<> systemd_trouble_;
 };
 
 }  // namespace

@@ -80,7 +80,8 @@ std::string SdNotifier::notify(std::string_view state) const {
   const Socket socket;
   if (socket.fd() < 0)
     return fmt::format("cannot open a socket to tell systemd {}: {}", state, std::strerror(errno));
-  const ssize_t sent = ::sendto(socket.fd(), state.data(), state.size(), MSG_NOSIGNAL,
+  // Never wait: a service manager that does not read must not stall sampling (EAGAIN instead).
+  const ssize_t sent = ::sendto(socket.fd(), state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                                 reinterpret_cast<const sockaddr*>(&addr), length);
   if (sent < 0)
     return fmt::format("cannot tell systemd {} through NOTIFY_SOCKET={}: {}", state, address_,

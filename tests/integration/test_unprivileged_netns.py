@@ -6,6 +6,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -69,15 +70,33 @@ class UnprivilegedWithCapNetAdmin(unittest.TestCase):
         self.assertGreaterEqual(nft["tcp_conntrack_fwd_new"][0], 3)
 
     def test_the_daemon_samples_as_nobody_with_only_cap_net_admin(self):
+        """Also tells systemd (Type=notify) it is ready, pings the watchdog, says it stops."""
         t = self.topo
         db = os.path.join(self.dir, "ctmon.db")
         log_path = os.path.join(self.dir, "ctmon.log")
         t.serve(t.wan, "tcp", 8080)
+        # systemd's end of $NOTIFY_SOCKET; a path, since an abstract name stays in its namespace.
+        notify_path = os.path.join(self.dir, "notify.sock")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(notify.close)
+        notify.bind(notify_path)
+        notify.setblocking(False)
+        os.chmod(notify_path, 0o666)
+        messages = []
+
+        def drain():
+            """Reads what the daemon sent so far: a full queue would make it drop pings."""
+            while True:
+                try:
+                    messages.append(notify.recv(4096).decode())
+                except BlockingIOError:
+                    return
+        env = dict(os.environ, NOTIFY_SOCKET=notify_path)
         with open(log_path, "w") as log:
             proc = t.spawn(t.router, *as_nobody("net_admin"), ctmon_binary(), "run",
                            "--db", db, "--status-file", os.path.join(self.dir, "ctmon.status"),
                            "--interval", "0.2s", "--commit-interval", "1s",
-                           stdout=log, stderr=subprocess.STDOUT)
+                           stdout=log, stderr=subprocess.STDOUT, env=env)
 
         def log_text():
             with open(log_path) as f:
@@ -94,6 +113,7 @@ class UnprivilegedWithCapNetAdmin(unittest.TestCase):
             self.assertEqual(int(status[field], 16), CAP_NET_ADMIN_BIT, field)
 
         def stored_rows():
+            drain()
             proc = sh(ctmon_binary(), "series", "--db", db, "--csv", "--raw", check=False)
             return proc.stdout.splitlines() if proc.returncode == 0 else []
 
@@ -103,6 +123,13 @@ class UnprivilegedWithCapNetAdmin(unittest.TestCase):
         wait_for(lambda: len(stored_rows()) > 5, 10, "samples committed by the daemon")
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(10), 0, log_text())
+
+        drain()
+        self.assertEqual(messages[0], "READY=1", messages[:3])
+        self.assertEqual(messages[-1], "STOPPING=1", messages[-3:])
+        self.assertEqual(set(messages[1:-1]), {"WATCHDOG=1"})
+        self.assertGreaterEqual(len(messages) - 2, 5, "one watchdog ping per sample")
+        self.assertNotIn("NOTIFY_SOCKET", log_text())
 
         self.assertEqual(os.stat(db).st_uid, NOBODY.pw_uid)
         rows = stored_rows()

@@ -71,6 +71,14 @@ class InstalledUnit(unittest.TestCase):
             users = [line.split()[1] for line in f if line.startswith("u ")]
         self.assertEqual(users, [user], "sysusers.d must create the unit's User=")
 
+    def test_notify_and_watchdog_leave_room_for_the_longest_interval(self):
+        self.assertEqual(self.setting("Type"), "notify")
+        self.assertEqual(self.setting("NotifyAccess"), "main")
+        watchdog = self.setting("WatchdogSec")
+        seconds = int(watchdog[:-3]) * 60 if watchdog.endswith("min") else int(watchdog.rstrip("s"))
+        # The daemon pings once per sample; 30 s is the longest interval it accepts.
+        self.assertGreaterEqual(seconds, 2 * 30)
+
     def test_reaches_netlink_and_influxdb(self):
         self.assertEqual(set(self.setting("RestrictAddressFamilies").split()),
                          {"AF_NETLINK", "AF_UNIX", "AF_INET", "AF_INET6"})
