@@ -4,7 +4,6 @@ bash completion loads and completes what the binary offers."""
 import filecmp
 import os
 import re
-import shutil
 import subprocess
 import textwrap
 import unittest
