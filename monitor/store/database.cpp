@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <system_error>
 
 #include "monitor/store/counting_vfs.h"
@@ -308,10 +309,68 @@ Database Database::open(const fs::path& path, const DatabaseOptions& options) {
       if (version > latest_schema_version()) refuse_newer(path, version);
       version = apply_migrations(db.get(), version);
     }
-    return Database(std::move(db), path, options.mode, version);
+    Database opened(std::move(db), path, options.mode, version);
+    opened.uses_shm_ = !ro && options.locking == LockingMode::kNormal;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+      opened.dev_ = st.st_dev;
+      opened.ino_ = st.st_ino;
+    }
+    return opened;
   } catch (const SqliteError& e) {
     rethrow_as_user_error(path, e);
   }
+}
+
+std::optional<std::string> Database::moved() const {
+  if (mode_ != AccessMode::kReadWrite) return std::nullopt;
+  int has_moved = 0;
+  if (sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_HAS_MOVED, &has_moved) == SQLITE_OK && has_moved != 0)
+    return "the database file was deleted, moved or replaced";
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_)
+    return "the database file was deleted, moved or replaced";
+  // A read-write connection is in WAL mode (set_pragmas), and opening it already read through
+  // the WAL, which creates -wal; SQLite truncates it after checkpoints but removes it only when
+  // the last connection closes.
+  if (::access((path_.string() + "-wal").c_str(), F_OK) != 0) return "its -wal file was deleted";
+  if (uses_shm_ && ::access((path_.string() + "-shm").c_str(), F_OK) != 0) return "its -shm file was deleted";
+  return std::nullopt;
+}
+
+fs::path Database::restore(Database&& db, std::chrono::system_clock::time_point now) {
+  const fs::path path = db.path_;
+  const dev_t dev = db.dev_;
+  const ino_t ino = db.ino_;
+  const std::string copy = path.string() + ".restore-tmp";
+  ::unlink(copy.c_str());  // a copy left by an earlier attempt is incomplete
+  try {
+    Statement vacuum(db.handle(), "VACUUM INTO ?");
+    vacuum.bind(1, std::string_view(copy));
+    vacuum.run();
+  } catch (const SqliteError& e) {
+    ::unlink(copy.c_str());
+    db.db_.reset();
+    throw UserError("cannot write the database back to " + quoted(path) + " (" + e.what() +
+                    "); what was not saved before is lost");
+  }
+  db.db_.reset();  // closes: SQLite may checkpoint into, and remove, files that are no longer ours
+  (void)::chmod(copy.c_str(), kDatabaseFileMode);
+  struct stat st {};
+  const bool occupied = ::lstat(path.c_str(), &st) == 0;
+  if (occupied && (st.st_dev != dev || st.st_ino != ino)) {
+    const std::string kept = path.string() + ".restored-" + utc_stamp(now);
+    if (renameat2(AT_FDCWD, copy.c_str(), AT_FDCWD, kept.c_str(), RENAME_NOREPLACE) != 0)
+      throw UserError("another file appeared at " + quoted(path) + " and the copy of the database " + copy +
+                      " could not be renamed: " + std::generic_category().message(errno));
+    throw UserError("another file appeared at " + quoted(path) + " while the daemon was writing it; "
+                    "left it alone and saved everything the daemon had as " + kept);
+  }
+  for (const char* companion : {"-wal", "-shm"}) ::unlink((path.string() + companion).c_str());
+  if (::rename(copy.c_str(), path.c_str()) != 0)
+    throw UserError("cannot put the copy of the database " + copy + " at " + quoted(path) + ": " +
+                    std::generic_category().message(errno));
+  return path;
 }
 
 void rethrow_as_user_error(const fs::path& path, const SqliteError& e) {

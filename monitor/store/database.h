@@ -5,8 +5,11 @@
 
 #include <sqlite3.h>
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +76,25 @@ class Database {
   /// PRAGMA user_version after opening (== latest_schema_version()).
   [[nodiscard]] int schema_version() const { return schema_version_; }
 
+  /// Whether what this connection writes still reaches the files at path(): nullopt when it
+  /// does; otherwise what is gone, as a phrase for a log line ("the database file was deleted,
+  /// moved or replaced", "its -wal file was deleted", "its -shm file was deleted"). Someone
+  /// deleting them leaves a writer that commits into files nobody can open again, and readers
+  /// that see nothing or stale data. SQLite's SQLITE_FCNTL_HAS_MOVED and a stat of -wal and
+  /// -shm: microseconds, so it can follow every commit. Read-write connections only (a reader
+  /// always gets nullopt).
+  [[nodiscard]] std::optional<std::string> moved() const;
+
+  /// What to do after moved() said something is gone: writes everything this connection still
+  /// sees (all committed data, including what only its open -wal holds) into a complete new
+  /// file with VACUUM INTO, closes the connection, removes a -wal/-shm left at path() (they
+  /// belong to the old file, and SQLite would replay that -wal onto the new one), and puts the
+  /// new file at path() with mode 0640. Open it again with open(). Returns path(). When another
+  /// file has meanwhile appeared at path() it is left alone: the copy stays as
+  /// "<path>.restored-<UTC stamp>" and UserError says so. Throws UserError when the copy cannot
+  /// be written (disk full, folder gone); the connection is closed either way.
+  static std::filesystem::path restore(Database&& db, std::chrono::system_clock::time_point now);
+
  private:
   Database(ConnectionPtr db, std::filesystem::path path, AccessMode mode, int version)
       : db_(std::move(db)), path_(std::move(path)), mode_(mode), schema_version_(version) {}
@@ -81,6 +103,9 @@ class Database {
   std::filesystem::path path_;
   AccessMode mode_;
   int schema_version_;
+  bool uses_shm_ = false;  // normal locking mode: -shm must exist while the connection is open
+  dev_t dev_ = 0;          // the file opened at path(), to tell it from one put there later
+  ino_t ino_ = 0;
 };
 
 /// Creates the missing folders above the database file `db_path` with mode 0750 (narrowed by the

@@ -425,3 +425,81 @@ TEST_CASE("each kind of SQLite failure gets its own advice; only a broken file i
   CHECK(corrupt.find("--reset-db") != std::string::npos);
   for (const auto* m : {&io, &cantopen, &readonly, &notadb, &corrupt}) CHECK(m->find('\n') == std::string::npos);
 }
+
+namespace {
+
+std::int64_t meta_rows(const std::filesystem::path& db) {
+  const Database reader = Database::open(db, reader_options());
+  return query_int(reader.handle(), "SELECT count(*) FROM meta WHERE key LIKE 'k%'");
+}
+
+// A writer that committed `rows` rows, all still in its -wal (no checkpoint yet).
+Database writer_with_rows(const std::filesystem::path& path, int rows) {
+  Database db = Database::open(path);
+  for (int i = 0; i < rows; ++i) exec(db.handle(), "INSERT INTO meta VALUES ('k" + std::to_string(i) + "', 'v')");
+  return db;
+}
+
+}  // namespace
+
+TEST_CASE("a database whose files are all in place has not moved") {
+  TempDir dir;
+  const Database db = writer_with_rows(dir / "ctmon.db", 3);
+  CHECK_FALSE(db.moved());
+  CHECK_FALSE(Database::open(dir / "ctmon.db", reader_options()).moved());
+}
+
+TEST_CASE("a deleted database file is noticed and restored with everything committed") {
+  TempDir dir;
+  Database db = writer_with_rows(dir / "ctmon.db", 5);
+  REQUIRE(std::filesystem::remove(dir / "ctmon.db"));
+  exec(db.handle(), "INSERT INTO meta VALUES ('k5', 'written after the delete')");
+  const auto gone = db.moved();
+  REQUIRE(gone);
+  CHECK(gone->find("database file") != std::string::npos);
+  CHECK(Database::restore(std::move(db), std::chrono::system_clock::now()) == dir / "ctmon.db");
+  CHECK(meta_rows(dir / "ctmon.db") == 6);
+  CHECK(dir.files() == std::vector<std::string>{"ctmon.db"});
+  CHECK(mode_of(dir / "ctmon.db") == 0640);
+  const Database again = Database::open(dir / "ctmon.db");  // a complete ctmon database again
+  CHECK_FALSE(again.moved());
+}
+
+TEST_CASE("a deleted -wal is noticed and what only it held is restored") {
+  TempDir dir;
+  Database db = writer_with_rows(dir / "ctmon.db", 5);
+  REQUIRE(std::filesystem::remove(dir / "ctmon.db-wal"));
+  const auto gone = db.moved();
+  REQUIRE(gone);
+  CHECK(gone->find("-wal") != std::string::npos);
+  (void)Database::restore(std::move(db), std::chrono::system_clock::now());
+  CHECK(meta_rows(dir / "ctmon.db") == 5);
+}
+
+TEST_CASE("a deleted -shm is noticed") {
+  TempDir dir;
+  Database db = writer_with_rows(dir / "ctmon.db", 1);
+  REQUIRE(std::filesystem::remove(dir / "ctmon.db-shm"));
+  const auto gone = db.moved();
+  REQUIRE(gone);
+  CHECK(gone->find("-shm") != std::string::npos);
+}
+
+TEST_CASE("a file put at the path meanwhile is left alone; the copy is kept beside it") {
+  TempDir dir;
+  Database db = writer_with_rows(dir / "ctmon.db", 2);
+  REQUIRE(std::filesystem::remove(dir / "ctmon.db"));
+  write_file(dir / "ctmon.db", "someone else's");
+  REQUIRE(db.moved());
+  try {
+    (void)Database::restore(std::move(db), std::chrono::system_clock::from_time_t(1'764'201'600));
+    FAIL("restored over another file");
+  } catch (const UserError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("ctmon.db.restored-20251127T000000Z") != std::string::npos);
+  }
+  CHECK(file_bytes(dir / "ctmon.db") == std::vector<char>{'s', 'o', 'm', 'e', 'o', 'n', 'e', ' ', 'e', 'l', 's',
+                                                           'e', '\'', 's'});
+  CHECK(meta_rows(dir / "ctmon.db.restored-20251127T000000Z") == 2);
+}
