@@ -81,7 +81,7 @@ void run_collectd(const CollectdOptions& options) {
   std::string out;
   if (!options.loop) {
     reader.read(readings);
-    if (!emit(out, readings, host, table.name, interval))
+    if (!emit(out, readings, host, table.name(), interval))
       throw UserError("cannot write to standard output (closed?)");
     return;
   }
@@ -99,7 +99,7 @@ void run_collectd(const CollectdOptions& options) {
       reader.read(readings);
       if (!last_error.empty()) fmt::print(stderr, "ctmon: counters readable again\n");
       last_error.clear();
-      if (!emit(out, readings, host, table.name, interval)) return;  // collectd went away
+      if (!emit(out, readings, host, table.name(), interval)) return;  // collectd went away
     } catch (const nft::NftError& e) {
       if (e.what() != last_error) fmt::print(stderr, "ctmon: {}\n", e.what());
       last_error = e.what();

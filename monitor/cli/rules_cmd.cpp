@@ -25,7 +25,7 @@ void run_check(const nft::TableRef& table) {
                                 table.display(),
                                 table == nft::TableRef{}
                                     ? std::string()
-                                    : fmt::format(" --table {}:{}", table.family, table.name)));
+                                    : " --table " + table.option_text()));
   print_list("missing counters", check.missing_counters);
   print_list("missing chains", check.missing_chains);
   for (const auto& problem : check.chain_problems) fmt::print("{}\n", problem);
@@ -37,19 +37,31 @@ void run_check(const nft::TableRef& table) {
                                 table.display(),
                                 table == nft::TableRef{}
                                     ? std::string()
-                                    : fmt::format(" --table {}:{}", table.family, table.name)));
+                                    : " --table " + table.option_text()));
   fmt::print("table {}: all {} counters and 3 chains present\n", table.display(),
              nft::expected_counter_names().size());
+}
+
+constexpr const char* kForceHelp =
+    "Also replace a table that is not ctmon's (one holding chains, objects or sets the rule "
+    "file does not define)";
+
+nft::ForeignTable foreign_table(bool force) {
+  return force ? nft::ForeignTable::kReplace : nft::ForeignTable::kRefuse;
 }
 
 }  // namespace
 
 void add_rules_command(CLI::App& app) {
   auto table_text = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
   CLI::App* rules = app.add_subcommand(
       "rules",
       "Manage the nftables table whose named counters ctmon reads.\n"
-      "The rules only count packets by conntrack state; every chain's policy is accept.");
+      "The rules only count packets by conntrack state; every chain's policy is accept.\n"
+      "install and remove touch only ctmon's own table (its chains and counters are those of the\n"
+      "rule file) unless --force, and refuse to run from a binary that gave a non-root user its\n"
+      "privileges (setcap file capabilities, setuid): run them as root.");
   rules->require_subcommand(1);
 
   CLI::App* print = rules->add_subcommand(
@@ -62,11 +74,13 @@ void add_rules_command(CLI::App& app) {
 
   CLI::App* install = rules->add_subcommand(
       "install",
-      "Load the rule file into the kernel (idempotent: counters keep their values)");
+      "Load the rule file into the kernel (idempotent: counters keep their values).\n"
+      "Refuses a table that is not ctmon's unless --force.");
   add_table_option(install, *table_text);
-  install->callback([table_text] {
+  install->add_flag("--force", *force, kForceHelp);
+  install->callback([table_text, force] {
     const nft::TableRef table = nft::parse_table_ref(*table_text);
-    nft::install_rules(table);
+    nft::install_rules(table, foreign_table(*force));
     fmt::print("table {} installed ({} counters)\n", table.display(),
                nft::expected_counter_names().size());
   });
@@ -79,11 +93,14 @@ void add_rules_command(CLI::App& app) {
   check->callback([table_text] { run_check(nft::parse_table_ref(*table_text)); });
 
   CLI::App* remove = rules->add_subcommand(
-      "remove", "Delete the table, its counters and their values");
+      "remove",
+      "Delete the table, its counters and their values.\n"
+      "Refuses a table that is not ctmon's (or is empty) unless --force.");
   add_table_option(remove, *table_text);
-  remove->callback([table_text] {
+  remove->add_flag("--force", *force, kForceHelp);
+  remove->callback([table_text, force] {
     const nft::TableRef table = nft::parse_table_ref(*table_text);
-    if (nft::remove_rules(table))
+    if (nft::remove_rules(table, foreign_table(*force)))
       fmt::print("table {} removed\n", table.display());
     else
       fmt::print("table {} was not there; nothing to remove\n", table.display());

@@ -36,8 +36,8 @@ void print_json(const nft::TableRef& table, const std::vector<nft::CounterReadin
   for (const auto& r : readings)
     counters.push_back({{"name", r.name}, {"packets", r.packets}, {"bytes", r.bytes}});
   const nlohmann::json out = {
-      {"family", table.family},
-      {"table", table.name},
+      {"family", table.family()},
+      {"table", table.name()},
       {"time", fmt::format("{:%FT%T}Z", now)},
       {"counters", std::move(counters)},
   };
@@ -52,7 +52,7 @@ void run_sample(const SampleOptions& options) {
   if (readings.empty())
     throw UserError(fmt::format(
         "table {} has no named counters; 'ctmon rules check --table {}:{}' shows what is missing",
-        table.display(), table.family, table.name));
+        table.display(), table.family(), table.name()));
 
   if (!options.counters.empty()) {
     std::vector<nft::CounterReading> chosen;

@@ -63,7 +63,7 @@ void CounterReader::read(std::vector<CounterReading>& out) {
     // The kernel filters the dump by table and by object type, so the reply holds exactly the
     // counters we want and nothing else crosses the socket.
     auto filter = checked<nftnl_obj, ObjectFree>(nftnl_obj_alloc());
-    nftnl_obj_set_str(filter.get(), NFTNL_OBJ_TABLE, table_.name.c_str());
+    nftnl_obj_set_str(filter.get(), NFTNL_OBJ_TABLE, table_.name().c_str());
     nftnl_obj_set_u32(filter.get(), NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(socket_.request_buffer(), NFT_MSG_GETOBJ, nfproto_,
                                           NLM_F_DUMP, seq);
@@ -88,7 +88,7 @@ void CounterReader::read(std::vector<CounterReading>& out) {
 
 bool CounterReader::table_exists() {
   auto request = checked<nftnl_table, TableFree>(nftnl_table_alloc());
-  nftnl_table_set_str(request.get(), NFTNL_TABLE_NAME, table_.name.c_str());
+  nftnl_table_set_str(request.get(), NFTNL_TABLE_NAME, table_.name().c_str());
   const std::uint32_t seq = socket_.next_seq();
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(socket_.request_buffer(), NFT_MSG_GETTABLE, nfproto_,
                                         NLM_F_ACK, seq);
@@ -109,7 +109,7 @@ std::string CounterReader::other_families_with_table() {
     if (!table || nftnl_table_nlmsg_parse(reply, table.get()) < 0) return MNL_CB_OK;
     const auto family = static_cast<std::uint8_t>(nftnl_table_get_u32(table.get(),
                                                                       NFTNL_TABLE_FAMILY));
-    if (family != nfproto_ && table_.name == nftnl_table_get_str(table.get(), NFTNL_TABLE_NAME)) {
+    if (family != nfproto_ && table_.name() == nftnl_table_get_str(table.get(), NFTNL_TABLE_NAME)) {
       if (!families.empty()) families += ',';
       families += family_name(family);
     }

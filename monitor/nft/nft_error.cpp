@@ -43,13 +43,13 @@ NftError table_missing_error(const TableRef& table, const std::string& other_fam
   std::string hint;
   if (!other_families.empty())
     hint = fmt::format("; a table named {} exists in family {}: did you mean --table {}:{}?",
-                       table.name, other_families,
-                       other_families.substr(0, other_families.find(',')), table.name);
+                       table.name(), other_families,
+                       other_families.substr(0, other_families.find(',')), table.name());
   return {NftErrorKind::kTableMissing,
           fmt::format("table {} does not exist: create it with 'ctmon rules install{}'{}",
                       table.display(),
                       table == TableRef{} ? std::string()
-                                          : fmt::format(" --table {}:{}", table.family, table.name),
+                                          : " --table " + table.option_text(),
                       hint)};
 }
 

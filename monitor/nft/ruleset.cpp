@@ -2,13 +2,21 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <stdexcept>
+
+#include <sys/auxv.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/flowtable.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <nftables/libnftables.h>
@@ -66,6 +74,31 @@ struct ChainFree {
 struct RuleFree {
   void operator()(nftnl_rule* rule) const { nftnl_rule_free(rule); }
 };
+struct SetFree {
+  void operator()(nftnl_set* set) const { nftnl_set_free(set); }
+};
+struct ObjectFree {
+  void operator()(nftnl_obj* object) const { nftnl_obj_free(object); }
+};
+struct FlowtableFree {
+  void operator()(nftnl_flowtable* flowtable) const { nftnl_flowtable_free(flowtable); }
+};
+
+// nft's keyword for a stateful object type, as `nft list ruleset` writes it.
+std::string object_type_name(std::uint32_t type) {
+  switch (type) {
+    case NFT_OBJECT_COUNTER: return "counter";
+    case NFT_OBJECT_QUOTA: return "quota";
+    case NFT_OBJECT_CT_HELPER: return "ct helper";
+    case NFT_OBJECT_LIMIT: return "limit";
+    case NFT_OBJECT_CONNLIMIT: return "connlimit";
+    case NFT_OBJECT_CT_TIMEOUT: return "ct timeout";
+    case NFT_OBJECT_SECMARK: return "secmark";
+    case NFT_OBJECT_CT_EXPECT: return "ct expectation";
+    case NFT_OBJECT_SYNPROXY: return "synproxy";
+    default: return fmt::format("object of type {}", type);
+  }
+}
 
 struct ChainInfo {
   std::string name;
@@ -85,7 +118,7 @@ std::vector<ChainInfo> list_chains(const TableRef& table) {
   int err = socket.request(nlh, seq, [&](const nlmsghdr* reply) {
     std::unique_ptr<nftnl_chain, ChainFree> chain(nftnl_chain_alloc());
     if (!chain || nftnl_chain_nlmsg_parse(reply, chain.get()) < 0) return MNL_CB_OK;
-    if (table.name != nftnl_chain_get_str(chain.get(), NFTNL_CHAIN_TABLE)) return MNL_CB_OK;
+    if (table.name() != nftnl_chain_get_str(chain.get(), NFTNL_CHAIN_TABLE)) return MNL_CB_OK;
     ChainInfo info;
     info.name = nftnl_chain_get_str(chain.get(), NFTNL_CHAIN_NAME);
     info.has_hook = nftnl_chain_is_set(chain.get(), NFTNL_CHAIN_HOOKNUM);
@@ -105,7 +138,7 @@ std::vector<ChainInfo> list_chains(const TableRef& table) {
   err = socket.request(nlh, seq, [&](const nlmsghdr* reply) {
     std::unique_ptr<nftnl_rule, RuleFree> rule(nftnl_rule_alloc());
     if (!rule || nftnl_rule_nlmsg_parse(reply, rule.get()) < 0) return MNL_CB_OK;
-    if (table.name != nftnl_rule_get_str(rule.get(), NFTNL_RULE_TABLE)) return MNL_CB_OK;
+    if (table.name() != nftnl_rule_get_str(rule.get(), NFTNL_RULE_TABLE)) return MNL_CB_OK;
     const std::string chain_name = nftnl_rule_get_str(rule.get(), NFTNL_RULE_CHAIN);
     for (auto& chain : chains)
       if (chain.name == chain_name) ++chain.rules;
@@ -136,35 +169,180 @@ const std::vector<std::string>& expected_counter_names() {
 
 std::string rules_text(const TableRef& table) {
   std::string text;
-  if (table.family == "ip")
+  if (table.family() == "ip")
     text = rules_text::kconntrack_counter_nft;
-  else if (table.family == "inet")
+  else if (table.family() == "inet")
     text = rules_text::kconntrack_counter_inet_nft;
   else
     throw UserError(fmt::format(
         "no rule file for family '{}': ctmon ships rules for ip (IPv4) and inet (IPv4+IPv6); "
         "use --table ip:{} or --table inet:{}",
-        table.family, table.name, table.name));
-  if (table.name != kDefaultTableName) {
-    for (auto at = text.find(kDefaultTableName); at != std::string::npos;
-         at = text.find(kDefaultTableName, at + table.name.size()))
-      text.replace(at, kDefaultTableName.size(), table.name);
+        table.family(), table.name(), table.name()));
+  // Only where the file names its table, and only a whole identifier: the counter names, which
+  // also contain "conntrack_", stay as they are.
+  const std::string file_table = fmt::format("table {} {}", table.family(), kDefaultTableName);
+  const std::string our_table = fmt::format("table {} {}", table.family(), table.name());
+  std::size_t replaced = 0;
+  std::size_t at = 0;
+  while ((at = text.find(file_table, at)) != std::string::npos) {
+    const std::size_t end = at + file_table.size();
+    if (end < text.size() &&
+        (std::isalnum(static_cast<unsigned char>(text[end])) != 0 || text[end] == '_')) {
+      at = end;  // a longer name that starts like ours: not the file's table
+      continue;
+    }
+    text.replace(at, file_table.size(), our_table);
+    at += our_table.size();
+    ++replaced;
   }
+  // "table", "flush table" and "table ... {": a rule file that names its table otherwise would
+  // be loaded under the wrong name.
+  if (replaced < 3)
+    throw std::logic_error("the embedded rule file does not name its table as rules_text expects");
   return text;
 }
 
-void install_rules(const TableRef& table) {
+TableOwnership inspect_ownership(const TableRef& table) {
+  TableOwnership ownership;
+  ownership.exists = CounterReader(table).table_exists();
+  if (!ownership.exists) return ownership;
+
+  for (const ChainInfo& chain : list_chains(table)) {
+    if (std::any_of(kExpectedChains.begin(), kExpectedChains.end(),
+                    [&](const ExpectedChain& want) { return want.name == chain.name; }))
+      ownership.holds_ctmon_parts = true;
+    else
+      ownership.foreign.push_back("chain " + chain.name);
+  }
+
+  NetlinkSocket socket;
+  // Every stateful object, not only counters: a quota or a ct helper is someone's too.
+  std::uint32_t seq = socket.next_seq();
+  {
+    std::unique_ptr<nftnl_obj, ObjectFree> filter(nftnl_obj_alloc());
+    if (!filter) throw std::bad_alloc();
+    nftnl_obj_set_str(filter.get(), NFTNL_OBJ_TABLE, table.name().c_str());
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(socket.request_buffer(), NFT_MSG_GETOBJ,
+                                          table.nfproto(), NLM_F_DUMP, seq);
+    nftnl_obj_nlmsg_build_payload(nlh, filter.get());
+    const int err = socket.request(nlh, seq, [&](const nlmsghdr* reply) {
+      std::unique_ptr<nftnl_obj, ObjectFree> object(nftnl_obj_alloc());
+      if (!object || nftnl_obj_nlmsg_parse(reply, object.get()) < 0 ||
+          !nftnl_obj_is_set(object.get(), NFTNL_OBJ_NAME) ||
+          table.name() != nftnl_obj_get_str(object.get(), NFTNL_OBJ_TABLE))
+        return MNL_CB_OK;
+      const std::uint32_t type = nftnl_obj_get_u32(object.get(), NFTNL_OBJ_TYPE);
+      const std::string name = nftnl_obj_get_str(object.get(), NFTNL_OBJ_NAME);
+      if (type == NFT_OBJECT_COUNTER && contains(expected_counter_names(), name))
+        ownership.holds_ctmon_parts = true;
+      else
+        ownership.foreign.push_back(object_type_name(type) + " " + name);
+      return MNL_CB_OK;
+    });
+    if (err != 0) throw error_from_errno(err, table, "listing the objects of");
+  }
+
+  seq = socket.next_seq();
+  {
+    std::unique_ptr<nftnl_set, SetFree> filter(nftnl_set_alloc());
+    if (!filter) throw std::bad_alloc();
+    nftnl_set_set_str(filter.get(), NFTNL_SET_TABLE, table.name().c_str());
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(socket.request_buffer(), NFT_MSG_GETSET,
+                                          table.nfproto(), NLM_F_DUMP, seq);
+    nftnl_set_nlmsg_build_payload(nlh, filter.get());
+    const int err = socket.request(nlh, seq, [&](const nlmsghdr* reply) {
+      std::unique_ptr<nftnl_set, SetFree> set(nftnl_set_alloc());
+      if (!set || nftnl_set_nlmsg_parse(reply, set.get()) < 0 ||
+          !nftnl_set_is_set(set.get(), NFTNL_SET_NAME) ||
+          table.name() != nftnl_set_get_str(set.get(), NFTNL_SET_TABLE))
+        return MNL_CB_OK;
+      // An anonymous set ({ a, b } inside a rule) belongs to its rule, whose chain is judged.
+      const std::uint32_t flags = nftnl_set_get_u32(set.get(), NFTNL_SET_FLAGS);
+      if ((flags & NFT_SET_ANONYMOUS) != 0) return MNL_CB_OK;
+      ownership.foreign.push_back(std::string((flags & NFT_SET_MAP) != 0 ? "map " : "set ") +
+                                  nftnl_set_get_str(set.get(), NFTNL_SET_NAME));
+      return MNL_CB_OK;
+    });
+    if (err != 0) throw error_from_errno(err, table, "listing the sets of");
+  }
+
+  seq = socket.next_seq();
+  {
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(socket.request_buffer(), NFT_MSG_GETFLOWTABLE,
+                                          table.nfproto(), NLM_F_DUMP, seq);
+    const int err = socket.request(nlh, seq, [&](const nlmsghdr* reply) {
+      std::unique_ptr<nftnl_flowtable, FlowtableFree> flowtable(nftnl_flowtable_alloc());
+      if (!flowtable || nftnl_flowtable_nlmsg_parse(reply, flowtable.get()) < 0 ||
+          !nftnl_flowtable_is_set(flowtable.get(), NFTNL_FLOWTABLE_NAME) ||
+          table.name() != nftnl_flowtable_get_str(flowtable.get(), NFTNL_FLOWTABLE_TABLE))
+        return MNL_CB_OK;
+      ownership.foreign.push_back(std::string("flowtable ") +
+                                  nftnl_flowtable_get_str(flowtable.get(), NFTNL_FLOWTABLE_NAME));
+      return MNL_CB_OK;
+    });
+    if (err != 0) throw error_from_errno(err, table, "listing the flowtables of");
+  }
+  return ownership;
+}
+
+void require_unelevated_caller() {
+  const uid_t real = getuid();
+  const uid_t effective = geteuid();
+  if (real != effective)
+    throw UserError(fmt::format(
+        "refusing to change nftables tables: the real user (uid {}) is not the effective one "
+        "(uid {}, a setuid binary); run 'ctmon rules' as root, e.g. with sudo",
+        real, effective));
+  if (getauxval(AT_SECURE) != 0)
+    throw UserError(fmt::format(
+        "refusing to change nftables tables: this ctmon got its privileges from the binary "
+        "(file capabilities such as 'setcap cap_net_admin+ep', setuid or setgid), not from "
+        "uid {}; run 'ctmon rules' as root, e.g. with sudo",
+        real));
+}
+
+namespace {
+
+// "chain input, chain forward, set blocked and 2 more"
+std::string summary(const std::vector<std::string>& items) {
+  constexpr std::size_t kShown = 3;
+  std::string text;
+  for (std::size_t i = 0; i < items.size() && i < kShown; ++i)
+    text += (i == 0 ? "" : ", ") + items[i];
+  if (items.size() > kShown) text += fmt::format(" and {} more", items.size() - kShown);
+  return text;
+}
+
+}  // namespace
+
+void install_rules(const TableRef& table, ForeignTable foreign) {
+  require_unelevated_caller();
   const std::string text = rules_text(table);
-  // Asking the kernel first turns a missing CAP_NET_ADMIN into ctmon's explanation, not nft's
-  // bare "Operation not permitted".
-  (void)CounterReader(table).table_exists();
+  // Asking the kernel first also turns a missing CAP_NET_ADMIN into ctmon's explanation, not
+  // nft's bare "Operation not permitted".
+  const TableOwnership ownership = inspect_ownership(table);
+  if (foreign == ForeignTable::kRefuse && !ownership.may_install())
+    throw UserError(fmt::format(
+        "table {} is not ctmon's: it holds {}, which the rule file does not define and "
+        "installing would flush; choose another --table, or pass --force to flush it anyway",
+        table.display(), summary(ownership.foreign)));
   if (const std::string error = run_nft(text); !error.empty())
     throw UserError(fmt::format("installing the rules of table {} failed: {}", table.display(),
                                 error));
 }
 
-bool remove_rules(const TableRef& table) {
-  if (!CounterReader(table).table_exists()) return false;
+bool remove_rules(const TableRef& table, ForeignTable foreign) {
+  require_unelevated_caller();
+  const TableOwnership ownership = inspect_ownership(table);
+  if (!ownership.exists) return false;
+  if (foreign == ForeignTable::kRefuse && !ownership.may_remove())
+    throw UserError(fmt::format(
+        "table {} is not ctmon's: it holds {}; 'ctmon rules remove' deletes only ctmon's "
+        "table: pass --force, or 'nft delete table {}', to delete it anyway",
+        table.display(),
+        ownership.foreign.empty() ? std::string("none of the rule file's chains or counters")
+                                  : summary(ownership.foreign),
+        table.display()));
   if (const std::string error = run_nft(fmt::format("delete table {}\n", table.display()));
       !error.empty())
     throw UserError(fmt::format("removing table {} failed: {}", table.display(), error));

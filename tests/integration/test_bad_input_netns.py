@@ -94,8 +94,10 @@ class KernelSideErrors(unittest.TestCase):
         self.assertIn("chain input_counter: 0 rules, expected 6", proc.stdout)
         self.assertIn("extra chains: mine", proc.stdout)
         self.assertIn("differs from the rule file", proc.stderr)
-        self.ctmon("rules", "install", check_rc=0)
-        # `mine` is the user's own chain: install flushes it but leaves it there
+        # `mine` is the user's own chain: install would flush it, so only --force goes ahead,
+        # and then flushes it but leaves it there
+        self.assert_fails_with(["rules", "install"], "is not ctmon's: it holds chain mine")
+        self.ctmon("rules", "install", "--force", check_rc=0)
         self.assertIn("extra chains: mine", self.ctmon("rules", "check", check_rc=0).stdout)
 
     def test_the_inet_rules_install_and_read_like_the_ip_ones(self):

@@ -34,11 +34,11 @@ TEST_CASE("a missing table names the command that creates it") {
           "table ip conntrack_stats does not exist: create it with 'ctmon rules install'");
   }
   SECTION("another table is named in the command") {
-    const NftError e = table_missing_error(TableRef{"inet", "stats"}, "");
+    const NftError e = table_missing_error(parse_table_ref("inet:stats"), "");
     CHECK_THAT(e.what(), Catch::EndsWith("'ctmon rules install --table inet:stats'"));
   }
   SECTION("a table of that name in another family is suggested") {
-    const NftError e = table_missing_error(TableRef{"inet", "conntrack_stats"}, "ip");
+    const NftError e = table_missing_error(parse_table_ref("inet:conntrack_stats"), "ip");
     CHECK_THAT(e.what(), Catch::EndsWith("did you mean --table ip:conntrack_stats?"));
   }
 }

@@ -23,8 +23,8 @@ TEST_CASE("the rules define the 18 counters of the collectd setup, each counted 
 }
 
 TEST_CASE("the ip rule file matches IPv4 only and the inet one IPv4 and IPv6") {
-  const std::string ip = rules_text(TableRef{"ip", "conntrack_stats"});
-  const std::string inet = rules_text(TableRef{"inet", "conntrack_stats"});
+  const std::string ip = rules_text(parse_table_ref("ip:conntrack_stats"));
+  const std::string inet = rules_text(parse_table_ref("inet:conntrack_stats"));
   CHECK(ip.find("table ip conntrack_stats {") != std::string::npos);
   CHECK(ip.find("ip protocol tcp") != std::string::npos);
   CHECK(inet.find("table inet conntrack_stats {") != std::string::npos);
@@ -33,7 +33,7 @@ TEST_CASE("the ip rule file matches IPv4 only and the inet one IPv4 and IPv6") {
 }
 
 TEST_CASE("another table name is substituted everywhere the file names its table") {
-  const std::string text = rules_text(TableRef{"ip", "mystats"});
+  const std::string text = rules_text(parse_table_ref("ip:mystats"));
   CHECK(text.find("conntrack_stats") == std::string::npos);
   CHECK(text.find("flush table ip mystats") != std::string::npos);
   CHECK(text.find("table ip mystats {") != std::string::npos);
@@ -42,6 +42,22 @@ TEST_CASE("another table name is substituted everywhere the file names its table
 }
 
 TEST_CASE("families without a rule file are refused with the two that have one") {
-  CHECK_THROWS_WITH(rules_text(TableRef{"bridge", "x"}),
+  CHECK_THROWS_WITH(rules_text(parse_table_ref("bridge:x")),
                     Catch::Contains("ctmon ships rules for ip (IPv4) and inet (IPv4+IPv6)"));
+}
+
+TEST_CASE("the substituted name is one token where the file had conntrack_stats, nothing else") {
+  const std::string file(ctmon::rules_text::kconntrack_counter_nft);
+  const std::string text = rules_text(parse_table_ref("ip:conntrack_stats_b"));
+  std::string back = text;
+  for (auto at = back.find("conntrack_stats_b"); at != std::string::npos;
+       at = back.find("conntrack_stats_b", at))
+    back.replace(at, 17, "conntrack_stats");
+  CHECK(back == file);
+  CHECK(text.find("table ip conntrack_stats_b {") != std::string::npos);
+  CHECK(text.find("flush table ip conntrack_stats_b\n") != std::string::npos);
+}
+
+TEST_CASE("the rule file is used unchanged for the default table") {
+  CHECK(rules_text(TableRef{}) == ctmon::rules_text::kconntrack_counter_nft);
 }
