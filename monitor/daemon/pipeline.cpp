@@ -20,12 +20,13 @@ double detector_us_per_sample(const PipelineStats& stats) {
 Pipeline::Pipeline(store::Database& db, const AnalyzerConfig& analyzer,
                    const store::SampleWriterOptions& writer, Logger& log)
     : log_(log), analyzer_(std::make_unique<Analyzer>(analyzer)), store_(db, writer, log) {
-  store_.restore(*analyzer_);
+  closed_at_restart_ = store_.restore(*analyzer_);
   store_.start(*analyzer_);
 }
 
 void Pipeline::add_output(std::unique_ptr<io::Output> output) {
   output->start(*analyzer_);
+  if (closed_at_restart_) output->on_episode_closed_at_restart(*closed_at_restart_);
   outputs_.push_back(std::move(output));
 }
 
@@ -50,12 +51,15 @@ const StepResult& Pipeline::feed(const Sample& sample, const CounterCatalog& cat
     }
   }
   const io::SampleView view{sample, catalog, step, *analyzer_, now_mono_ns, now_wall_ns()};
+  const std::uint64_t commits_before = store_.writer().stats().commits_ok;
   store_.on_sample(view);
   for (const auto& output : outputs_) output->on_sample(view);
   if (step.change != EpisodeChange::none && step.episode != nullptr) {
     store_.on_episode(*step.episode, step.change, view);
     for (const auto& output : outputs_) output->on_episode(*step.episode, step.change, view);
   }
+  if (store_.writer().stats().commits_ok != commits_before)
+    for (const auto& output : outputs_) output->on_samples_durable(now_mono_ns, view.now_wall_ns);
   return step;
 }
 

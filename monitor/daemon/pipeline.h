@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "detectors/analyzer.h"
@@ -33,7 +34,8 @@ class Pipeline {
   Pipeline(store::Database& db, const AnalyzerConfig& analyzer,
            const store::SampleWriterOptions& writer, Logger& log);
 
-  /// Adds an output after the others and calls its start(). Owned by the pipeline from now on.
+  /// Adds an output after the others and calls its start() (and on_episode_closed_at_restart()
+  /// when the store closed an episode a crash had left open). Owned by the pipeline from now on.
   void add_output(std::unique_ptr<io::Output> output);
 
   /// Feeds one sample to the detectors and then to every output. `local_offset_s` is the local
@@ -71,6 +73,7 @@ class Pipeline {
   std::unique_ptr<Analyzer> analyzer_;
   StoreOutput store_;
   std::vector<std::unique_ptr<io::Output>> outputs_;
+  std::optional<Episode> closed_at_restart_;
   PipelineStats stats_;
 };
 

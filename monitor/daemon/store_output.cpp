@@ -3,6 +3,7 @@
 #include "core/episode.h"
 #include "monitor/cli/events_json.h"
 #include "monitor/clock.h"
+#include "monitor/store/sample_reader.h"
 #include "monitor/store/sqlite_handle.h"
 
 namespace ctmon {
@@ -47,7 +48,7 @@ StoreOutput::StoreOutput(store::Database& db, const store::SampleWriterOptions& 
     : db_(db), log_(log), writer_(db, writer), events_(db), meta_(db), state_(db),
       commit_interval_s_(writer.commit_interval_s) {}
 
-void StoreOutput::restore(Analyzer& analyzer) {
+std::optional<Episode> StoreOutput::restore(Analyzer& analyzer) {
   if (const auto saved = state_.load(Analyzer::kStateVersion)) {
     const std::string_view bytes(reinterpret_cast<const char*>(saved->data.data()),
                                  saved->data.size());
@@ -59,7 +60,44 @@ void StoreOutput::restore(Analyzer& analyzer) {
   } else if (state_.saved_version()) {
     log_.warning("detectors start cold: the saved state is of another ctmon version");
   }
-  if (analyzer.open_episode() != nullptr) open_event_id_ = meta_.get_int(kOpenEventKey);
+  return settle_open_event(analyzer);
+}
+
+std::optional<Episode> StoreOutput::settle_open_event(const Analyzer& analyzer) {
+  const Episode* open = analyzer.open_episode();
+  try {
+    const std::int64_t id = meta_.get_int(kOpenEventKey).value_or(0);
+    const std::optional<store::EventRecord> row = id != 0 ? events_.get(id) : std::nullopt;
+    if (!row || row->end_wall_ns) return std::nullopt;
+    if (open != nullptr && open->start_wall_ns == row->start_wall_ns) {
+      open_event_id_ = id;  // the detectors carry it on
+      return std::nullopt;
+    }
+    // The detectors' state was saved before this episode opened: nothing will ever close it.
+    store::EventRecord closed = *row;
+    const std::int64_t last_sample = store::SampleReader(db_).extent().newest_raw_wall_ns.value_or(row->start_wall_ns);
+    closed.end_wall_ns = std::max(last_sample, row->start_wall_ns);
+    closed.updated_wall_ns = now_wall_ns();
+    events_.upsert(closed);
+    meta_.set(kOpenEventKey, std::int64_t{0});
+    log_.warning("episode {} was still open when the daemon stopped without saving: closed at the last "
+                 "stored sample, {}",
+                 id, cli::rfc3339_utc(*closed.end_wall_ns));
+    Episode episode;
+    episode.open = false;
+    episode.start_wall_ns = closed.start_wall_ns;
+    episode.end_wall_ns = *closed.end_wall_ns;
+    episode.peak_score = closed.peak_score;
+    episode.summary = closed.summary;
+    for (const EpisodeKind kind : {EpisodeKind::wan_drop, EpisodeKind::invalid_burst, EpisodeKind::scan,
+                                   EpisodeKind::udp_storm, EpisodeKind::conntrack_full})
+      if (to_string(kind) == closed.kind) episode.kind = kind;
+    return episode;
+  } catch (const store::SqliteError& e) {
+    log_.warning("could not check {} for an episode left open by a crash ({}); it may stay open",
+                 db_.path().string(), e.what());
+    return std::nullopt;
+  }
 }
 
 void StoreOutput::on_sample(const io::SampleView& view) {

@@ -28,8 +28,11 @@ class StoreOutput : public io::Output {
   StoreOutput(store::Database& db, const store::SampleWriterOptions& writer, Logger& log);
 
   /// Restores the detectors' saved state into `analyzer` when it is compatible (logging which
-  /// way it went), and the open episode's events-table id with it.
-  void restore(Analyzer& analyzer);
+  /// way it went), and the open episode's events-table id with it. An episode the events table
+  /// still has open from before a crash is resumed when the restored detectors have the same
+  /// episode open (same start), else closed at the last sample stored (its start when none is
+  /// later) and returned, for the other outputs (on_episode_closed_at_restart).
+  std::optional<Episode> restore(Analyzer& analyzer);
 
   /// Saves the detectors' state now (a failure is logged, never thrown).
   void save_state(const Analyzer& analyzer, std::int64_t wall_ns);
@@ -44,6 +47,7 @@ class StoreOutput : public io::Output {
   [[nodiscard]] store::CommitCondition condition() const { return condition_; }
 
  private:
+  std::optional<Episode> settle_open_event(const Analyzer& analyzer);
   void record_episode(const Episode& episode, std::int64_t now_mono_ns, bool force_samples);
   void flush_pending_event();
   void report_commit(const store::CommitResult& result);

@@ -258,6 +258,15 @@ void ForwardPlanner::emit_marker(const Episode& episode, std::vector<store::Outb
   if (auto line = to_line(p)) out.push_back({store::OutboxClass::kMarker, std::move(*line)});
 }
 
+void ForwardPlanner::close_marker(const Episode& closed, std::vector<store::OutboxLine>& out) const {
+  Point p;
+  p.measurement = std::string(kEventMeasurement);
+  p.tags = {{"host", config_.host}};
+  p.fields = {{"state", std::string("closed")}, {"time_end", FieldValue(ns_to_ms(closed.end_wall_ns))}};
+  p.time_ms = ns_to_ms(closed.start_wall_ns);
+  if (auto line = to_line(p)) out.push_back({store::OutboxClass::kMarker, std::move(*line)});
+}
+
 void ForwardPlanner::heartbeat(const Entry& entry, std::vector<store::OutboxLine>& out) {
   const std::int64_t period_ns = config_.heartbeat_ms * kNsPerMs;
   const std::int64_t period = floor_div(entry.wall_ns, period_ns);

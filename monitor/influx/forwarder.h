@@ -72,6 +72,11 @@ class ForwardPlanner {
   /// the next sample, as if it had just opened (without rewriting the open marker).
   void resume(const Episode& open_episode);
 
+  /// For an episode a crash left open and the store closed after the restart: appends the
+  /// marker's close, the same point (measurement, tags, start time) with only `state` and
+  /// `time_end`, which InfluxDB merges into the marker sent at the open.
+  void close_marker(const Episode& closed, std::vector<store::OutboxLine>& out) const;
+
   /// Appends what is planned but waits for more samples (the post-window's last buckets, the
   /// heartbeat's partial period is NOT included: it would be a misleading mean). For shutdown.
   void finish(std::vector<store::OutboxLine>& out);
@@ -126,7 +131,13 @@ class ForwardPlanner {
 
 /// The planner plus the durable outbox. Lines are committed to the outbox at once when they
 /// include a marker, otherwise at most every `enqueue_interval_ns` of monotonic time (30 s: one
-/// SQLite commit per sample during an episode would cost flash for nothing), and by flush().
+/// SQLite commit per sample during an episode would cost flash for nothing), and by flush(),
+/// which the daemon calls whenever the store commits samples (InfluxOutput): so every point of
+/// a stored sample is in the outbox too. What a crash (kill -9, power cut) loses: the points of
+/// the samples it loses (those not yet committed, at most one commit interval), and, after an
+/// episode closed, the rest of its post-window (the planner's RAM ring, rebuilt from new samples
+/// only). The open marker of an episode the crash left open is closed by the next start
+/// (close_marker).
 /// When SQLite refuses (disk full, locked), lines wait in RAM (at most kMaxPendingLines; the
 /// oldest series lines go first, as in the outbox) and are retried on the next step.
 class Forwarder {
@@ -144,6 +155,12 @@ class Forwarder {
 
   /// See ForwardPlanner::resume.
   void resume(const Episode& open_episode) { planner_.resume(open_episode); }
+
+  /// See ForwardPlanner::close_marker; committed to the outbox at once, like every marker.
+  void close_marker(const Episode& closed, std::int64_t now_wall_ns) {
+    planner_.close_marker(closed, pending_);
+    flush(now_wall_ns, false);
+  }
 
   /// Commits everything planned (including the post-window's partial buckets when `final`).
   /// Returns false when lines could not be committed (they stay in RAM, lost at exit).

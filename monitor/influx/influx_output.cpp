@@ -64,6 +64,15 @@ void InfluxOutput::on_sample(const io::SampleView& view) {
   forwarder_.step(view.sample, view.step, view.catalog, view.now_mono_ns, view.now_wall_ns);
 }
 
+void InfluxOutput::on_samples_durable(std::int64_t now_mono_ns, std::int64_t now_wall_ns) {
+  (void)now_mono_ns;
+  forwarder_.flush(now_wall_ns, false);
+}
+
+void InfluxOutput::on_episode_closed_at_restart(const Episode& episode) {
+  forwarder_.close_marker(episode, now_wall_ns());
+}
+
 std::int64_t InfluxOutput::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) {
   // New lines in the outbox: send them now rather than at the sender's next look.
   if (forwarder_.enqueued() != enqueued_seen_) return now_mono_ns;

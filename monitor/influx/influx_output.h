@@ -27,6 +27,10 @@ class InfluxOutput : public io::Output {
   [[nodiscard]] std::string_view name() const override { return "influx"; }
   void start(const Analyzer& analyzer) override;
   void on_sample(const io::SampleView& view) override;
+  /// Commits the planned points to the outbox with the samples they come from.
+  void on_samples_durable(std::int64_t now_mono_ns, std::int64_t now_wall_ns) override;
+  /// Queues the marker's close (state, time_end) for the episode a crash left open.
+  void on_episode_closed_at_restart(const Episode& episode) override;
   std::int64_t want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) override;
   void pump(std::int64_t now_mono_ns) override;
   bool finish(const Analyzer& analyzer, std::int64_t now_mono_ns) override;

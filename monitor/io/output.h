@@ -9,6 +9,10 @@
 //     queue, and send from pump() (descriptors and due times from want()). Neither blocks.
 //   - Failures outside (a server down, a disk full) are logged once per condition
 //     (condition_log.h), shown in report(), and retried; nothing recorded is dropped silently.
+//   - on_samples_durable() runs when the store has just committed samples: make durable what was
+//     derived from them, so a crash loses no more of an output than of the samples themselves.
+//   - on_episode_closed_at_restart() runs after start() for an episode that a crash left open
+//     and the store closed at its last stored sample: bring what was sent about it up to date.
 //   - finish() runs once at shutdown: make durable what is buffered (milliseconds, no network).
 //
 // Adding an output: a folder under monitor/ with a class implementing this, a factory returning
@@ -47,6 +51,16 @@ class Output : public Part {
     (void)change;
     (void)view;
   }
+
+  /// The store just committed the samples fed so far (this one included).
+  virtual void on_samples_durable(std::int64_t now_mono_ns, std::int64_t now_wall_ns) {
+    (void)now_mono_ns;
+    (void)now_wall_ns;
+  }
+
+  /// `episode` (open false; start_wall_ns, end_wall_ns, kind, summary and peak_score set; no
+  /// counters) was left open by a crash and is now closed at the last sample the store kept.
+  virtual void on_episode_closed_at_restart(const Episode& episode) { (void)episode; }
 
   /// Sends or writes what is ready or due; called when want()'s descriptors are ready or its due
   /// time passed.

@@ -6,10 +6,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
 #include "monitor/daemon/pipeline.h"
+#include "monitor/influx/influx_output.h"
+#include "monitor/store/outbox.h"
 #include "monitor/store/event_store.h"
 #include "monitor/store/sample_reader.h"
 #include "tests/monitor/store/temp_dir.h"
@@ -174,4 +177,103 @@ TEST_CASE("Pipeline: new detectors for a new interval keep what was learned") {
   other.use_multivariate = true;
   CHECK_FALSE(pipeline.reconfigure(other));
   CHECK(pipeline.analyzer().samples_seen() == 0);
+}
+
+namespace {
+
+// InfluxDB forwarding into the database's outbox; nothing is ever sent (no pump), so the URL
+// needs no server.
+std::unique_ptr<influx::InfluxOutput> influx_output(store::Database& db) {
+  Config config;
+  config.db = db.path().string();
+  config.host = "router-a";
+  config.influx.url = "http://127.0.0.1:9";
+  config.influx.pre_window_s = 30;
+  config.influx.post_window_s = 30;
+  return influx::make_output(config, db, {});
+}
+
+std::vector<std::string> outbox_lines(store::Database& db, std::string_view measurement) {
+  std::vector<std::string> lines;
+  for (const auto& e : store::Outbox(db).peek(1'000'000, std::numeric_limits<std::int64_t>::max()))
+    if (e.line.starts_with(std::string(measurement) + ",")) lines.push_back(e.line);
+  return lines;
+}
+
+// The timestamp (ms) at the end of a line-protocol line.
+std::int64_t line_time_ms(const std::string& line) { return std::stoll(line.substr(line.rfind(' ') + 1)); }
+
+}  // namespace
+
+TEST_CASE("Pipeline: every point of a stored sample is in the outbox when the daemon dies") {
+  store::testing::TempDir dir;
+  const auto path = dir / "ctmon.db";
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  store::SampleWriterOptions options = writer_options();
+  options.commit_interval_s = 5;
+  {
+    store::Database db = store::Database::open(path);
+    Pipeline pipeline(db, quick_detectors(), options, log);
+    pipeline.add_output(influx_output(db));
+    for (int i = 0; i < 300 + 40; ++i) {
+      const Sample s = traffic.next(i >= 300);  // an episode that stays open
+      pipeline.feed(s, catalog, 0, s.mono_ns);
+    }
+    REQUIRE(pipeline.stats().episodes_opened == 1);
+  }  // kill -9: no finish()
+  store::Database db = store::Database::open(path);
+  const std::int64_t newest_stored_ns = *store::SampleReader(db).extent().newest_raw_wall_ns;
+  REQUIRE(newest_stored_ns >= kT0_wall_ns + 330 * kNsPerS);
+  std::int64_t newest_point_ms = 0;
+  for (const auto& line : outbox_lines(db, "ctmon_rate")) newest_point_ms = std::max(newest_point_ms, line_time_ms(line));
+  // A rate point is stamped with the first sample it covers: the one before the newest.
+  CHECK(newest_point_ms >= (newest_stored_ns - kNsPerS) / 1'000'000);
+}
+
+TEST_CASE("Pipeline: an episode a crash left open is closed at the last stored sample, in InfluxDB too") {
+  store::testing::TempDir dir;
+  const auto path = dir / "ctmon.db";
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  store::SampleWriterOptions options = writer_options();
+  options.commit_interval_s = 5;
+  {
+    store::Database db = store::Database::open(path);
+    Pipeline pipeline(db, quick_detectors(), options, log);
+    pipeline.add_output(influx_output(db));
+    for (int i = 0; i < 300 + 20; ++i) {
+      const Sample s = traffic.next(i >= 300);
+      pipeline.feed(s, catalog, 0, s.mono_ns);
+    }
+    REQUIRE(pipeline.analyzer().open_episode() != nullptr);
+  }  // kill -9 with the episode open; the detectors' state was never saved during it
+  std::int64_t newest_stored_ns = 0;
+  {
+    store::Database db = store::Database::open(path);
+    newest_stored_ns = *store::SampleReader(db).extent().newest_raw_wall_ns;
+    Pipeline restarted(db, quick_detectors(), options, log);
+    CHECK(restarted.analyzer().open_episode() == nullptr);
+    restarted.add_output(influx_output(db));
+  }
+  store::Database reader = store::Database::open(path, store::reader_options());
+  const auto events = store::EventStore(reader).list({});
+  REQUIRE(events.size() == 1);
+  REQUIRE(events[0].end_wall_ns.has_value());
+  CHECK(*events[0].end_wall_ns == newest_stored_ns);
+  CHECK(events[0].start_wall_ns == kT0_wall_ns + 300 * kNsPerS);
+  // The marker's close: the same point as the open marker (host tag, start time), merged by InfluxDB.
+  const auto markers = outbox_lines(reader, "ctmon_event");
+  REQUIRE(markers.size() == 2);
+  CHECK(markers[1] == "ctmon_event,host=router-a state=\"closed\",time_end=" +
+                          std::to_string(newest_stored_ns / 1'000'000) + "i " +
+                          std::to_string(events[0].start_wall_ns / 1'000'000));
+  CHECK(line_time_ms(markers[0]) == line_time_ms(markers[1]));
+  // Nothing is left to settle at the next start.
+  store::Database db = store::Database::open(path);
+  Pipeline again(db, quick_detectors(), options, log);
+  again.add_output(influx_output(db));
+  CHECK(outbox_lines(db, "ctmon_event").size() == 2);
 }
