@@ -1,7 +1,8 @@
 #pragma once
 // ctmon's settings: built-in defaults, overridden by the TOML file (/etc/ctmon/ctmon.toml or
 // --config), overridden by flags. Every key of the file is also a flag of the same name
-// (`interval` <-> --interval, `influx.url` <-> --influx-url).
+// (`interval` <-> --interval, `influx.url` <-> --influx-url). The keys, their limits, help and
+// flags are the table in monitor/config/config_keys.h; the initializers below are the defaults.
 
 #include <optional>
 #include <string>
@@ -52,7 +53,9 @@ inline constexpr std::string_view kDefaultConfigPath = "/etc/ctmon/ctmon.toml";
 /// line, the key, the value and what is allowed, for syntax errors, unknown keys and bad values.
 void load_config_file(Config& config, const std::string& path, bool required);
 
-/// Checks the values a flag could have set as well; throws UserError like load_config_file.
+/// Checks every key against its limits (NaN and infinities included) and the combinations that
+/// cannot work, whatever set the values; throws UserError naming the key, the value and what
+/// is allowed.
 void validate_config(const Config& config);
 
 /// The effective configuration as a TOML file that load_config_file reads back unchanged.

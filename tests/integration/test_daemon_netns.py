@@ -298,7 +298,8 @@ class DaemonAgainstKernel(unittest.TestCase):
             (["--table", "ipv4:x"], "unknown family 'ipv4'"),
             (["--config", config], "bad.toml:2: unknown key 'retention'"),
             (["--config", os.path.join(self.dir, "missing.toml")], "cannot be read"),
-            (["--influx-api", "v3"], 'influx.api = "v3" is not allowed'),
+            (["--influx-api", "v3"], '--influx-api v3 is not allowed: "v1"'),
+            (["--retention-rollup", "1s"], "--retention-rollup 1s is not allowed"),
         ]
         for flags, message in cases:
             with self.subTest(flags=flags):

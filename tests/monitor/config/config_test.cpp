@@ -1,5 +1,6 @@
 #include "monitor/config/config.h"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -7,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include "monitor/config/config_keys.h"
 #include "monitor/user_error.h"
 
 using namespace ctmon;
@@ -118,7 +120,7 @@ TEST_CASE("combinations that cannot work are refused") {
   CHECK_THROWS_WITH(validate_config(config), Catch::Contains("shorter than interval"));
   config = Config{};
   config.influx.api = "v3";
-  CHECK_THROWS_WITH(validate_config(config), Catch::Contains("influx.api = \"v3\""));
+  CHECK_THROWS_WITH(validate_config(config), Catch::Contains("influx.api = 'v3' is not allowed"));
 }
 
 TEST_CASE("the effective configuration prints as TOML that reads back the same") {
@@ -134,4 +136,29 @@ TEST_CASE("the effective configuration prints as TOML that reads back the same")
   CHECK(back.host == config.host);
   CHECK(config_to_toml(back).substr(config_to_toml(back).find('\n')) ==
         config_to_toml(config).substr(config_to_toml(config).find('\n')));
+}
+
+TEST_CASE("a bad choice in the file names the file and the line") {
+  CHECK_THROWS_WITH(load("[influx]\nurl = 'http://x'\napi = 'v3'\n"),
+                    Catch::Contains(":3: influx.api = 'v3' is not allowed: \"v1\"") &&
+                        Catch::Contains("or \"v2\""));
+}
+
+TEST_CASE("no duration key accepts nan, infinity or a negative number") {
+  for (const ConfigKey& key : config_keys()) {
+    if (!key.is_duration()) continue;
+    for (const char* value : {"nan", "-nan", "inf", "-inf", "-1", "1e300"}) {
+      const std::string line = std::string(key.leaf()) + " = " + value + "\n";
+      const std::string text = key.section().empty()
+                                   ? line
+                                   : "[" + std::string(key.section()) + "]\n" + line;
+      INFO(text);
+      CHECK_THROWS_WITH(load(text), Catch::Contains(std::string(key.name) + " = ") &&
+                                        Catch::Contains("is not allowed: a duration from"));
+    }
+    Config config;
+    std::get<ConfigMember<double>>(key.member).of(config) = std::nan("");
+    INFO(key.name);
+    CHECK_THROWS_WITH(validate_config(config), Catch::Contains(std::string(key.name)));
+  }
 }

@@ -1,0 +1,264 @@
+#include "monitor/config/config_keys.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <toml++/toml.h>
+
+namespace ctmon {
+namespace {
+
+constexpr double kMinute_s = 60;
+constexpr double kHour_s = 3600;
+constexpr double kDay_s = 86400;
+
+template <class T>
+constexpr ConfigMember<T> top(T Config::*member) {
+  return {member, nullptr};
+}
+template <class T>
+constexpr ConfigMember<T> influx(T InfluxConfig::*member) {
+  return {nullptr, member};
+}
+
+constexpr std::array kInfluxApis = {
+    ConfigChoice{"v1", "InfluxDB 1.x /write"},
+    ConfigChoice{"v2", "InfluxDB 2.x /api/v2/write"},
+};
+
+constexpr unsigned kRunAndReaders = kFlagOfRun | kFlagOfReaders;
+constexpr unsigned kRunAndReplay = kFlagOfRun | kFlagOfReplay;
+
+// The limits, with the reason each exists:
+// - interval: below 50 ms the kernel dump itself dominates a core; above 30 s sampling misses the
+//   seconds-long stutters ctmon is for. Under 1 s is for tests and benchmarks.
+// - commit_interval: an hour of samples is the most a power cut may lose.
+// - retention_raw: at least 10 minutes (and two commit intervals, checked in validate_config) so
+//   the ring has slots to turn over; retention_rollup: at least one hourly rollup block.
+// - influx windows: 6 h of 10 s buckets is already ~2,000 points per counter per episode.
+constexpr std::array kKeys = {
+    ConfigKey{.name = "table", .member = top(&Config::table), .value_name = "FAMILY:NAME",
+              .help = "nftables table of the counters, FAMILY:NAME (inet:conntrack_stats counts "
+                      "IPv6 too)",
+              .on_reload = OnReload::kApplied},
+    ConfigKey{.name = "db", .member = top(&Config::db), .value_name = "PATH",
+              .help = "SQLite database file; keep it on storage that survives a reboot",
+              .flag_scopes = kRunAndReaders | kFlagOfReplay},
+    ConfigKey{.name = "interval", .member = top(&Config::interval_s), .value_name = "DURATION",
+              .help = "time between samples (under 1s only for tests and benchmarks)",
+              .min_s = 0.05, .max_s = 30, .on_reload = OnReload::kApplied},
+    ConfigKey{.name = "commit_interval", .member = top(&Config::commit_interval_s),
+              .value_name = "DURATION",
+              .help = "time between writes to flash; a power cut loses at most this much of the "
+                      "raw samples",
+              .min_s = 1, .max_s = kHour_s},
+    ConfigKey{.name = "retention_raw", .member = top(&Config::retention_raw_s),
+              .value_name = "DURATION", .help = "how long every sample is kept",
+              .min_s = 10 * kMinute_s, .max_s = 365 * kDay_s},
+    ConfigKey{.name = "retention_rollup", .member = top(&Config::retention_rollup_s),
+              .value_name = "DURATION", .help = "how long minute rollups are kept",
+              .min_s = kHour_s, .max_s = 10 * 365 * kDay_s},
+    ConfigKey{.name = "install_rules", .member = top(&Config::install_rules),
+              .help = "load the counter table when it is missing (false: wait for it to appear)",
+              .on_reload = OnReload::kApplied,
+              .flag_help = "never load the counter table; wait for it to appear instead"},
+    ConfigKey{.name = "host", .member = top(&Config::host), .value_name = "NAME",
+              .help = "this router's name in InfluxDB; empty: the hostname",
+              .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "syslog", .member = top(&Config::syslog),
+              .help = "log to syslog (daemon facility) instead of stderr",
+              .on_reload = OnReload::kApplied},
+    ConfigKey{.name = "status_file", .member = top(&Config::status_file), .value_name = "PATH",
+              .help = "the daemon's live state for 'ctmon status', rewritten every sample: keep "
+                      "it in RAM",
+              .flag_scopes = kRunAndReaders},
+    ConfigKey{.name = "influx.url", .member = influx(&InfluxConfig::url), .value_name = "URL",
+              .help = "http://host:8086 or https://...; empty: nothing is ever sent",
+              .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.api", .member = influx(&InfluxConfig::api), .value_name = "v1|v2",
+              .help = "the write API", .choices = kInfluxApis, .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.db", .member = influx(&InfluxConfig::db), .value_name = "NAME",
+              .help = "v1 database; it must exist", .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.rp", .member = influx(&InfluxConfig::rp), .value_name = "NAME",
+              .help = "v1 retention policy; empty: the database's default",
+              .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.org", .member = influx(&InfluxConfig::org), .value_name = "ORG",
+              .help = "v2 organisation", .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.bucket", .member = influx(&InfluxConfig::bucket),
+              .value_name = "BUCKET", .help = "v2 bucket", .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.token_file", .member = influx(&InfluxConfig::token_file),
+              .value_name = "PATH",
+              .help = "v2: file holding the API token (else the environment variable "
+                      "CTMON_INFLUX_TOKEN; never given on the command line)",
+              .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.user", .member = influx(&InfluxConfig::user), .value_name = "NAME",
+              .help = "v1 user, optional; sent as HTTP Basic auth", .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.password_file", .member = influx(&InfluxConfig::password_file),
+              .value_name = "PATH", .help = "v1: file holding the password",
+              .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.ca_file", .member = influx(&InfluxConfig::ca_file),
+              .value_name = "PATH", .help = "CA bundle for https; empty: the system's",
+              .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.timeout", .member = influx(&InfluxConfig::timeout_s),
+              .value_name = "DURATION", .help = "per HTTP request", .min_s = 0.1,
+              .max_s = 10 * kMinute_s, .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.pre_window", .member = influx(&InfluxConfig::pre_window_s),
+              .value_name = "DURATION",
+              .help = "rates sent from before an episode opened, in 10 s buckets",
+              .min_s = 0, .max_s = 6 * kHour_s, .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.post_window", .member = influx(&InfluxConfig::post_window_s),
+              .value_name = "DURATION", .help = "rates sent from after an episode closed",
+              .min_s = 0, .max_s = 6 * kHour_s, .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.heartbeat", .member = influx(&InfluxConfig::heartbeat_s),
+              .value_name = "DURATION",
+              .help = "also one point per counter per this period on quiet days, e.g. 1h; 0: off",
+              .min_s = 0, .max_s = kDay_s, .flag_scopes = kRunAndReplay},
+    ConfigKey{.name = "influx.collectd_series", .member = influx(&InfluxConfig::collectd_series),
+              .help = "also write the collectd setup's 'nftables' series so old dashboards keep "
+                      "working",
+              .flag_scopes = kRunAndReplay},
+};
+
+constexpr std::array kSections = {
+    ConfigSection{"", "", "where the counters are, how often they are read, how long kept"},
+    ConfigSection{"influx", "InfluxDB", "forwarding of episodes (off unless influx.url is set)"},
+};
+
+// Each key's section is one of kSections, and each section's keys are together, in kSections'
+// order: the TOML writer prints a table header where the section changes.
+constexpr bool keys_grouped_by_section() {
+  std::size_t section = 0;
+  for (const ConfigKey& key : kKeys) {
+    const std::size_t dot = key.name.find('.');
+    const std::string_view name = dot == std::string_view::npos ? "" : key.name.substr(0, dot);
+    while (section < kSections.size() && kSections[section].name != name) ++section;
+    if (section == kSections.size()) return false;
+  }
+  return true;
+}
+static_assert(keys_grouped_by_section());
+
+std::string toml_quoted(const std::string& text) {
+  std::ostringstream out;
+  out << toml::value<std::string>(text);
+  return out.str();
+}
+
+}  // namespace
+
+std::string_view ConfigKey::section() const {
+  const std::size_t dot = name.find('.');
+  return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
+}
+
+std::string_view ConfigKey::leaf() const {
+  const std::size_t dot = name.find('.');
+  return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+
+std::string ConfigKey::flag() const {
+  std::string flag(name);
+  std::replace(flag.begin(), flag.end(), '.', '-');
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  if (is_bool() && std::get<ConfigMember<bool>>(member).of(Config{})) return "--no-" + flag;
+  return "--" + flag;
+}
+
+std::string ConfigKey::uci_option() const {
+  std::string option(name);
+  std::replace(option.begin(), option.end(), '.', '_');
+  return option;
+}
+
+std::string ConfigKey::allowed() const {
+  if (is_bool()) return "true or false";
+  if (is_duration())
+    return fmt::format("a duration from {} to {} (seconds, or with a unit: 500ms, 30s, 5m, 48h, "
+                       "30d)",
+                       format_duration(min_s), format_duration(max_s));
+  if (choices.empty()) return "a quoted string is expected";
+  std::string text;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (i > 0) text += i + 1 == choices.size() ? " or " : ", ";
+    text += fmt::format("\"{}\" ({})", choices[i].value, choices[i].meaning);
+  }
+  return text;
+}
+
+std::string ConfigKey::toml_value(const Config& config) const {
+  return std::visit(
+      [&config](const auto& m) -> std::string {
+        const auto& value = m.of(config);
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, bool>)
+          return value ? "true" : "false";
+        else if constexpr (std::is_same_v<T, double>)
+          return toml_quoted(format_duration(value));
+        else
+          return toml_quoted(value);
+      },
+      member);
+}
+
+std::string ConfigKey::text_value(const Config& config) const {
+  return std::visit(
+      [&config](const auto& m) -> std::string {
+        const auto& value = m.of(config);
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, bool>)
+          return value ? "true" : "false";
+        else if constexpr (std::is_same_v<T, double>)
+          return format_duration(value);
+        else
+          return value;
+      },
+      member);
+}
+
+bool ConfigKey::same(const Config& a, const Config& b) const {
+  return std::visit([&](const auto& m) { return m.of(a) == m.of(b); }, member);
+}
+
+std::optional<std::string> ConfigKey::problem(const Config& config) const {
+  if (is_duration()) {
+    const double seconds = std::get<ConfigMember<double>>(member).of(config);
+    // Written so that NaN, which compares false to everything, fails too.
+    if (!(seconds >= min_s && seconds <= max_s)) return allowed();
+  } else if (!choices.empty()) {
+    const std::string& value = std::get<ConfigMember<std::string>>(member).of(config);
+    if (std::none_of(choices.begin(), choices.end(),
+                     [&value](const ConfigChoice& c) { return c.value == value; }))
+      return allowed();
+  }
+  return std::nullopt;
+}
+
+std::span<const ConfigKey> config_keys() { return kKeys; }
+
+std::span<const ConfigSection> config_sections() { return kSections; }
+
+const ConfigKey* find_config_key(std::string_view name) {
+  const auto* key = std::find_if(kKeys.begin(), kKeys.end(),
+                                 [name](const ConfigKey& k) { return k.name == name; });
+  return key == kKeys.end() ? nullptr : key;
+}
+
+std::vector<std::string> changed_keys(const Config& old, const Config& fresh) {
+  std::vector<std::string> names;
+  for (const ConfigKey& key : kKeys)
+    if (!key.same(old, fresh)) names.emplace_back(key.name);
+  return names;
+}
+
+std::vector<std::string> keys_needing_restart(const Config& old, const Config& fresh) {
+  std::vector<std::string> names;
+  for (const ConfigKey& key : kKeys)
+    if (key.on_reload == OnReload::kNeedsRestart && !key.same(old, fresh))
+      names.emplace_back(key.name);
+  return names;
+}
+
+}  // namespace ctmon
