@@ -152,7 +152,23 @@ std::string format_duration(double seconds) {
   return fmt::format("{}s", seconds);
 }
 
+std::string redact_url(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t host = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const std::size_t end = url.find_first_of("/?#", host);
+  const std::size_t at = url.rfind('@', end == std::string_view::npos ? url.size() : end);
+  if (at == std::string_view::npos || at < host) return std::string(url);
+  return fmt::format("{}***{}", url.substr(0, host), url.substr(at));
+}
+
+Config redacted(const Config& config) {
+  Config copy = config;
+  copy.influx.url = redact_url(config.influx.url);
+  return copy;
+}
+
 std::string config_to_toml(const Config& config) {
+  const Config shown = redacted(config);
   std::string out = fmt::format("# effective configuration (from {}, then flags)\n", config.source);
   std::string_view section;
   for (const ConfigKey& key : config_keys()) {
@@ -160,7 +176,7 @@ std::string config_to_toml(const Config& config) {
       section = key.section();
       out += fmt::format("\n[{}]\n", section);
     }
-    out += fmt::format("{} = {}\n", key.leaf(), key.toml_value(config));
+    out += fmt::format("{} = {}\n", key.leaf(), key.toml_value(shown));
   }
   return out;
 }

@@ -58,8 +58,17 @@ void load_config_file(Config& config, const std::string& path, bool required);
 /// is allowed.
 void validate_config(const Config& config);
 
-/// The effective configuration as a TOML file that load_config_file reads back unchanged.
+/// The effective configuration as a TOML file that load_config_file reads back unchanged, except
+/// that the InfluxDB URL's credentials are redacted (redact_url): it is printed and logged.
 [[nodiscard]] std::string config_to_toml(const Config& config);
+
+/// `url` with its user info (`user:password@`) replaced by `***@`; unchanged when it has none.
+/// Everything that prints or logs a URL of the config shows this instead.
+[[nodiscard]] std::string redact_url(std::string_view url);
+
+/// A copy of `config` fit to print or log: every credential it may hold redacted (today the
+/// user info of influx.url; the token and password are only ever file names).
+[[nodiscard]] Config redacted(const Config& config);
 
 /// Parses a duration: a number of seconds (`300`, `0.5`) or a number with a unit
 /// (`500ms`, `30s`, `5m`, `48h`, `30d`). Returns nothing when the text is not one.

@@ -162,3 +162,16 @@ TEST_CASE("no duration key accepts nan, infinity or a negative number") {
     CHECK_THROWS_WITH(validate_config(config), Catch::Contains(std::string(key.name)));
   }
 }
+
+TEST_CASE("the printed configuration never shows the InfluxDB URL's credentials") {
+  CHECK(redact_url("https://alice:s3cret@influx.example:8086/x?db=a") ==
+        "https://***@influx.example:8086/x?db=a");
+  CHECK(redact_url("http://alice@[::1]:8086") == "http://***@[::1]:8086");
+  CHECK(redact_url("http://192.0.2.1:8086/?q=a@b") == "http://192.0.2.1:8086/?q=a@b");
+  CHECK(redact_url("") == "");
+  Config config;
+  config.influx.url = "http://bob:pa55@192.0.2.10:8086";
+  const std::string toml = config_to_toml(config);
+  CHECK_THAT(toml, !Catch::Contains("pa55") && Catch::Contains("http://***@192.0.2.10:8086"));
+  CHECK(redacted(config).influx.url == "http://***@192.0.2.10:8086");
+}
