@@ -33,7 +33,7 @@ class CommandLine(unittest.TestCase):
 
     def test_no_command_prints_the_commands_and_exits_1(self):
         for args, commands in (([], ["run", "events", "status", "config"]),
-                               (["config"], ["check"])):
+                               (["config"], ["check", "example", "keys"])):
             proc = ctmon(*args)
             self.assertEqual(proc.returncode, 1, proc.stderr)
             self.assertIn("Usage: ctmon", proc.stderr)

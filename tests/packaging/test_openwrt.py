@@ -132,9 +132,10 @@ class UciToToml(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.dir, True)
 
     def write_toml(self, options, db="/etc/ctmon/ctmon.db"):
-        env = {"PATH": os.environ["PATH"]}
+        env = {"PATH": os.environ["PATH"], "CTMON": self.binary}
         env.update({f"CONFIG_main_{k}": v for k, v in options.items()})
-        script = UCI_FUNCTIONS + f'. "{INIT}"\nwrite_toml "$1"\n'
+        # The script asks the binary for the keys; here it is the built one.
+        script = UCI_FUNCTIONS + f'. "{INIT}"\nPROG="$CTMON"\nwrite_toml "$1"\n'
         proc = subprocess.run(["sh", "-c", script, "sh", db], text=True, capture_output=True,
                               env=env, check=False)
         path = os.path.join(self.dir, "ctmon.toml")
@@ -151,7 +152,8 @@ class UciToToml(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         config = self.effective(path)
         self.assertEqual(config["db"], "/etc/ctmon/ctmon.db")
-        self.assertEqual(config["table"], options["table"])
+        self.assertEqual(config["table"], "ip:conntrack_stats")
+        self.assertIs(config["syslog"], True)
         self.assertTrue(config["status_file"].startswith("/var/run/ctmon/"))
 
     def test_unset_options_leave_ctmons_defaults(self):
@@ -168,6 +170,30 @@ class UciToToml(unittest.TestCase):
         config = self.effective(path)
         self.assertEqual(config["host"], host)
         self.assertIs(config["install_rules"], False)
+
+    def test_every_key_is_one_uci_option(self):
+        """Each key of `ctmon config keys`, set through its UCI option, arrives in the file."""
+        options, expected = {}, {}
+        for line in run(self.binary, "config", "keys").stdout.splitlines():
+            if line.startswith("#"):
+                continue
+            key, kind, _, option, _, *default = line.split(" ", 5)
+            value = default[0] if default else ""
+            if kind == "bool":
+                options[option] = "1" if value == "true" else "0"
+            else:
+                options[option] = value or f"x-{option}"
+            expected[key] = options[option]
+        proc, path = self.write_toml(options, "/etc/ctmon/ctmon.db")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(path) as f:
+            written = tomllib.loads(f.read())
+        for key in expected:
+            section, _, leaf = key.rpartition(".")
+            table = written[section] if section else written
+            self.assertIn(leaf, table, key)
+        self.assertEqual(written["host"], "x-host")
+        self.assertEqual(written["influx"]["token_file"], "x-influx_token_file")
 
     def test_a_bad_value_is_ctmons_one_line_error(self):
         proc, path = self.write_toml({"interval": '5s"\ndb = "/tmp/x'})
