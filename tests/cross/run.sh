@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Cross-builds ctmon's unit tests for another CPU with Debian's cross toolchain and runs them
+# under qemu-user.
+#
+#   tests/cross/run.sh ARCH [--install] [--build-dir DIR] [--jobs N]
+#
+#   ARCH            s390x (64-bit big-endian, standing in for big-endian MIPS routers), armhf,
+#                   arm64 or mipsel
+#   --install       first install what this needs (root): packaging/debian/install-deps --cross
+#                   ARCH (ARCH's package lists, g++-<triplet>, qemu-user)
+#   --build-dir     where to stage ARCH's libraries and build (default build-cross/ARCH)
+#   --jobs          parallel compile and test jobs (default 2)
+#
+# ARCH's libraries are Debian's ARCH packages, downloaded with `apt-get download` and unpacked
+# into DIR/sysroot (cmake/toolchains/debian-cross.cmake says why they are not installed).
+# Exit status: 0 all passed, 1 a step failed, 77 skipped because the toolchain, qemu-user or
+# ARCH's package lists are missing (1 instead when CTMON_CROSS_REQUIRED=1, as in CI).
+set -euo pipefail
+
+me=tests/cross/run.sh
+die() { echo "$me: $*" >&2; exit 1; }
+usage() { echo "usage: $me s390x|armhf|arm64|mipsel [--install] [--build-dir DIR] [--jobs N]" >&2; exit 1; }
+skip() {
+  if [ "${CTMON_CROSS_REQUIRED:-0}" = 1 ]; then die "$*"; fi
+  echo "$me: skipped: $*" >&2
+  exit 77
+}
+
+arch="" install=0 build_dir="" jobs=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --install) install=1 ;;
+    --build-dir) [ $# -ge 2 ] || usage; build_dir=$2; shift ;;
+    --jobs) [ $# -ge 2 ] || usage; jobs=$2; shift ;;
+    -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -*) echo "$me: unknown option '$1'" >&2; usage ;;
+    *) [ -z "$arch" ] || usage; arch=$1 ;;
+  esac
+  shift
+done
+case "$arch" in
+  s390x) triplet=s390x-linux-gnu qemu=qemu-s390x ;;
+  armhf) triplet=arm-linux-gnueabihf qemu=qemu-arm ;;
+  arm64) triplet=aarch64-linux-gnu qemu=qemu-aarch64 ;;
+  mipsel) triplet=mipsel-linux-gnu qemu=qemu-mipsel ;;
+  "") usage ;;
+  *) die "unknown architecture '$arch': expected s390x, armhf, arm64 or mipsel" ;;
+esac
+case "$jobs" in ''|*[!0-9]*|0) die "--jobs '$jobs': expected a positive whole number" ;; esac
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build_dir=${build_dir:-$repo/build-cross/$arch}
+mkdir -p "$build_dir"
+build_dir=$(cd "$build_dir" && pwd)
+sysroot=$build_dir/sysroot
+started=$SECONDS
+phase() { echo "== $me $arch: $* (at ${SECONDS}s)"; }
+
+# What ctmon links, for ARCH (their run-time dependencies follow), and the header-only
+# libraries, which are the same on every architecture.
+libraries="libnftnl-dev libmnl-dev libnftables-dev libsqlite3-dev libcurl4-openssl-dev libfmt-dev
+           zlib1g-dev libtomlplusplus-dev catch2"
+header_only="libeigen3-dev libcli11-dev nlohmann-json3-dev"
+# Provided by the cross toolchain under /usr/<triplet> (and pkg-config is this machine's).
+from_toolchain='^(libc6|libc6-dev|libc-dev-bin|linux-libc-dev|libcrypt-dev|libnsl-dev|libtirpc-dev|libgcc-s1|libstdc\+\+6|gcc-12-base|pkgconf|pkgconf-bin|pkg-config|rpcsvc-proto)$'
+
+if [ "$install" = 1 ]; then
+  phase "installing g++-$triplet, qemu-user and the $arch package lists"
+  [ "$(id -u)" = 0 ] || die "--install needs root (it runs dpkg --add-architecture and apt-get install)"
+  "$repo/packaging/debian/install-deps" --cross "$arch" || die "installing the $arch toolchain failed"
+fi
+
+command -v "$triplet-g++" >/dev/null ||
+  skip "no $triplet-g++: install g++-$triplet, or run '$me $arch --install' as root"
+command -v "$qemu" >/dev/null || skip "no $qemu: install qemu-user, or run '$me $arch --install' as root"
+apt-cache show "zlib1g:$arch" >/dev/null 2>&1 ||
+  skip "apt has no $arch package lists: run 'dpkg --add-architecture $arch && apt-get update', or '$me $arch --install', as root"
+
+# ---- stage ARCH's libraries -------------------------------------------------------------------
+roots=()
+for p in $libraries; do roots+=("$p:$arch"); done
+mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+                         --no-breaks --no-replaces --no-enhances "${roots[@]}" |
+                       grep -v '^ ' | grep -E ":$arch\$" | sed "s/:$arch\$//" | grep -Ev "$from_toolchain" |
+                       sort -u | sed "s/\$/:$arch/")
+[ "${#closure[@]}" -gt 0 ] || die "apt-cache found no $arch packages for $libraries"
+# shellcheck disable=SC2086 # one word per package is intended
+mapfile -t wanted < <(apt-cache policy "${closure[@]}" $header_only |
+                      awk '/^[^ ]/ {sub(/:$/, ""); p = $0} /^  Candidate:/ {print p "=" $2}' | sort)
+if [ "$(cat "$sysroot/.packages" 2>/dev/null)" != "$(printf '%s\n' "${wanted[@]}")" ]; then
+  phase "staging ${#wanted[@]} $arch packages in $sysroot"
+  rm -rf "$sysroot" "$build_dir/debs"
+  mkdir -p "$build_dir/debs" "$sysroot/usr/lib"
+  (cd "$build_dir/debs" && apt-get -q -o APT::Sandbox::User=root download "${wanted[@]}" >/dev/null) ||
+    die "apt-get download of the $arch packages failed (network, or package lists out of date: apt-get update)"
+  # Merged /usr, as on the target: libraries that Debian still ships under /lib land in /usr/lib.
+  ln -s usr/lib "$sysroot/lib"
+  for deb in "$build_dir"/debs/*.deb; do
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$sysroot" --keep-directory-symlink -f - ||
+      die "unpacking $deb failed"
+  done
+  # Absolute links (libz.so -> /lib/<triplet>/libz.so.1) must point into the staging root.
+  find "$sysroot" -type l -lname '/*' -print0 | while IFS= read -r -d '' link; do
+    ln -sfn "$sysroot$(readlink "$link")" "$link"
+  done
+  printf '%s\n' "${wanted[@]}" >"$sysroot/.packages"
+fi
+
+# ---- build and run the unit tests under qemu-user ----------------------------------------------
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+phase "configuring"
+cmake -S "$repo" -B "$build_dir/build" --toolchain "$repo/cmake/toolchains/$arch.cmake" \
+  -DCTMON_CROSS_SYSROOT="$sysroot" -DCMAKE_BUILD_TYPE=Release -DCTMON_BENCH=OFF "${launcher[@]}" \
+  >"$build_dir/configure.log" 2>&1 || { tail -n 30 "$build_dir/configure.log" >&2; die "configuring failed (log: $build_dir/configure.log)"; }
+# Without the benchmarks, everything the build makes is what the unit tests run (the test
+# executables and ctmon itself, for packaged_config_is_valid).
+phase "building"
+cmake --build "$build_dir/build" -j"$jobs" >"$build_dir/build.log" 2>&1 ||
+  { grep -E 'error|Error' "$build_dir/build.log" | head -n 20 >&2; die "building failed (log: $build_dir/build.log)"; }
+# The unit tests that run a program built for ARCH; the others (Python checks of the dashboards
+# and the packaging) would only run this machine's Python again.
+emulated=$(ctest --test-dir "$build_dir/build" -L unit --show-only=json-v1 | python3 -c '
+import json, sys
+tests = json.load(sys.stdin)["tests"]
+print("|".join(t["name"] for t in tests if t.get("command", [""])[0].endswith(sys.argv[1])))' "/$qemu") ||
+  die "listing the unit tests failed"
+[ -n "$emulated" ] || die "no unit test runs under $qemu: is CMAKE_CROSSCOMPILING_EMULATOR set?"
+phase "unit tests under $qemu"
+ctest --test-dir "$build_dir/build" -L unit -R "^($emulated)\$" --output-on-failure -j"$jobs" ||
+  die "unit tests failed under $qemu"
+
+phase "passed in $((SECONDS - started)) s"
