@@ -1,12 +1,18 @@
 #include "monitor/nft/counter_reader.h"
 
+#include <arpa/inet.h>
+#include <endian.h>
+
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 
 #include <libnftnl/object.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "monitor/nft/nft_error.h"
 
@@ -31,25 +37,56 @@ std::unique_ptr<T, Deleter> checked(T* allocated) {
 
 }  // namespace
 
+namespace {
+
+// The attributes of one nesting level whose type is at most `max`, by type.
+struct AttributeTable {
+  const nlattr** by_type;
+  unsigned max;
+};
+
+int collect_attribute(const nlattr* attr, void* data) {
+  const auto& table = *static_cast<AttributeTable*>(data);
+  if (mnl_attr_type_valid(attr, static_cast<std::uint16_t>(table.max)) > 0)
+    table.by_type[mnl_attr_get_type(attr)] = attr;
+  return MNL_CB_OK;
+}
+
+const nlattr* validated(const nlattr* attr, mnl_attr_data_type kind) {
+  return attr != nullptr && mnl_attr_validate(attr, kind) == 0 ? attr : nullptr;
+}
+
+bool protocol_error() {
+  errno = EPROTO;
+  return false;
+}
+
+}  // namespace
+
 bool parse_counter_message(const nlmsghdr* message, CounterReading& out) {
-  // nftnl_obj_nlmsg_parse leaks strings when reused, so each object gets a fresh one.
-  ObjectPtr object(nftnl_obj_alloc());
-  if (!object) {
-    errno = ENOMEM;
-    return false;
-  }
-  // A message without a name or of another object type has nothing to read: libnftnl would
-  // hand back a null name or another type's fields.
-  if (nftnl_obj_nlmsg_parse(message, object.get()) < 0 ||
-      !nftnl_obj_is_set(object.get(), NFTNL_OBJ_NAME) ||
-      !nftnl_obj_is_set(object.get(), NFTNL_OBJ_TYPE) ||
-      nftnl_obj_get_u32(object.get(), NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER) {
-    errno = EPROTO;
-    return false;
-  }
-  out.name.assign(nftnl_obj_get_str(object.get(), NFTNL_OBJ_NAME));
-  out.packets = nftnl_obj_get_u64(object.get(), NFTNL_OBJ_CTR_PKTS);
-  out.bytes = nftnl_obj_get_u64(object.get(), NFTNL_OBJ_CTR_BYTES);
+  // libmnl's validating walkers rather than nftnl_obj_nlmsg_parse: libnftnl calls exit() ("kernel
+  // ABI is broken") on an attribute it cannot validate, which would end the daemon without
+  // saving the samples it holds, and it returns a null name for a message without one.
+  if (message->nlmsg_len < mnl_nlmsg_size(sizeof(nfgenmsg))) return protocol_error();
+  std::array<const nlattr*, NFTA_OBJ_MAX + 1> object{};
+  AttributeTable object_table{object.data(), NFTA_OBJ_MAX};
+  if (mnl_attr_parse(message, sizeof(nfgenmsg), collect_attribute, &object_table) < 0)
+    return protocol_error();
+  const nlattr* name = validated(object[NFTA_OBJ_NAME], MNL_TYPE_NUL_STRING);
+  const nlattr* type = validated(object[NFTA_OBJ_TYPE], MNL_TYPE_U32);
+  const nlattr* data = validated(object[NFTA_OBJ_DATA], MNL_TYPE_NESTED);
+  if (name == nullptr || type == nullptr || data == nullptr ||
+      ntohl(mnl_attr_get_u32(type)) != NFT_OBJECT_COUNTER)
+    return protocol_error();
+  std::array<const nlattr*, NFTA_COUNTER_MAX + 1> counter{};
+  AttributeTable counter_table{counter.data(), NFTA_COUNTER_MAX};
+  if (mnl_attr_parse_nested(data, collect_attribute, &counter_table) < 0) return protocol_error();
+  const nlattr* packets = validated(counter[NFTA_COUNTER_PACKETS], MNL_TYPE_U64);
+  const nlattr* bytes = validated(counter[NFTA_COUNTER_BYTES], MNL_TYPE_U64);
+  if (packets == nullptr || bytes == nullptr) return protocol_error();
+  out.name.assign(mnl_attr_get_str(name));
+  out.packets = be64toh(mnl_attr_get_u64(packets));
+  out.bytes = be64toh(mnl_attr_get_u64(bytes));
   return true;
 }
 

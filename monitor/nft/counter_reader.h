@@ -19,11 +19,10 @@ struct CounterReading {
 };
 
 /// Parses one NFT_MSG_NEWOBJ message of a counter dump (what the kernel sends for each named
-/// counter) into `out`, reusing its storage. Returns false, `out` then unspecified, when the
-/// message is not a counter object with a name (errno EPROTO: bytes no kernel sends, so the
-/// caller treats them as a protocol error) or memory ran out (errno ENOMEM). Never throws out
-/// of memory itself, so it may run inside libmnl's C callbacks. Reads nothing outside
-/// `message->nlmsg_len` bytes.
+/// counter) into `out`, reusing its storage. Returns false, `out` then unspecified and errno
+/// EPROTO, when the message is not a counter object with a name, packets and bytes: bytes no
+/// kernel sends, so the caller treats them as a protocol error. Never exits, never reads outside
+/// `message->nlmsg_len` bytes; may throw std::bad_alloc while copying the name.
 [[nodiscard]] bool parse_counter_message(const nlmsghdr* message, CounterReading& out);
 
 class CounterReader {

@@ -7,9 +7,14 @@
 #include <memory>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <endian.h>
+
+#include <libmnl/libmnl.h>
 #include <libnftnl/object.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "monitor/nft/counter_reader.h"
 
@@ -69,6 +74,36 @@ TEST_CASE("an object of another type or of none is not read as a counter") {
   CounterReading reading;
   CHECK_FALSE(parse_counter_message(build(buffer, {Field::name, Field::type_quota}), reading));
   CHECK_FALSE(parse_counter_message(build(buffer, {Field::name}), reading));
+}
+
+TEST_CASE("a counter whose packets attribute has the wrong size is refused, and the process lives") {
+  // libnftnl's own parser calls exit() on this message ("kernel ABI is broken").
+  std::vector<char> buffer(4096, 0);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buffer.data());
+  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ;
+  auto* header = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  header->nfgen_family = NFPROTO_IPV4;
+  mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, "conntrack_stats");
+  mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, "tcp_conntrack_fwd_new");
+  mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+  nlattr* data = mnl_attr_nest_start(nlh, NFTA_OBJ_DATA);
+  mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(98765));
+  mnl_attr_put_u32(nlh, NFTA_COUNTER_PACKETS, htonl(1234));
+  mnl_attr_nest_end(nlh, data);
+  CounterReading reading;
+  errno = 0;
+  CHECK_FALSE(parse_counter_message(nlh, reading));
+  CHECK(errno == EPROTO);
+}
+
+TEST_CASE("a message too short for its own header is refused") {
+  std::vector<char> buffer;
+  const nlmsghdr* full = build(buffer, {Field::name, Field::type_counter});
+  std::vector<char> cut(buffer.begin(), buffer.begin() + static_cast<long>(sizeof(nlmsghdr)));
+  reinterpret_cast<nlmsghdr*>(cut.data())->nlmsg_len = sizeof(nlmsghdr);
+  CounterReading reading;
+  CHECK_FALSE(parse_counter_message(reinterpret_cast<const nlmsghdr*>(cut.data()), reading));
+  CHECK(parse_counter_message(full, reading));
 }
 
 }  // namespace ctmon::nft
