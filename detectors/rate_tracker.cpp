@@ -44,11 +44,15 @@ const RateFrame& RateTracker::update(const Sample& sample) {
     for (std::size_t c = 0; c < n; ++c) {
       const CounterTotals& now = sample.counters[c];
       if (!now.present || c >= previous_.size() || !previous_[c].present) continue;
-      if (now.packets < previous_[c].packets) {
+      const double pps =
+          now.packets < previous_[c].packets
+              ? -1.0
+              : static_cast<double>(now.packets - previous_[c].packets) * inv_dt;
+      if (pps < 0.0 || pps > kMaxPlausiblePps) {
         frame_.was_reset[c] = 1;
         continue;
       }
-      frame_.pps[c] = static_cast<double>(now.packets - previous_[c].packets) * inv_dt;
+      frame_.pps[c] = pps;
       frame_.valid[c] = 1;
     }
   }

@@ -10,6 +10,10 @@
 //   replay file) or a monotonic time that does not advance breaks continuity: no rate for any
 //   counter on that step, and the caller is told so that detectors resume without alarm.
 // * A counter that is absent has no rate; when it (re)appears its first total is only a reference.
+// * A jump no link could carry (more than kMaxPlausiblePps over the step: a counter rewritten by
+//   `nft reset` into another table's value, a corrupted reading, a wrap of a 64-bit value) is
+//   treated as a reset too, not as a rate: one such step would otherwise be a 9.2e18 pps spike
+//   that swamps every statistic the detectors keep for hours.
 
 #include <cstdint>
 #include <vector>
@@ -18,6 +22,12 @@
 #include "detectors/state_codec.h"
 
 namespace ctmon {
+
+/// The fastest packet rate a counter may show, in packets per second. A 100 Gbit/s link carries
+/// at most 148.8 million minimum-size frames per second; a router's counter sums a handful of
+/// links, so 1e9 is several times anything real, and far below the 1e18-class values a garbage
+/// or wrapped total produces.
+inline constexpr double kMaxPlausiblePps = 1e9;
 
 struct RateConfig {
   /// Expected sampling interval; 0 learns it from the data (EWMA of continuous steps).
@@ -40,7 +50,8 @@ struct RateFrame {
   StepContinuity continuity = StepContinuity::first;
   std::vector<double> pps;            ///< packets per second; 0 where !valid
   std::vector<std::uint8_t> valid;    ///< 1 when pps holds a real rate for this step
-  std::vector<std::uint8_t> was_reset;  ///< 1 when the counter went backwards on this step
+  /// 1 when the counter went backwards on this step, or rose faster than kMaxPlausiblePps
+  std::vector<std::uint8_t> was_reset;
 };
 
 class RateTracker {

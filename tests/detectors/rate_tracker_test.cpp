@@ -124,4 +124,32 @@ TEST_CASE("an infinite gauge value is absent too: it would break the robust wind
   CHECK(f.valid[2] == 1);
 }
 
+TEST_CASE("a jump no link could carry is a reset, not a 9.2e18 pps rate") {
+  RateTracker t({});
+  t.update(at(0, {1000, 50}));
+  t.update(at(1, {1100, 60}));
+  const RateFrame& f = t.update(at(2, {1100 + (std::uint64_t{1} << 63), 70}));
+  CHECK(f.valid[0] == 0);
+  CHECK(f.was_reset[0] == 1);
+  CHECK(f.pps[0] == 0.0);
+  CHECK(f.valid[1] == 1);
+  CHECK(f.pps[1] == Approx(10.0));
+  // the jumped total is only a new reference: the next step is a plain rate again
+  const RateFrame& g = t.update(at(3, {1200 + (std::uint64_t{1} << 63), 80}));
+  CHECK(g.valid[0] == 1);
+  CHECK(g.pps[0] == Approx(100.0));
+}
+
+TEST_CASE("the plausibility bound is a rate: a big delta over a long step is still real") {
+  RateTracker t({10.0, 3.0});
+  t.update(at(0, {0}));
+  // 5e9 packets in 10 s is 5e8 pps: fast, but under kMaxPlausiblePps
+  const RateFrame& f = t.update(at(10, {5'000'000'000}));
+  CHECK(f.valid[0] == 1);
+  CHECK(f.pps[0] == Approx(5e8));
+  // 2e10 more in 10 s is 2e9 pps: over it
+  CHECK(t.update(at(20, {25'000'000'000})).was_reset[0] == 1);
+  CHECK(kMaxPlausiblePps == 1e9);
+}
+
 }  // namespace ctmon
