@@ -9,7 +9,9 @@
 //                    `YYYY-MM-DD HH:MM:SS` (taken as UTC), values already rates or gauges.
 //
 // Both read line by line (a year of samples never sits in memory) and report a malformed file
-// with one UserError line: `<file>:<line>: column <n> (<name>): expected <what>, got '<text>'`.
+// with one UserError line: `<file>:<line>: column <n> (<name>): expected <what>, got '<text>'`,
+// where <text> and <name> are at most 40 bytes of the input, escaped (monitor/input_excerpt.h):
+// a 10 MB field or a control character cannot flood or break the line.
 // Timestamps give both clocks: mono_ns = wall_ns (a recording has only one clock).
 
 #include <cstdint>

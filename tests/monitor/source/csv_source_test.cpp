@@ -69,6 +69,32 @@ TEST_CASE("malformed replay files fail with one line naming file, line, column a
   CHECK(error_of("timestamp,a,b\n1,2,3,4\n") == "day.csv:2: column 4: expected 3 comma-separated fields like the header, got '4 fields'");
 }
 
+
+TEST_CASE("a duplicate counter name is found among 70,000 columns, and named") {
+  std::string header = "timestamp";
+  for (int i = 0; i < 70'000; ++i) header += ",c" + std::to_string(i);
+  CHECK(error_of(header + "\n").empty());
+  CHECK(error_of(header + ",c69998\n") ==
+        "day.csv:1: column 70002: expected a distinct, non-empty counter name, got 'c69998'");
+  CHECK(error_of(header + ", c0 \n") ==
+        "day.csv:1: column 70002: expected a distinct, non-empty counter name, got 'c0'");
+}
+
+TEST_CASE("a huge or unprintable bad field is echoed as 40 escaped bytes, on one line") {
+  const std::string big(10'000'000, '7');
+  const std::string error = error_of("timestamp,a\n1," + big + "x\n");
+  CHECK(error == "day.csv:2: column 2 (a): expected a cumulative packet count (a non-negative "
+                 "integer) or nothing, got '" + std::string(40, '7') + "...'");
+  CHECK(error_of("timestamp,a\n1,\x1b[31mred\n") ==
+        "day.csv:2: column 2 (a): expected a cumulative packet count (a non-negative integer) or "
+        "nothing, got '\\x1b[31mred'");
+  const std::string long_name(1000, 'n');
+  CHECK(error_of("timestamp," + long_name + "\n1,x\n") ==
+        "day.csv:2: column 2 (" + std::string(40, 'n') + "...): expected a cumulative packet "
+        "count (a non-negative integer) or nothing, got 'x'");
+  CHECK(error_of(big + "\n").size() < 200);
+}
+
 TEST_CASE("a missing file is a user error saying what to check") {
   CHECK_THROWS_WITH(CsvSource("/nonexistent/ctmon.csv"),
                     "cannot open '/nonexistent/ctmon.csv': check the path and that it is readable");
@@ -116,6 +142,9 @@ TEST_CASE("a malformed NAB series fails with the line and column") {
   CHECK(err("timestamp,value\n2014-13-01 00:00:00,1\n") ==
         "nab.csv:2: column 1 (timestamp): expected a time like 2014-04-01 00:00:00, got '2014-13-01 00:00:00'");
   CHECK(err("ts,v\n") == "nab.csv:1: column 1 (timestamp): expected the header 'timestamp,value', got 'ts,v'");
+  CHECK(err(std::string(10'000'000, 'v') + "\n") ==
+        "nab.csv:1: column 1 (timestamp): expected the header 'timestamp,value', got '" +
+            std::string(40, 'v') + "...'");
 }
 
 }  // namespace ctmon
