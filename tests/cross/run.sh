@@ -13,8 +13,8 @@
 #   --host-fixture  this machine's cross_endian_fixture (default: built in DIR/host)
 #   --jobs          parallel compile and test jobs (default 2)
 #
-# ARCH's libraries are Debian's ARCH packages, downloaded with `apt-get download` and unpacked
-# into DIR/sysroot (cmake/toolchains/debian-cross.cmake says why they are not installed).
+# ARCH's libraries are Debian's ARCH packages, downloaded and unpacked into DIR/sysroot by
+# tests/cross/stage.sh (cmake/toolchains/debian-cross.cmake says why they are not installed).
 # Exit status: 0 all passed, 1 a step failed, 77 skipped because the toolchain, qemu-user or
 # ARCH's package lists are missing (1 instead when CTMON_CROSS_REQUIRED=1, as in CI).
 set -euo pipefail
@@ -59,14 +59,6 @@ sysroot=$build_dir/sysroot
 started=$SECONDS
 phase() { echo "== $me $arch: $* (at ${SECONDS}s)"; }
 
-# What ctmon links, for ARCH (their run-time dependencies follow), and the header-only
-# libraries, which are the same on every architecture.
-libraries="libnftnl-dev libmnl-dev libnftables-dev libsqlite3-dev libcurl4-openssl-dev libfmt-dev
-           zlib1g-dev libtomlplusplus-dev catch2"
-header_only="libeigen3-dev libcli11-dev nlohmann-json3-dev"
-# Provided by the cross toolchain under /usr/<triplet> (and pkg-config is this machine's).
-from_toolchain='^(libc6|libc6-dev|libc-dev-bin|linux-libc-dev|libcrypt-dev|libnsl-dev|libtirpc-dev|libgcc-s1|libstdc\+\+6|gcc-12-base|pkgconf|pkgconf-bin|pkg-config|rpcsvc-proto)$'
-
 if [ "$install" = 1 ]; then
   phase "installing g++-$triplet, qemu-user and the $arch package lists"
   [ "$(id -u)" = 0 ] || die "--install needs root (it runs dpkg --add-architecture and apt-get install)"
@@ -80,34 +72,8 @@ apt-cache show "zlib1g:$arch" >/dev/null 2>&1 ||
   skip "apt has no $arch package lists: run 'dpkg --add-architecture $arch && apt-get update', or '$me $arch --install', as root"
 
 # ---- stage ARCH's libraries -------------------------------------------------------------------
-roots=()
-for p in $libraries; do roots+=("$p:$arch"); done
-mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-                         --no-breaks --no-replaces --no-enhances "${roots[@]}" |
-                       grep -v '^ ' | grep -E ":$arch\$" | sed "s/:$arch\$//" | grep -Ev "$from_toolchain" |
-                       sort -u | sed "s/\$/:$arch/")
-[ "${#closure[@]}" -gt 0 ] || die "apt-cache found no $arch packages for $libraries"
-# shellcheck disable=SC2086 # one word per package is intended
-mapfile -t wanted < <(apt-cache policy "${closure[@]}" $header_only |
-                      awk '/^[^ ]/ {sub(/:$/, ""); p = $0} /^  Candidate:/ {print p "=" $2}' | sort)
-if [ "$(cat "$sysroot/.packages" 2>/dev/null)" != "$(printf '%s\n' "${wanted[@]}")" ]; then
-  phase "staging ${#wanted[@]} $arch packages in $sysroot"
-  rm -rf "$sysroot" "$build_dir/debs"
-  mkdir -p "$build_dir/debs" "$sysroot/usr/lib"
-  (cd "$build_dir/debs" && apt-get -q -o APT::Sandbox::User=root download "${wanted[@]}" >/dev/null) ||
-    die "apt-get download of the $arch packages failed (network, or package lists out of date: apt-get update)"
-  # Merged /usr, as on the target: libraries that Debian still ships under /lib land in /usr/lib.
-  ln -s usr/lib "$sysroot/lib"
-  for deb in "$build_dir"/debs/*.deb; do
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$sysroot" --keep-directory-symlink -f - ||
-      die "unpacking $deb failed"
-  done
-  # Absolute links (libz.so -> /lib/<triplet>/libz.so.1) must point into the staging root.
-  find "$sysroot" -type l -lname '/*' -print0 | while IFS= read -r -d '' link; do
-    ln -sfn "$sysroot$(readlink "$link")" "$link"
-  done
-  printf '%s\n' "${wanted[@]}" >"$sysroot/.packages"
-fi
+phase "staging $arch's libraries in $sysroot"
+"$repo/tests/cross/stage.sh" "$arch" "$sysroot" || die "staging $arch's libraries failed"
 
 # ---- build and run the unit tests under qemu-user ----------------------------------------------
 launcher=()
