@@ -124,12 +124,12 @@ std::int64_t parse_utc_offset(const std::string& text) {
   throw bad();
 }
 
-void print_table_header() { fmt::print("{:>4}  {:20}  {:>8}  {:>5}  {:14}  {}\n", "id", "start (UTC)", "duration", "score", "kind", "summary"); }
+std::string table_header() { return fmt::format("{:>4}  {:20}  {:>8}  {:>5}  {:14}  {}\n", "id", "start (UTC)", "duration", "score", "kind", "summary"); }
 
-void print_table_row(const Episode& e) {
+std::string table_row(const Episode& e) {
   const std::string duration = e.open ? "open" : fmt::format("{}s", (e.end_wall_ns - e.start_wall_ns) / kNsPerS);
-  fmt::print("{:>4}  {:20}  {:>8}  {:5.2f}  {:14}  {}\n", e.id, rfc3339_utc(e.start_wall_ns), duration, e.peak_score,
-             to_string(e.kind), e.summary);
+  return fmt::format("{:>4}  {:20}  {:>8}  {:5.2f}  {:14}  {}\n", e.id, rfc3339_utc(e.start_wall_ns), duration,
+                     e.peak_score, to_string(e.kind), e.summary);
 }
 
 struct Options {
@@ -144,31 +144,37 @@ struct Options {
   double influx_drain_s = 60;  ///< how long to wait for the outbox to drain at the end
 };
 
-// Prints each episode once, when it closes, and the one still open at the end of the input.
+// Collects each episode once, when it closes, and the one still open at the end of the input,
+// and prints them only once the whole input was read: a file that turns out bad halfway leaves
+// stdout empty (no table header followed by an error), so a pipe never sees half an answer.
+// Episodes are few (a handful a day), so holding their lines costs little.
 class EpisodePrinter {
  public:
   explicit EpisodePrinter(bool json) : json_(json) {
-    if (!json_) print_table_header();
+    if (!json_) out_ = table_header();
   }
   void step(const StepResult& r) {
-    if (r.change == EpisodeChange::closed) print(*r.episode);
+    if (r.change == EpisodeChange::closed) add(*r.episode);
   }
+  /// Adds the open episode; call when the input has been read without error.
   void finish(const Analyzer& analyzer) {
-    if (const Episode* open = analyzer.open_episode()) print(*open);
-    if (!json_ && printed_ == 0) fmt::print("(no episodes)\n");
+    if (const Episode* open = analyzer.open_episode()) add(*open);
+    if (!json_ && printed_ == 0) out_ += "(no episodes)\n";
+  }
+  /// Writes what was collected to stdout.
+  void flush() {
+    std::fwrite(out_.data(), 1, out_.size(), stdout);
+    out_.clear();
   }
 
  private:
-  void print(const Episode& e) {
+  void add(const Episode& e) {
     ++printed_;
-    if (json_) {
-      fmt::print("{}\n", episode_json_line(e));
-    } else {
-      print_table_row(e);
-    }
+    out_ += json_ ? episode_json_line(e) + "\n" : table_row(e);
   }
   bool json_;
   int printed_ = 0;
+  std::string out_;
 };
 
 
@@ -177,6 +183,9 @@ void run_replay_csv(const Options& o) {
     throw UserError("forwarding to InfluxDB (--influx-url or influx.url) needs --db: points are queued in that "
                     "database's outbox first");
   CsvSource csv(o.input);
+  // The database keeps samples in time order and drops one that does not advance: refuse the
+  // file at its first such row rather than store a fraction of it and exit 0.
+  if (!o.forward.db.empty()) csv.require_advancing_time();
   CounterCatalog catalog;
   // The detectors' memories are set in seconds and converted to samples: learn the interval from
   // the first samples unless given.
@@ -213,6 +222,7 @@ void run_replay_csv(const Options& o) {
     printer.finish(pipeline.analyzer());
     if (!pipeline.finish(last_mono_ns))
       throw UserError("the replayed samples could not all be written to " + o.forward.db + " (see above)");
+    printer.flush();
     if (sender) {
       const bool drained = sender->drain(now_mono_ns() + static_cast<std::int64_t>(o.influx_drain_s * 1e9));
       const influx::SenderStatus st = sender->status();
@@ -231,6 +241,7 @@ void run_replay_csv(const Options& o) {
     progress.update(csv.bytes_read(), analyzer.samples_seen());
   });
   printer.finish(analyzer);
+  printer.flush();
 }
 
 void run_replay_nab(const Options& o) {
@@ -263,6 +274,7 @@ void run_replay_nab(const Options& o) {
   printer.finish(analyzer);
   out.close();
   if (!out) throw UserError("writing '" + o.scores_out + "' failed: check free space");
+  printer.flush();
 }
 
 }  // namespace

@@ -153,6 +153,15 @@ bool CsvSource::next(Sample& out, CounterCatalog& catalog) {
   }
   std::int64_t ns = 0;
   if (!parse_unix_seconds(fields_[0], ns)) fail(0, "unix seconds (integer or decimal)", std::string(fields_[0]));
+  if (require_advancing_time_) {
+    if (have_previous_time_ && ns <= previous_ns_)
+      fail(0, "a time after the previous row's " + previous_time_text_ +
+                  " (rows in time order; sort the file with 'sort -t, -k1,1n', or replay it without --db)",
+           std::string(trim(fields_[0])));
+    have_previous_time_ = true;
+    previous_ns_ = ns;
+    previous_time_text_ = input_excerpt(trim(fields_[0]));
+  }
   out.mono_ns = ns;
   out.wall_ns = ns;
   out.counters.assign(catalog.size(), CounterTotals{});

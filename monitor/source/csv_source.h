@@ -36,6 +36,11 @@ class CsvSource : public CounterSource {
   /// See CounterSource::next. Throws UserError on a malformed row.
   bool next(Sample& out, CounterCatalog& catalog) override;
 
+  /// From now on a row whose timestamp is not after the previous row's is a UserError naming
+  /// its line (for `replay --db`: the database stores samples in time order and would drop
+  /// them). Without it such rows are returned, and the detectors skip the step.
+  void require_advancing_time() { require_advancing_time_ = true; }
+
   /// Counter names from the header, in column order.
   [[nodiscard]] const std::vector<std::string>& counter_names() const { return names_; }
   /// Bytes consumed so far (for a progress bar).
@@ -54,6 +59,10 @@ class CsvSource : public CounterSource {
   std::vector<std::string_view> fields_;
   std::uint64_t line_number_ = 0;
   std::uint64_t bytes_read_ = 0;
+  bool require_advancing_time_ = false;
+  bool have_previous_time_ = false;
+  std::int64_t previous_ns_ = 0;
+  std::string previous_time_text_;
 };
 
 /// One row of a gauge series.

@@ -95,6 +95,30 @@ TEST_CASE("a huge or unprintable bad field is echoed as 40 escaped bytes, on one
   CHECK(error_of(big + "\n").size() < 200);
 }
 
+TEST_CASE("rows must advance in time once asked to, and the error names the row") {
+  const std::string text = "timestamp,a\n10,1\n11,2\n11,3\n";
+  {
+    std::istringstream in(text);
+    CsvSource src(in, "day.csv");
+    Sample s;
+    CounterCatalog c;
+    int rows = 0;
+    while (src.next(s, c)) ++rows;
+    CHECK(rows == 3);  // by default a repeated time is returned; the detectors skip the step
+  }
+  std::istringstream in(text);
+  CsvSource src(in, "day.csv");
+  src.require_advancing_time();
+  Sample s;
+  CounterCatalog c;
+  REQUIRE(src.next(s, c));
+  REQUIRE(src.next(s, c));
+  CHECK_THROWS_WITH(src.next(s, c),
+                    Catch::StartsWith("day.csv:4: column 1 (timestamp): expected a time after the "
+                                      "previous row's 11") &&
+                        Catch::EndsWith("got '11'"));
+}
+
 TEST_CASE("a missing file is a user error saying what to check") {
   CHECK_THROWS_WITH(CsvSource("/nonexistent/ctmon.csv"),
                     "cannot open '/nonexistent/ctmon.csv': check the path and that it is readable");

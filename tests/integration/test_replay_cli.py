@@ -1,0 +1,74 @@
+"""`ctmon replay` on bad input: one line on stderr, exit 1, and nothing at all on stdout."""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from netns import ctmon_binary
+
+
+class ReplayRefusesBadInput(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ctmon-replay-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def write(self, name, rows):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write("timestamp,tcp_conntrack_input_new\n")
+            f.writelines(f"{t},{v}\n" for t, v in rows)
+        return path
+
+    def replay(self, *args):
+        return subprocess.run([ctmon_binary(), "replay", *args], text=True, capture_output=True,
+                              check=False)
+
+    def test_a_bad_row_halfway_leaves_stdout_empty(self):
+        rows = [(1_700_000_000 + i, 10 * i) for i in range(500)] + [(1_700_000_500, "x")]
+        proc = self.replay("--input", self.write("bad.csv", rows))
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stdout, "")
+        self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+        self.assertIn("bad.csv:502: column 2", proc.stderr)
+
+    def test_a_good_file_prints_the_table(self):
+        rows = [(1_700_000_000 + i, 10 * i) for i in range(100)]
+        proc = self.replay("--input", self.write("good.csv", rows))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(proc.stdout.startswith("  id  start (UTC)"), proc.stdout)
+
+    def test_backwards_timestamps_are_refused_with_db_naming_the_line(self):
+        # 3,600 samples whose clock steps back 10 minutes at row 3000
+        rows = [(1_700_000_000 + i, 10 * i) for i in range(3000)]
+        rows += [(1_700_000_000 + 2400 + i, 30_000 + 10 * i) for i in range(600)]
+        path = self.write("back.csv", rows)
+        db = os.path.join(self.dir, "replay.db")
+        proc = self.replay("--input", path, "--db", db)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stdout, "")
+        self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+        self.assertIn("back.csv:3002: column 1 (timestamp): expected a time after the previous "
+                      "row's 1700002999", proc.stderr)
+        self.assertIn("got '1700002400'", proc.stderr)
+        self.assertIn("sort", proc.stderr)
+        # in time order the same samples are all stored
+        rows.sort()
+        rows = [(t, 10 * i) for i, (t, _) in enumerate(rows) if i == 0 or t != rows[i - 1][0]]
+        proc = self.replay("--input", self.write("sorted.csv", rows), "--db",
+                           os.path.join(self.dir, "sorted.db"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        series = subprocess.run([ctmon_binary(), "series", "--db", os.path.join(self.dir, "sorted.db"),
+                                 "--csv", "--raw", "--since", "2023-01-01"],
+                                text=True, capture_output=True, check=False)
+        self.assertEqual(series.returncode, 0, series.stderr)
+        self.assertEqual(len(series.stdout.splitlines()) - 1, len(rows))
+
+    def test_without_db_backwards_timestamps_are_only_a_skipped_step(self):
+        rows = [(1_700_000_000 + i, 10 * i) for i in range(100)] + [(1_700_000_050, 1000)]
+        proc = self.replay("--input", self.write("back.csv", rows))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
