@@ -1,6 +1,8 @@
 #include "monitor/config/config.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -145,11 +147,24 @@ std::optional<double> parse_duration_s(std::string_view text) {
   return value * factor->second;
 }
 
+namespace {
+
+// The shortest digits that read back as `value`, never in exponent form ("3e-05"), which
+// parse_duration_s does not read.
+std::string plain_number(double value) {
+  std::array<char, 512> digits{};  // fixed notation of the largest double has 309 digits
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value,
+                                 std::chars_format::fixed).ptr;
+  return std::string(digits.data(), end);
+}
+
+}  // namespace
+
 std::string format_duration(double seconds) {
   for (const auto& [unit, size] : {std::pair{"d", 86400.0}, {"h", 3600.0}, {"m", 60.0}})
-    if (seconds >= size && std::fmod(seconds, size) == 0) return fmt::format("{}{}", seconds / size, unit);
-  if (seconds < 1 && std::fmod(seconds * 1000, 1) == 0) return fmt::format("{}ms", seconds * 1000);
-  return fmt::format("{}s", seconds);
+    if (seconds >= size && std::fmod(seconds, size) == 0) return plain_number(seconds / size) + unit;
+  if (seconds < 1 && std::fmod(seconds * 1000, 1) == 0) return plain_number(seconds * 1000) + "ms";
+  return plain_number(seconds) + "s";
 }
 
 std::string redact_url(std::string_view url) {

@@ -57,6 +57,18 @@ TEST_CASE("durations are seconds or a number with a unit") {
   CHECK(format_duration(7) == "7s");
 }
 
+TEST_CASE("a tiny duration prints in digits that read back, never in exponent form") {
+  // 2.9951e-05 s is a valid heartbeat; `config check` printed it as "2.9951e-05s", which no
+  // config file can hold.
+  for (const double seconds : {2.9951e-05, 1e-7, 0.0001234, 12345678.5}) {
+    const std::string text = format_duration(seconds);
+    INFO(text);
+    CHECK(text.find('e') == std::string::npos);
+    CHECK(parse_duration_s(text) == seconds);
+  }
+  CHECK(format_duration(2.9951e-05) == "0.000029951s");
+}
+
 TEST_CASE("a config file overrides the defaults key by key") {
   const Config config = load(R"(
 table = "inet:conntrack_stats"
