@@ -16,7 +16,7 @@
 #include "monitor/cli/sampling_facts.h"
 #include "monitor/cli/terminal.h"
 #include "monitor/cli/time_arg.h"
-#include "monitor/daemon/status_file.h"
+#include "monitor/status/status_socket.h"
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
 #include "monitor/store/sqlite_handle.h"
@@ -26,6 +26,8 @@ namespace ctmon::cli {
 namespace {
 
 constexpr std::int64_t kNsPerS = 1'000'000'000;
+// The live interval is a nicety in the "no episodes" answer: not worth a long wait on a stuck daemon.
+constexpr std::int64_t kAskDaemon_ms = 1000;
 // One screen on a router's SSH session; --limit or --since shows more.
 constexpr std::size_t kDefaultTableRows = 20;
 
@@ -60,7 +62,7 @@ std::string describe_window(const EventsOptions& o, std::int64_t since_ns, std::
 std::string no_episodes_message(const EventsOptions& o, std::int64_t since_ns, std::int64_t until_ns,
                                 store::Database& db, const Config& config) {
   const SamplingFacts facts =
-      sampling_facts(db, status_for_db(read_status_file(config.status_file), config.db));
+      sampling_facts(db, status_for_db(status::contact_daemon(config.status_file, kAskDaemon_ms).status, config.db));
   const std::string what = "No episodes " + describe_window(o, since_ns, until_ns);
   if (!facts.first_sample_wall_ns)
     return what + fmt::format(", and no samples stored in {} yet: is the daemon running? "

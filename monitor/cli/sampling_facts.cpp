@@ -37,27 +37,25 @@ std::optional<double> measured_interval_s(const store::Database& db, std::int64_
 
 }  // namespace
 
-SamplingFacts sampling_facts(store::Database& db, const std::optional<nlohmann::json>& status) {
+SamplingFacts sampling_facts(store::Database& db, const std::optional<status::DaemonStatus>& status) {
   SamplingFacts facts;
   const store::SampleExtent extent = store::SampleReader(db).extent();
   facts.newest_stored_wall_ns = extent.newest_raw_wall_ns;
   facts.first_sample_wall_ns = store::MetaStore(db).get_int("first_sample_wall_ns");
   if (!facts.first_sample_wall_ns)
     facts.first_sample_wall_ns = extent.oldest_rollup_wall_ns ? extent.oldest_rollup_wall_ns : extent.oldest_raw_wall_ns;
-  if (status && status->contains("interval_s") && (*status)["interval_s"].is_number())
-    facts.interval_s = (*status)["interval_s"].get<double>();
+  if (status && status->interval_s > 0)
+    facts.interval_s = status->interval_s;
   else if (extent.newest_raw_wall_ns)
     facts.interval_s = measured_interval_s(db, *extent.newest_raw_wall_ns);
   return facts;
 }
 
-std::optional<nlohmann::json> status_for_db(const std::optional<nlohmann::json>& status,
-                                            const std::filesystem::path& db_path) {
-  if (!status || !status->is_object() || !status->contains("db") || !(*status)["db"].is_string())
-    return std::nullopt;
+std::optional<status::DaemonStatus> status_for_db(const std::optional<status::DaemonStatus>& status,
+                                                  const std::filesystem::path& db_path) {
+  if (!status) return std::nullopt;
   std::error_code error;
-  const std::filesystem::path theirs((*status)["db"].get<std::string>());
-  if (std::filesystem::equivalent(theirs, db_path, error) && !error) return status;
+  if (std::filesystem::equivalent(status->store.db, db_path, error) && !error) return status;
   return std::nullopt;
 }
 

@@ -8,8 +8,7 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "monitor/status/daemon_status.h"
 #include "monitor/store/database.h"
 
 namespace ctmon::cli {
@@ -25,15 +24,15 @@ struct SamplingFacts {
   std::optional<std::int64_t> newest_stored_wall_ns;
 };
 
-/// Gathers the facts from `db`, and from the daemon's status file object `status` when it is
-/// given. Throws store::SqliteError on database errors.
+/// Gathers the facts from `db`, and from the live daemon's `status` when it is given.
+/// Throws store::SqliteError on database errors.
 [[nodiscard]] SamplingFacts sampling_facts(store::Database& db,
-                                           const std::optional<nlohmann::json>& status);
+                                           const std::optional<status::DaemonStatus>& status);
 
-/// The status file's object when it describes a daemon writing `db_path` (its "db" names the
-/// same file), nullopt otherwise: a daemon writing another database says nothing about this one.
-[[nodiscard]] std::optional<nlohmann::json> status_for_db(const std::optional<nlohmann::json>& status,
-                                                          const std::filesystem::path& db_path);
+/// `status` when it describes a daemon writing `db_path` (the same file), nullopt otherwise: a
+/// daemon writing another database says nothing about this one.
+[[nodiscard]] std::optional<status::DaemonStatus> status_for_db(const std::optional<status::DaemonStatus>& status,
+                                                                const std::filesystem::path& db_path);
 
 /// "5 s", "0.5 s", "2 min": an interval for a sentence.
 [[nodiscard]] std::string format_interval(double seconds);

@@ -24,7 +24,8 @@
 #include "monitor/cli/sampling_facts.h"
 #include "monitor/cli/terminal.h"
 #include "monitor/cli/time_arg.h"
-#include "monitor/daemon/status_file.h"
+#include "monitor/status/daemon_status.h"
+#include "monitor/status/status_socket.h"
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
 #include "monitor/store/meta_store.h"
@@ -59,20 +60,6 @@ std::string format_bytes(double bytes) {
   return fmt::format("{:.0f} B", bytes);
 }
 
-template <class T>
-std::optional<T> field(const std::optional<nlohmann::json>& j, const char* key) {
-  if (!j || !j->is_object() || !j->contains(key)) return std::nullopt;
-  const nlohmann::json& v = (*j)[key];
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (v.is_string()) return v.get<std::string>();
-  } else if constexpr (std::is_same_v<T, bool>) {
-    if (v.is_boolean()) return v.get<bool>();
-  } else {
-    if (v.is_number()) return v.get<T>();
-  }
-  return std::nullopt;
-}
-
 nlohmann::json optional_json(const auto& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
@@ -87,33 +74,46 @@ struct Report {
   std::vector<std::pair<std::string, std::string>> lines;  // label, text
 };
 
-void check_daemon(const Config& config, std::int64_t now, Report& r) {
-  const std::optional<nlohmann::json> status = read_status_file(config.status_file);
-  const auto pid = field<std::int64_t>(status, "pid");
-  const bool running = pid && process_alive(*pid);
-  const auto interval = field<double>(status, "interval_s");
-  const auto last_ts = field<double>(status, "last_sample_ts");
+// How long `status` waits for the daemon's answer: far longer than serving takes (microseconds),
+// shorter than a person's patience. A daemon that does not answer in time is stuck or stopped.
+constexpr std::int64_t kAnswerTimeout_ms = 3000;
+
+void check_daemon(const Config& config, const status::DaemonContact& contact, std::int64_t now, Report& r) {
+  const std::optional<status::DaemonStatus>& status = contact.status;
+  const bool running = contact.alive;
   nlohmann::json& d = r.daemon;
   d["status_file"] = config.status_file;
+  d["socket"] = contact.socket_path;
   d["running"] = running;
-  d["pid"] = optional_json(pid);
-  d["started"] = optional_json(field<std::string>(status, "started"));
-  d["interval_s"] = optional_json(interval);
-  d["last_sample"] = last_ts ? nlohmann::json(rfc3339_utc(static_cast<std::int64_t>(*last_ts * 1e9)))
-                             : nlohmann::json(nullptr);
+  d["pid"] = optional_json(contact.pid);
+  d["started"] = status ? nlohmann::json(rfc3339_utc(status->started_wall_ns)) : nlohmann::json(nullptr);
+  d["interval_s"] = status ? nlohmann::json(status->interval_s) : nlohmann::json(nullptr);
+  const bool sampled = status && status->source.last_sample_wall_ns > 0;
+  d["last_sample"] = sampled ? nlohmann::json(rfc3339_utc(status->source.last_sample_wall_ns)) : nlohmann::json(nullptr);
   std::optional<double> age_s;
-  if (last_ts) age_s = static_cast<double>(now) / 1e9 - *last_ts;
+  if (sampled) age_s = static_cast<double>(now - status->source.last_sample_wall_ns) / 1e9;
   d["last_sample_age_s"] = age_s ? nlohmann::json(std::round(*age_s * 10) / 10) : nlohmann::json(nullptr);
-  for (const char* key : {"table", "table_state", "store_state"})
-    d[key] = optional_json(field<std::string>(status, key));
-  for (const char* key : {"counters", "samples", "missed_ticks", "samples_in_ram", "samples_dropped",
-                          "episodes_opened"})
-    d[key] = optional_json(field<std::int64_t>(status, key));
-  d["open_episode"] = optional_json(field<bool>(status, "open_episode"));
-  d["detector_us_per_sample"] = optional_json(field<double>(status, "detector_us_per_sample"));
-  d["db"] = optional_json(field<std::string>(status, "db"));
+  d["table"] = status ? nlohmann::json(status->source.table) : nlohmann::json(nullptr);
+  d["table_state"] = status ? nlohmann::json(status::table_state_text(status->source.table_state, status->source.table_error))
+                            : nlohmann::json(nullptr);
+  d["store_state"] = status ? nlohmann::json(store::to_string(status->store.state)) : nlohmann::json(nullptr);
+  const auto number = [&](auto member) { return status ? nlohmann::json(member(*status)) : nlohmann::json(nullptr); };
+  d["counters"] = number([](const auto& s) { return s.source.counters; });
+  d["samples"] = number([](const auto& s) { return s.samples; });
+  d["missed_ticks"] = number([](const auto& s) { return s.source.missed_ticks; });
+  d["samples_in_ram"] = number([](const auto& s) { return s.store.samples_in_ram; });
+  d["samples_dropped"] = number([](const auto& s) { return s.store.samples_dropped; });
+  d["episodes_opened"] = number([](const auto& s) { return s.episodes_opened; });
+  d["open_episode"] = number([](const auto& s) { return s.open_episode; });
+  d["detector_us_per_sample"] = number([](const auto& s) { return s.detector_us_per_sample; });
+  d["db"] = status ? nlohmann::json(status->store.db) : nlohmann::json(nullptr);
 
-  if (!status) {
+  if (!contact.pid_file_present && !status) {
+    if (contact.outcome == status::Answer::Outcome::kDenied) {
+      r.problems.push_back(contact.error);
+      r.lines.emplace_back("daemon", "unknown (" + contact.error + ")");
+      return;
+    }
     r.problems.push_back(fmt::format("daemon not running: no status file at {} (start it: "
                                      "'systemctl start ctmon' or '/etc/init.d/ctmon start')",
                                      config.status_file));
@@ -121,55 +121,71 @@ void check_daemon(const Config& config, std::int64_t now, Report& r) {
     return;
   }
   if (!running) {
-    r.problems.push_back(fmt::format("daemon not running: pid {} from {} is gone{}", pid.value_or(0),
-                                     config.status_file,
-                                     last_ts ? ", last sample at " + format_local_time(static_cast<std::int64_t>(*last_ts * 1e9)) : ""));
-    r.lines.emplace_back("daemon", fmt::format("not running (pid {} is gone)", pid.value_or(0)));
-  } else {
-    std::string text = fmt::format("running, pid {}", *pid);
-    if (const auto started = field<std::string>(status, "started")) text += ", started " + *started;
-    r.lines.emplace_back("daemon", text);
+    r.problems.push_back(fmt::format("daemon not running: pid {} from {} is gone", contact.pid.value_or(0),
+                                     config.status_file));
+    r.lines.emplace_back("daemon", fmt::format("not running (pid {} is gone)", contact.pid.value_or(0)));
+    return;
   }
+  if (!status) {
+    // Alive but silent: stuck or stopped, without a socket (a daemon older than this ctmon, or
+    // one that could not create it), or answering nonsense.
+    std::string why;
+    switch (contact.outcome) {
+      case status::Answer::Outcome::kNoAnswer:
+        why = fmt::format("daemon (pid {}) does not answer: {} (stuck, or stopped?)", *contact.pid, contact.error);
+        break;
+      case status::Answer::Outcome::kDenied: why = contact.error; break;
+      case status::Answer::Outcome::kAbsent:
+        why = fmt::format("daemon (pid {}) runs but has no status socket at {} (see its log; a daemon older "
+                          "than this ctmon has none: restart it)", *contact.pid, contact.socket_path);
+        break;
+      case status::Answer::Outcome::kAnswered: why = contact.error; break;
+    }
+    r.problems.push_back(why);
+    r.lines.emplace_back("daemon", fmt::format("running, pid {}, not answering", *contact.pid));
+    return;
+  }
+  r.lines.emplace_back("daemon", fmt::format("running, pid {}, started {}", *contact.pid, rfc3339_utc(status->started_wall_ns)));
+  const double interval = status->interval_s;
   if (age_s) {
     std::string text = fmt::format("{} ago", format_duration(static_cast<std::int64_t>(std::max(0.0, *age_s) * 1e9)));
-    if (interval) text += fmt::format(" (sampling every {})", format_interval(*interval));
+    text += fmt::format(" (sampling every {})", format_interval(interval));
     r.lines.emplace_back("last sample", text);
-    if (running && interval && *interval > 0 && *age_s > kStaleIntervals * *interval)
+    if (interval > 0 && *age_s > kStaleIntervals * interval)
       r.problems.push_back(fmt::format("last sample is stale: {:.0f} s old, more than {:g} intervals of {}",
-                                       *age_s, kStaleIntervals, format_interval(*interval)));
+                                       *age_s, kStaleIntervals, format_interval(interval)));
   } else {
     r.lines.emplace_back("last sample", "none yet");
   }
-  const std::string table = field<std::string>(status, "table").value_or("?");
-  const std::string table_state = field<std::string>(status, "table_state").value_or("unknown");
-  r.lines.emplace_back("table", fmt::format("{}: {}, {} counters", table, table_state,
-                                            field<std::int64_t>(status, "counters").value_or(0)));
-  if (running && table_state != "ok") {
-    if (table_state == "missing")
+  const std::string& table = status->source.table;
+  const std::string table_state = status::table_state_text(status->source.table_state, status->source.table_error);
+  r.lines.emplace_back("table", fmt::format("{}: {}, {} counters", table, table_state, status->source.counters));
+  switch (status->source.table_state) {
+    case status::TableState::kOk: break;
+    case status::TableState::kMissing:
       r.problems.push_back(fmt::format("table {} is missing: 'ctmon rules install' loads it", table));
-    else
+      break;
+    case status::TableState::kNoCounters:
+    case status::TableState::kUnreadable:
       r.problems.push_back(fmt::format("table {}: {}", table, table_state));
+      break;
   }
-  const std::string store_state = field<std::string>(status, "store_state").value_or("unknown");
-  const auto in_ram = field<std::int64_t>(status, "samples_in_ram").value_or(0);
-  const auto dropped = field<std::int64_t>(status, "samples_dropped").value_or(0);
-  const auto commit = field<double>(status, "commit_interval_s");
-  r.lines.emplace_back("samples", fmt::format("{} taken, {} missed ticks, {} in RAM{}, {} dropped; store {}",
-                                              field<std::int64_t>(status, "samples").value_or(0),
-                                              field<std::int64_t>(status, "missed_ticks").value_or(0), in_ram,
-                                              commit ? fmt::format(" (committed every {})", format_interval(*commit)) : "",
-                                              dropped, store_state));
-  if (running && store_state != "ok")
+  const std::string store_state = store::to_string(status->store.state);
+  const std::uint64_t in_ram = status->store.samples_in_ram;
+  const std::uint64_t dropped = status->store.samples_dropped;
+  const double commit = status->store.commit_interval_s;
+  r.lines.emplace_back("samples", fmt::format("{} taken, {} missed ticks, {} in RAM (committed every {}), {} dropped; store {}",
+                                              status->samples, status->source.missed_ticks, in_ram,
+                                              format_interval(commit), dropped, store_state));
+  if (status->store.state != store::CommitCondition::kOk)
     r.problems.push_back("the daemon cannot store samples: " + store_state);
-  if (commit && interval && *interval > 0 && static_cast<double>(in_ram) > kRamBacklogCommits * *commit / *interval)
+  if (interval > 0 && static_cast<double>(in_ram) > kRamBacklogCommits * commit / interval)
     r.warnings.push_back(fmt::format("{} samples wait in RAM, more than {:g} commit intervals' worth: commits are failing",
                                      in_ram, kRamBacklogCommits));
   if (dropped > 0) r.warnings.push_back(fmt::format("{} samples were dropped (RAM buffer full while the store failed)", dropped));
-  if (const auto theirs = field<std::string>(status, "db")) {
-    std::error_code error;
-    if (!std::filesystem::equivalent(*theirs, config.db, error))
-      r.warnings.push_back(fmt::format("the daemon writes {}, not {} (use --db or --config to match)", *theirs, config.db));
-  }
+  std::error_code error;
+  if (!std::filesystem::equivalent(status->store.db, config.db, error))
+    r.warnings.push_back(fmt::format("the daemon writes {}, not {} (use --db or --config to match)", status->store.db, config.db));
 }
 
 void check_database(const Config& config, std::int64_t now, Report& r) {
@@ -249,12 +265,11 @@ void check_clock(std::int64_t now, Report& r) {
                          "check NTP (sysntpd, systemd-timesyncd, chrony)");
 }
 
-// InfluxDB forwarding as the running daemon's sender reports it in the status file (the daemon
-// may have been given --influx-url on its command line, which this command cannot see).
-void check_influx(const Config& config, Report& r) {
+// InfluxDB forwarding as the running daemon's sender reports it (the daemon may have been given
+// --influx-url on its command line, which this command cannot see).
+void check_influx(const Config& config, const std::optional<status::DaemonStatus>& status, Report& r) {
   r.influx["url"] = config.influx.url.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.influx.url);
-  const std::optional<nlohmann::json> status = read_status_file(config.status_file);
-  const bool reported = status && status->contains("influx");
+  const bool reported = status && status->influx;
   if (!reported && config.influx.url.empty()) {
     r.influx["state"] = "off";
     r.lines.emplace_back("InfluxDB", "forwarding: off");
@@ -266,27 +281,25 @@ void check_influx(const Config& config, Report& r) {
     return;
   }
   // The outbox keeps every point while InfluxDB fails: a warning, not ill health.
-  const nlohmann::json& influx = status->at("influx");
-  r.influx = influx;
-  const std::string state = influx.value("state", "unknown");
-  const auto queued = influx.value("queued", std::uint64_t{0});
-  const double last_ok = influx.value("last_success_ts", 0.0);
-  r.lines.emplace_back("InfluxDB", fmt::format("{}, {} lines queued, last success {}", state, queued,
-                                               last_ok > 0 ? format_local_time(static_cast<std::int64_t>(last_ok * 1e9))
-                                                           : std::string("never")));
-  if (state != "ok" && state != "idle" && state != "sending")
-    r.warnings.push_back(fmt::format("InfluxDB: {}", influx.value("detail", state)));
-  if (influx.value("rejected_lines", std::uint64_t{0}) > 0)
+  const status::InfluxStatus& influx = *status->influx;
+  r.influx = status::to_json(*status).at("influx");
+  r.lines.emplace_back("InfluxDB", fmt::format("{}, {} lines queued, last success {}", influx.state, influx.queued,
+                                               influx.last_success_wall_ns > 0 ? format_local_time(influx.last_success_wall_ns)
+                                                                               : std::string("never")));
+  if (influx.state != "ok" && influx.state != "idle" && influx.state != "sending")
+    r.warnings.push_back(fmt::format("InfluxDB: {}", influx.detail.empty() ? influx.state : influx.detail));
+  if (influx.rejected_lines > 0)
     r.warnings.push_back(fmt::format("InfluxDB refused {} line(s); they are set aside in {}.influx-rejected",
-                                     influx.value("rejected_lines", std::uint64_t{0}), config.db));
+                                     influx.rejected_lines, config.db));
 }
 
 void run_status(const Config& config, const StatusOptions& o) {
   const std::int64_t now = now_wall_ns();
   Report r;
-  check_daemon(config, now, r);
+  const status::DaemonContact contact = status::contact_daemon(config.status_file, kAnswerTimeout_ms);
+  check_daemon(config, contact, now, r);
   check_database(config, now, r);
-  check_influx(config, r);
+  check_influx(config, contact.status, r);
   check_clock(now, r);
   const bool healthy = r.problems.empty();
   if (o.json) {

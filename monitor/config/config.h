@@ -38,7 +38,8 @@ struct Config {
   bool install_rules = true;         ///< `ctmon run` installs the table when it is missing
   std::string host;                  ///< name sent to InfluxDB; empty = gethostname()
   bool syslog = false;               ///< log to syslog instead of stderr
-  /// The daemon's live state for `ctmon status`, rewritten every sample: keep it in RAM (/run).
+  /// The daemon's pid file, written once at start; `ctmon status` asks the socket beside it
+  /// (".sock" for ".status", monitor/status/status_socket.h). Keep both in RAM (/run).
   std::string status_file = "/run/ctmon/ctmon.status";
   InfluxConfig influx;
 

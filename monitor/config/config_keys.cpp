@@ -72,8 +72,8 @@ constexpr std::array kKeys = {
               .help = "log to syslog (daemon facility) instead of stderr",
               .on_reload = OnReload::kApplied},
     ConfigKey{.name = "status_file", .member = top(&Config::status_file), .value_name = "PATH",
-              .help = "the daemon's live state for 'ctmon status', rewritten every sample: keep "
-                      "it in RAM",
+              .help = "the daemon's pid file, written once at start; it answers 'ctmon status' on "
+                      "the socket beside it (.sock for .status); keep both in RAM",
               .flag_scopes = kRunAndReaders},
     ConfigKey{.name = "influx.url", .member = influx(&InfluxConfig::url), .value_name = "URL",
               .help = "http://host:8086 or https://...; empty: nothing is ever sent",

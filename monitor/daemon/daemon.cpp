@@ -19,9 +19,11 @@
 #include "monitor/daemon/registry.h"
 #include "monitor/daemon/sd_notify.h"
 #include "monitor/daemon/status_file.h"
+#include "monitor/daemon/status_server.h"
 #include "monitor/io/condition_log.h"
 #include "monitor/nft/ruleset.h"
 #include "monitor/status/daemon_status.h"
+#include "monitor/status/status_socket.h"
 #include "monitor/store/database.h"
 #include "monitor/store/meta_store.h"
 #include "monitor/store/rollup.h"
@@ -82,29 +84,39 @@ store::SampleWriterOptions writer_options(const Config& config) {
   return options;
 }
 
-// Rewrites the status file for `ctmon status`; a failure is logged once and then ignored, the
-// daemon's job being sampling, not reporting.
-class StatusReporter {
+// The pid file (the `status_file` setting), written once at start and removed at a clean stop,
+// and the status socket next to it (status_socket.h): `ctmon status` asks the socket and tells a
+// dead daemon from a stuck one with the pid. Failures are logged and the daemon samples on: its
+// job is sampling, not reporting.
+class StatusPublisher {
  public:
-  explicit StatusReporter(const Config& config, Logger& log) : path_(config.status_file), log_(log) {}
-
-  void write(const status::DaemonStatus& status) {
+  StatusPublisher(const Config& config, Logger& log) : path_(config.status_file) {
     if (path_.empty()) return;
-    const std::string error = write_status_file(path_, status::to_json(status));
-    if (error.empty())
-      (void)failed_.clear();
-    else if (failed_.enter())
-      log_.warning("{}; 'ctmon status' will not see this daemon (set status_file)", error);
+    const std::string socket_path = status::status_socket_path(path_);
+    try {
+      server_ = std::make_unique<StatusServer>(socket_path);
+    } catch (const std::runtime_error& e) {
+      log.warning("no status socket: {}; 'ctmon status' will only see whether this daemon runs", e.what());
+    }
+    const nlohmann::json pid_file = {{"pid", static_cast<std::int64_t>(getpid())},
+                                     {"started_ts", static_cast<double>(now_wall_ns()) / 1e9},
+                                     {"socket", socket_path},
+                                     {"db", config.db}};
+    if (const std::string error = write_status_file(path_, pid_file); !error.empty())
+      log.warning("{}; 'ctmon status' will not see this daemon (set status_file)", error);
   }
 
-  void remove() const {
+  /// Null when there is no socket.
+  [[nodiscard]] StatusServer* server() const { return server_.get(); }
+
+  void remove() {
+    server_.reset();
     if (!path_.empty()) std::remove(path_.c_str());
   }
 
  private:
   std::string path_;
-  Logger& log_;
-  ConditionLog<> failed_;
+  std::unique_ptr<StatusServer> server_;
 };
 
 // Set while a daemon runs on the database, cleared by a clean stop.
@@ -153,12 +165,13 @@ class Daemon : public io::SampleSink {
  public:
   Daemon(const Config& config, const std::function<Config()>& reload, Logger& log)
       : config_(config), reload_(reload), log_(log), db_(open_database(config)),
-        writer_(writer_options(config)), status_file_(config, log) {
+        writer_(writer_options(config)) {
     inputs_ = make_inputs(config_, log_, now_mono_ns());
     recover_unclean_stop(db_, writer_, log_);
     pipeline_ = std::make_unique<Pipeline>(db_, AnalyzerConfig::network(config_.interval_s), writer_, log_);
     for (auto& output : make_outputs(config_, db_, log_)) pipeline_->add_output(std::move(output));
     started_wall_ns_ = now_wall_ns();
+    publisher_ = std::make_unique<StatusPublisher>(config_, log_);
   }
 
   int run() {
@@ -187,6 +200,11 @@ class Daemon : public io::SampleSink {
       };
       for (const auto& input : inputs_) collect(*input);
       for (const auto& output : pipeline_->outputs()) collect(*output);
+      StatusServer* const server = publisher_->server();
+      const std::size_t server_begin = fds.size();
+      const std::int64_t server_due = server != nullptr ? server->want(fds, now) : io::kNever;
+      deadline = std::min(deadline, server_due);
+      const std::size_t server_end = fds.size();
 
       timespec timeout{};
       if (deadline != io::kNever) {
@@ -213,10 +231,16 @@ class Daemon : public io::SampleSink {
           input->pump(after, catalog_, *this);
           read = true;
         }
-      if (read) status_file_.write(status());
       if (read) tell_systemd(std::exchange(ready_, true) ? "WATCHDOG=1" : "READY=1");
       for (const auto& output : pipeline_->outputs())
         if (due(k++)) output->pump(after);
+      // Clients are served last: a sample due now is never delayed by one.
+      if (server != nullptr) {
+        bool ready = false;
+        for (std::size_t i = server_begin; i < server_end; ++i) ready = ready || fds[i].revents != 0;
+        if (ready || server_due <= after)
+          server->pump(after, [this](std::string_view request) { return answer(request); });
+      }
     }
   }
 
@@ -257,13 +281,21 @@ class Daemon : public io::SampleSink {
     }
   }
 
+  // One answer on the status socket (status_socket.h).
+  [[nodiscard]] std::string answer(std::string_view request) const {
+    if (request == status::kStatusRequest) return status::to_json(status()).dump();
+    return nlohmann::json{{"error", "unknown request '" + std::string(request).substr(0, 40) +
+                                        "'; ask 'status' or 'samples'"}}
+        .dump();
+  }
+
   // The exit code when the signal stops the daemon.
   std::optional<int> on_signal(int signal) {
     if (signal == SIGTERM || signal == SIGINT) {
       tell_systemd("STOPPING=1");
       const bool saved = pipeline_->finish(now_mono_ns());
       if (saved) mark_clean_stop(db_, log_);
-      status_file_.remove();
+      publisher_->remove();
       log_.info("stopped after {} samples, {} episodes; {}", pipeline_->stats().samples,
                 pipeline_->stats().episodes_opened,
                 saved ? "everything saved" : "the last samples could NOT be saved");
@@ -324,7 +356,7 @@ class Daemon : public io::SampleSink {
   Logger& log_;
   store::Database db_;
   store::SampleWriterOptions writer_;
-  StatusReporter status_file_;
+  std::unique_ptr<StatusPublisher> publisher_;
   std::vector<std::unique_ptr<io::Input>> inputs_;
   std::unique_ptr<Pipeline> pipeline_;
   CounterCatalog catalog_;

@@ -6,9 +6,13 @@ Everything lives in namespaces this module creates and deletes; no packet leaves
 """
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
+import unittest
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -117,3 +121,56 @@ def wait_for(predicate, timeout_s=10.0, what="condition"):
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+class Daemon:
+    """`ctmon run` in namespace `ns` of `topo` on database `db`, with its pid file and status socket
+    beside the database (db + ".status", db + ".sock") and its log in a file."""
+
+    def __init__(self, topo, ns, db, *flags, log_path=None):
+        self.db = db
+        self.log_path = log_path or db + ".log"
+        self.log = open(self.log_path, "w")
+        self.status_path = db + ".status"
+        self.proc = topo.spawn(ns, ctmon_binary(), "run", "--db", db, "--status-file", self.status_path, *flags,
+                               stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout)
+        self.log.close()
+        return rc
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, fragment, timeout_s=10):
+        wait_for(lambda: fragment in self.text(), timeout_s, f"log line {fragment!r}")
+
+    def status(self, *flags, db=None):
+        """`ctmon status --json` about this daemon: (exit code, the JSON object, stderr)."""
+        p = subprocess.run([ctmon_binary(), "status", "--db", db or self.db, "--status-file", self.status_path,
+                            "--json", *flags], capture_output=True, text=True, timeout=60)
+        return p.returncode, json.loads(p.stdout), p.stderr
+
+    def wait_healthy(self, timeout_s=15):
+        """Until `ctmon status` says healthy (the daemon answers and has sampled)."""
+        wait_for(lambda: self.proc.poll() is None and self.status()[0] == 0, timeout_s, "a healthy status")
+
+
+class NetnsTestCase(unittest.TestCase):
+    """A fresh Topology and temporary folder per test; daemon() starts `ctmon run` in the router,
+    killed at the end of the test if it still runs."""
+
+    def setUp(self):
+        self.topo = Topology().__enter__()
+        self.addCleanup(self.topo.__exit__, None, None, None)
+        self.dir = tempfile.mkdtemp(prefix="ctmon-netns-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.db = os.path.join(self.dir, "ctmon.db")
+
+    def daemon(self, *flags, db=None, log_path=None):
+        d = Daemon(self.topo, self.topo.router, db or self.db, *flags, log_path=log_path)
+        self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
+        return d

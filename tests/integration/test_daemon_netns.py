@@ -5,15 +5,13 @@ import hashlib
 import io
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import time
 import unittest
 
-from netns import HERE, LAN_IP, SYSTEM_PYTHON, WAN_IP, Topology, ctmon_binary, sh, wait_for
+from netns import HERE, SYSTEM_PYTHON, WAN_IP, NetnsTestCase, ctmon_binary, sh
 
 INTERVAL_S = 0.2
 
@@ -26,44 +24,9 @@ def read_csv(db):
                     for r in body]
 
 
-class Daemon:
-    """`ctmon run` in a namespace, its log in a file."""
-
-    def __init__(self, topo, ns, db, *flags, log_path=None):
-        self.log_path = log_path or db + ".log"
-        self.log = open(self.log_path, "w")
-        self.status_path = db + ".status"
-        self.proc = topo.spawn(ns, ctmon_binary(), "run", "--db", db,
-                               "--status-file", self.status_path, *flags,
-                               stdout=self.log, stderr=subprocess.STDOUT)
-
-    def stop(self, sig=signal.SIGTERM, timeout=10):
-        self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout)
-        self.log.close()
-        return rc
-
-    def text(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def wait_log(self, fragment, timeout_s=10):
-        wait_for(lambda: fragment in self.text(), timeout_s, f"log line {fragment!r}")
-
-
-class DaemonAgainstKernel(unittest.TestCase):
-    def setUp(self):
-        self.topo = Topology().__enter__()
-        self.addCleanup(self.topo.__exit__, None, None, None)
-        self.dir = tempfile.mkdtemp(prefix="ctmon-daemon-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.db = os.path.join(self.dir, "ctmon.db")
-
+class DaemonAgainstKernel(NetnsTestCase):
     def daemon(self, *flags, interval_s=INTERVAL_S, log_path=None):
-        d = Daemon(self.topo, self.topo.router, self.db, "--interval", str(interval_s), *flags,
-                   log_path=log_path)
-        self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
-        return d
+        return super().daemon("--interval", str(interval_s), *flags, log_path=log_path)
 
     def test_every_sample_is_kept_and_the_last_equals_what_nft_counts(self):
         t = self.topo
@@ -129,7 +92,7 @@ class DaemonAgainstKernel(unittest.TestCase):
         config = os.path.join(self.dir, "ctmon.toml")
         with open(config, "w") as f:
             f.write('interval = "200ms"\ncommit_interval = "1s"\n')
-        d = Daemon(self.topo, self.topo.router, self.db, "--config", config)
+        d = super().daemon("--config", config)
         d.wait_log("every 200ms")
         with open(config, "w") as f:
             f.write('interval = "100ms"\ncommit_interval = "1s"\n')
@@ -153,8 +116,7 @@ class DaemonAgainstKernel(unittest.TestCase):
             f.write('interval = "100ms"\ncommit_interval = "1s"\n')
         t = self.topo
         t.serve(t.wan, "tcp", 8080)
-        d = Daemon(t, t.router, self.db, "--config", config)
-        self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
+        d = super().daemon("--config", config)
         d.wait_log("detectors resumed")
         d.wait_log("every 100ms")
         time.sleep(1)

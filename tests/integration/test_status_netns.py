@@ -1,88 +1,123 @@
-"""ctmon status, events and show beside a real `ctmon run` in a network namespace (root): the
-status file the daemon really writes reads as healthy; a missing table, a stopped (stale) and a
-killed daemon make the health check fail; events answers with the live interval."""
-import json
+"""ctmon status, events and show beside a real `ctmon run` in a network namespace (root): what the
+daemon answers on its status socket reads as healthy; a missing table, a failing store, a stopped
+(silent) and a killed daemon make the health check fail; a failing InfluxDB is a warning; events
+answers with the live interval."""
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
-from netns import Topology, ctmon_binary, wait_for
+from netns import HERE, NetnsTestCase, ctmon_binary, sh, wait_for
 
 INTERVAL_S = 0.2
 
 
-def status(db, status_path):
-    p = subprocess.run([ctmon_binary(), "status", "--db", db, "--status-file", status_path, "--json"],
-                       capture_output=True, text=True, timeout=60)
-    return p.returncode, json.loads(p.stdout), p.stderr
+class StatusBesideARealDaemon(NetnsTestCase):
+    def start(self, *flags, db=None, log_path=None):
+        d = self.daemon("--interval", str(INTERVAL_S), "--commit-interval", "1s", *flags, db=db, log_path=log_path)
+        d.wait_healthy()
+        return d
 
-
-class StatusBesideARealDaemon(unittest.TestCase):
-    def setUp(self):
-        self.topo = Topology().__enter__()
-        self.addCleanup(self.topo.__exit__, None, None, None)
-        self.dir = tempfile.mkdtemp(prefix="ctmon-status-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.db = os.path.join(self.dir, "ctmon.db")
-        self.status_path = os.path.join(self.dir, "ctmon.status")
-
-    def start(self, *flags):
-        log = open(os.path.join(self.dir, "daemon.log"), "w")
-        self.addCleanup(log.close)
-        proc = self.topo.spawn(self.topo.router, ctmon_binary(), "run", "--db", self.db, "--status-file",
-                               self.status_path, "--interval", str(INTERVAL_S), "--commit-interval", "1s",
-                               *flags, stdout=log, stderr=subprocess.STDOUT)
-        self.addCleanup(lambda: proc.poll() is not None or (proc.kill(), proc.wait()))
-        # Healthy once the status file and the first commit exist.
-        wait_for(lambda: os.path.exists(self.status_path) and os.path.exists(self.db) and
-                 status(self.db, self.status_path)[0] == 0, 15, "a healthy status")
-        return proc
-
-    def test_live_then_stale_then_dead(self):
-        proc = self.start()
-        rc, j, _ = status(self.db, self.status_path)
+    def test_live_then_silent_then_dead(self):
+        d = self.start()
+        rc, j, _ = d.status()
         self.assertEqual(rc, 0)
         self.assertTrue(j["daemon"]["running"])
+        self.assertEqual(j["daemon"]["pid"], d.proc.pid)  # ip netns exec execs ctmon itself
         self.assertEqual(j["daemon"]["table_state"], "ok")
         self.assertEqual(j["daemon"]["counters"], 18)
         self.assertEqual(j["daemon"]["interval_s"], INTERVAL_S)
+        self.assertEqual(j["daemon"]["store_state"], "ok")
+        self.assertRegex(j["daemon"]["started"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertLess(j["daemon"]["last_sample_age_s"], 3 * INTERVAL_S + 0.5)
+        self.assertEqual(j["influx"]["state"], "off")
+        sock = d.db + ".sock"
+        self.assertEqual(os.stat(sock).st_mode & 0o777, 0o660)
         time.sleep(1.5)  # a commit lands
-        out = subprocess.run([ctmon_binary(), "events", "--db", self.db, "--status-file", self.status_path],
+        out = subprocess.run([ctmon_binary(), "events", "--db", d.db, "--status-file", d.status_path],
                              capture_output=True, text=True, check=True).stdout
         self.assertRegex(out, r"^No episodes recorded \(sampling every 0.2 s since \d{4}-\d\d-\d\d ")
-        # A stopped daemon: its last sample grows stale.
-        os.kill(proc.pid, signal.SIGSTOP)
+        # A stopped daemon cannot answer: unhealthy after a bounded wait, healthy again after.
+        os.kill(d.proc.pid, signal.SIGSTOP)
         try:
-            time.sleep(3 * INTERVAL_S + 0.6)
-            rc, j, err = status(self.db, self.status_path)
+            rc, j, err = d.status()
             self.assertEqual(rc, 1)
-            self.assertTrue(any("last sample is stale" in p for p in j["problems"]), j["problems"])
-            self.assertIn("ctmon: unhealthy: last sample is stale", err)
+            self.assertTrue(any("does not answer" in p for p in j["problems"]), j["problems"])
+            self.assertTrue(j["daemon"]["running"])
+            self.assertIn("ctmon: unhealthy: daemon (pid", err)
         finally:
-            os.kill(proc.pid, signal.SIGCONT)
-        wait_for(lambda: status(self.db, self.status_path)[0] == 0, 10, "healthy again after SIGCONT")
-        proc.kill()
-        proc.wait()
-        rc, j, _ = status(self.db, self.status_path)
+            os.kill(d.proc.pid, signal.SIGCONT)
+        d.wait_healthy(10)
+        d.stop(signal.SIGKILL)
+        self.assertTrue(os.path.exists(sock), "a killed daemon leaves its socket behind")
+        rc, j, _ = d.status()
         self.assertEqual(rc, 1)
         self.assertFalse(j["daemon"]["running"])
         self.assertTrue(any("daemon not running" in p for p in j["problems"]), j["problems"])
+        # The next daemon replaces the stale socket and answers.
+        d = self.start(db=self.db)
+        self.assertEqual(d.status()[0], 0)
+        self.assertEqual(d.stop(), 0)
+        self.assertFalse(os.path.exists(sock), "a clean stop removes the socket")
+        self.assertFalse(os.path.exists(d.status_path), "and the pid file")
 
     def test_a_missing_table_fails_the_check(self):
         # The table must exist for the daemon to start healthy; without --install-rules it stays gone.
         self.topo.run(self.topo.router, ctmon_binary(), "rules", "install")
-        proc = self.start("--no-install-rules")
+        d = self.start("--no-install-rules")
         self.topo.run(self.topo.router, "nft", "delete table ip conntrack_stats")
-        wait_for(lambda: status(self.db, self.status_path)[0] == 1, 10, "an unhealthy status")
-        rc, j, _ = status(self.db, self.status_path)
+        wait_for(lambda: d.status()[0] == 1, 10, "an unhealthy status")
+        _, j, _ = d.status()
         self.assertEqual(j["daemon"]["table_state"], "missing")
         self.assertTrue(any("is missing" in p and "ctmon rules install" in p for p in j["problems"]), j["problems"])
-        self.assertIsNone(proc.poll())
+        self.assertIsNone(d.proc.poll())
+
+    def test_a_failing_store_fails_the_check_and_recovers(self):
+        mnt = os.path.join(self.dir, "small")
+        os.mkdir(mnt)
+        sh("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt)
+        self.addCleanup(sh, "umount", "-l", mnt, check=False)
+        d = self.start(db=os.path.join(mnt, "ctmon.db"))
+        filler = os.path.join(mnt, "filler")
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
+        wait_for(lambda: d.status()[1]["daemon"]["store_state"] == "disk full", 15, "the store to fail")
+        rc, j, _ = d.status()
+        self.assertEqual(rc, 1)
+        self.assertTrue(any("cannot store samples: disk full" in p for p in j["problems"]), j["problems"])
+        self.assertGreater(j["daemon"]["samples_in_ram"], 0)
+        os.remove(filler)
+        d.wait_healthy(40)
+
+    def test_a_daemon_writing_another_database_is_pointed_out(self):
+        d = self.start()
+        other = os.path.join(self.dir, "other.db")
+        sh(ctmon_binary(), "replay", "--input", self.csv(), "--db", other)
+        _, j, _ = d.status(db=other)
+        self.assertTrue(any(f"the daemon writes {d.db}" in w for w in j["warnings"]), j["warnings"])
+
+    def test_a_failing_influxdb_is_shown_as_a_warning_not_ill_health(self):
+        # A loopback port nobody listens on refuses at once. The first run queues heartbeat points
+        # in the outbox at its stop; the second finds them and tries to send them.
+        flags = ("--influx-url", "http://127.0.0.1:9/", "--influx-heartbeat", "1s")
+        d = self.start(*flags, log_path=os.path.join(self.dir, "first.log"))
+        time.sleep(2.5)
+        self.assertEqual(d.stop(), 0)
+        d = self.start(*flags)
+        wait_for(lambda: d.status()[1]["influx"].get("state") not in (None, "idle", "sending"), 20,
+                 "the sender to fail")
+        rc, j, _ = d.status()
+        self.assertEqual(rc, 0, j["problems"])
+        self.assertEqual(j["influx"]["state"], "unreachable")
+        self.assertGreater(j["influx"]["queued"], 0)
+        self.assertTrue(any(w.startswith("InfluxDB: no answer from http://127.0.0.1:9/") for w in j["warnings"]),
+                        j["warnings"])
+
+    def csv(self):
+        path = os.path.join(self.dir, "quiet.csv")
+        sh("/usr/bin/python3", os.path.join(HERE, "make_scenario.py"), path,
+           "--hours", "0.05")
+        return path
 
 
 if __name__ == "__main__":

@@ -1,0 +1,90 @@
+// The status codec: what the daemon writes is what every reader gets back, and a message that is
+// not a status is refused with the key that is wrong.
+#include <catch2/catch.hpp>
+
+#include "monitor/status/daemon_status.h"
+#include "monitor/status/status_socket.h"
+
+using namespace ctmon;
+using namespace ctmon::status;
+
+namespace {
+
+DaemonStatus sample_status() {
+  DaemonStatus s;
+  s.pid = 4242;
+  s.started_wall_ns = 1'795'132'800'250'000'000;
+  s.interval_s = 0.2;
+  s.samples = 1234;
+  s.episodes_opened = 3;
+  s.open_episode = true;
+  s.detector_us_per_sample = 2.5;
+  s.source = {"ip:conntrack_stats", TableState::kUnreadable, "netlink: Device or resource busy", 18, 2,
+              1'795'132'900'500'000'000};
+  s.store = {"/var/lib/ctmon/ctmon.db", 300, 12, 1, store::CommitCondition::kDiskFull};
+  s.influx = InfluxStatus{"unreachable", "no answer from http://192.0.2.1:8086/write", 812,
+                          1'795'132'700'000'000'000, 4000, 120, 2};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("DaemonStatus: a round trip through JSON text keeps everything") {
+  const DaemonStatus s = sample_status();
+  const DaemonStatus back = daemon_status_from_json(nlohmann::json::parse(to_json(s).dump()));
+  CHECK(back.pid == s.pid);
+  CHECK(std::llabs(back.started_wall_ns - s.started_wall_ns) < 1000);
+  CHECK(back.interval_s == s.interval_s);
+  CHECK(back.samples == 1234);
+  CHECK(back.open_episode);
+  CHECK(back.source.table_state == TableState::kUnreadable);
+  CHECK(back.source.table_error == "netlink: Device or resource busy");
+  CHECK(back.source.counters == 18);
+  CHECK(back.store.state == store::CommitCondition::kDiskFull);
+  CHECK(back.store.samples_dropped == 1);
+  REQUIRE(back.influx);
+  CHECK(back.influx->state == "unreachable");
+  CHECK(back.influx->queued == 812);
+  CHECK(back.influx->rejected_lines == 2);
+}
+
+TEST_CASE("DaemonStatus: the wire keys readers and scripts rely on") {
+  DaemonStatus s = sample_status();
+  s.influx.reset();
+  s.source.table_state = TableState::kMissing;
+  const nlohmann::json j = to_json(s);
+  CHECK(j.at("table_state") == "missing");
+  CHECK(j.at("store_state") == "disk full");
+  CHECK(j.at("last_sample_ts").get<double>() == Approx(1'795'132'900.5));
+  CHECK_FALSE(j.contains("influx"));  // off: absent, not empty
+  CHECK_FALSE(daemon_status_from_json(j).influx.has_value());
+  for (const TableState state : {TableState::kOk, TableState::kMissing, TableState::kNoCounters}) {
+    s.source.table_state = state;
+    CHECK(daemon_status_from_json(to_json(s)).source.table_state == state);
+  }
+}
+
+TEST_CASE("DaemonStatus: a missing or mistyped key is named") {
+  nlohmann::json j = to_json(sample_status());
+  j.erase("samples");
+  CHECK_THROWS_WITH(daemon_status_from_json(j), Catch::Contains("'samples' is missing"));
+  j = to_json(sample_status());
+  j["pid"] = "4242";
+  CHECK_THROWS_WITH(daemon_status_from_json(j), Catch::Contains("'pid' has the wrong type"));
+  j = to_json(sample_status());
+  j["table_state"] = "gone";
+  CHECK_THROWS_WITH(daemon_status_from_json(j), Catch::Contains("unknown value 'gone'"));
+  j = to_json(sample_status());
+  j["influx"].erase("queued");
+  CHECK_THROWS_WITH(daemon_status_from_json(j), Catch::Contains("'queued' is missing"));
+  CHECK_THROWS_AS(daemon_status_from_json(nlohmann::json::array()), StatusFormatError);
+  // A newer daemon may add keys: they are ignored.
+  j = to_json(sample_status());
+  j["probes"] = {{"state", "ok"}};
+  CHECK(daemon_status_from_json(j).pid == 4242);
+}
+
+TEST_CASE("The socket sits next to the pid file") {
+  CHECK(status_socket_path("/run/ctmon/ctmon.status") == "/run/ctmon/ctmon.sock");
+  CHECK(status_socket_path("/tmp/x/daemon") == "/tmp/x/daemon.sock");
+}
