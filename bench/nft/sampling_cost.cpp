@@ -4,6 +4,9 @@
 // Run it through bench/nft/run.sh, which makes a namespace with the 18 counters loaded.
 //
 // usage: bench_sampling_cost SEED_SCRIPT [READER_SAMPLES] [SCRIPT_RUNS]
+//        bench_sampling_cost --reader-only [READER_SAMPLES]
+//   --reader-only prints one number, ctmon's CPU per reading in microseconds, for
+//   bench/daemon/run.sh to set the whole daemon against in the same run.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,6 +120,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int samples = argc > 2 ? std::atoi(argv[2]) : 10000;
+  if (std::string(argv[1]) == "--reader-only") {
+    ctmon::nft::CounterReader reader(ctmon::nft::TableRef{});
+    std::vector<ctmon::nft::CounterReading> readings;
+    reader.read(readings);  // warm up, and fail early if the table is missing
+    fmt::print("{:.2f}\n", measure(samples, RUSAGE_SELF, [&] { reader.read(readings); }).cpu_us);
+    return 0;
+  }
   const int script_runs = argc > 3 ? std::atoi(argv[3]) : 200;
 
   ctmon::nft::CounterReader reader(ctmon::nft::TableRef{});

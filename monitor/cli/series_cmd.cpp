@@ -13,6 +13,7 @@
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
 #include "monitor/cli/events_json.h"
+#include "monitor/cli/live_series.h"
 #include "monitor/cli/series_rates.h"
 #include "monitor/cli/time_arg.h"
 #include "monitor/store/database.h"
@@ -130,6 +131,7 @@ void run_series(const Config& config, const SeriesOptions& options) {
   store::Series series;
   try {
     series = store::SampleReader(db).read(since, until);
+    add_live_samples(series, config, since, until);
   } catch (const store::SqliteError& e) {
     store::rethrow_as_user_error(config.db, e);
   }

@@ -15,6 +15,7 @@
 #include "monitor/cli/config_flags.h"
 #include "monitor/cli/event_table.h"
 #include "monitor/cli/events_json.h"
+#include "monitor/cli/live_series.h"
 #include "monitor/cli/series_rates.h"
 #include "monitor/cli/svg_chart.h"
 #include "monitor/cli/terminal.h"
@@ -118,14 +119,17 @@ void run_show(const Config& config, const ShowOptions& o) {
     const store::SampleReader reader(db);
 
     if (o.csv) {
-      const store::Series series = reader.read(window.from_ns, window.to_ns);
+      store::Series series = reader.read(window.from_ns, window.to_ns);
+      add_live_samples(series, config, window.from_ns, window.to_ns);
       std::vector<CounterId> ids;
       for (CounterId id = 0; id < series.catalog.size(); ++id) ids.push_back(id);
       write_replay_csv(stdout, series, ids);
       return;
     }
 
-    const store::Series series = reader.read(window.from_ns - kRateLeadIn_ns, window.to_ns);
+    store::Series series = reader.read(window.from_ns - kRateLeadIn_ns, window.to_ns);
+    // An open episode's last minutes are still in the daemon's RAM, not yet committed.
+    add_live_samples(series, config, window.from_ns - kRateLeadIn_ns, window.to_ns);
     std::vector<ChartPanel> panels;
     std::vector<CounterId> ids;
     for (const Evidence& c : evidence) {

@@ -284,6 +284,7 @@ class Daemon : public io::SampleSink {
   // One answer on the status socket (status_socket.h).
   [[nodiscard]] std::string answer(std::string_view request) const {
     if (request == status::kStatusRequest) return status::to_json(status()).dump();
+    if (request == status::kSamplesRequest) return status::to_json(pipeline_->live_samples()).dump();
     return nlohmann::json{{"error", "unknown request '" + std::string(request).substr(0, 40) +
                                         "'; ask 'status' or 'samples'"}}
         .dump();

@@ -64,6 +64,8 @@ class Pipeline {
   [[nodiscard]] const std::vector<std::unique_ptr<io::Output>>& outputs() const { return outputs_; }
   [[nodiscard]] const PipelineStats& stats() const { return stats_; }
   [[nodiscard]] const store::SampleWriter& writer() const { return store_.writer(); }
+  /// The samples not yet committed (the status socket's "samples").
+  [[nodiscard]] status::LiveSamples live_samples() const { return store_.live_samples(); }
   [[nodiscard]] const Analyzer& analyzer() const { return *analyzer_; }
   /// "ok", or why the last commit failed ("disk full", "database locked", ...).
   [[nodiscard]] const char* store_state() const { return store::to_string(store_.condition()); }

@@ -196,6 +196,14 @@ bool StoreOutput::finish(const Analyzer& analyzer, std::int64_t now_mono_ns) {
   return pending_event_ == std::nullopt;
 }
 
+status::LiveSamples StoreOutput::live_samples() const {
+  status::LiveSamples live;
+  live.db = db_.path().string();
+  live.continues_stored = writer_.stats().commits_ok > 0;
+  writer_.uncommitted(live.counters, live.samples);
+  return live;
+}
+
 void StoreOutput::report(status::DaemonStatus& status) const {
   const store::WriterStats stats = writer_.stats();
   status.store.db = db_.path().string();

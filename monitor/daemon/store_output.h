@@ -14,6 +14,7 @@
 #include "monitor/daemon/logger.h"
 #include "monitor/io/condition_log.h"
 #include "monitor/io/output.h"
+#include "monitor/status/live_samples.h"
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
 #include "monitor/store/meta_store.h"
@@ -43,6 +44,8 @@ class StoreOutput : public io::Output {
   void report(status::DaemonStatus& status) const override;
 
   [[nodiscard]] const store::SampleWriter& writer() const { return writer_; }
+  /// The samples not yet committed, for readers (the status socket's "samples").
+  [[nodiscard]] status::LiveSamples live_samples() const;
   /// "ok", or why the last commit failed ("disk full", "database locked", ...).
   [[nodiscard]] store::CommitCondition condition() const { return condition_; }
 

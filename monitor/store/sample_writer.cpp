@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "monitor/store/block_codec.h"
 #include "monitor/store/counting_vfs.h"
 #include "monitor/store/sqlite_handle.h"
 
@@ -309,6 +310,17 @@ CommitResult SampleWriter::write(std::int64_t now_mono_ns, bool include_open) {
   r.samples_in_ram = stats().samples_in_ram;
   r.samples_dropped = samples_dropped_;
   return r;
+}
+
+void SampleWriter::uncommitted(std::vector<std::string>& names, std::vector<Sample>& samples) const {
+  names = store_names_;
+  samples.clear();
+  for (const SealedBlock& block : sealed_raw_) {
+    std::vector<Sample> decoded = decode_block(block.data);
+    samples.insert(samples.end(), std::make_move_iterator(decoded.begin()), std::make_move_iterator(decoded.end()));
+  }
+  samples.insert(samples.end(), raw_.samples.begin() + static_cast<std::ptrdiff_t>(raw_.written_samples),
+                 raw_.samples.end());
 }
 
 WriterStats SampleWriter::stats() const {

@@ -112,6 +112,13 @@ class SampleWriter {
   CommitResult flush(std::int64_t now_mono_ns);
 
   [[nodiscard]] WriterStats stats() const;
+
+  /// The raw samples appended but not yet committed, oldest first (blocks waiting for a commit
+  /// are decoded), their counters indexed by `names` (the store's counter names). What a reader
+  /// of the database cannot see yet: the daemon hands it over on its status socket. May repeat
+  /// samples that an episode's flush already made durable; readers keep those newer than what
+  /// they read from the database.
+  void uncommitted(std::vector<std::string>& names, std::vector<Sample>& samples) const;
   /// Number of slots of the raw ring (ceil(retention_raw_s / commit_interval_s)).
   [[nodiscard]] std::int64_t raw_slots() const { return raw_slots_; }
   [[nodiscard]] std::int64_t rollup_slots() const { return rollup_slots_; }

@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from netns import HERE, NetnsTestCase, ctmon_binary, sh, wait_for
+from netns import HERE, WAN_IP, NetnsTestCase, ctmon_binary, sh, wait_for
 
 INTERVAL_S = 0.2
 
@@ -112,6 +112,41 @@ class StatusBesideARealDaemon(NetnsTestCase):
         self.assertGreater(j["influx"]["queued"], 0)
         self.assertTrue(any(w.startswith("InfluxDB: no answer from http://127.0.0.1:9/") for w in j["warnings"]),
                         j["warnings"])
+
+    def test_series_and_show_see_the_samples_not_yet_committed(self):
+        # Detectors that learned already (as in test_daemon_netns.py), so an episode opens within
+        # seconds; commits every 5 minutes, so that nothing else reaches the database meanwhile.
+        sh("/usr/bin/python3", os.path.join(HERE, "make_scenario.py"), os.path.join(self.dir, "quiet.csv"),
+           "--hours", "0.4", "--scale", "0.01")
+        sh(ctmon_binary(), "replay", "--input", os.path.join(self.dir, "quiet.csv"), "--db", self.db)
+        t = self.topo
+        t.serve(t.wan, "tcp", 8080)
+        d = self.daemon("--interval", "0.5", "--commit-interval", "5m")
+        d.wait_healthy()
+        absent = os.path.join(self.dir, "absent.status")
+
+        def rows(*args, status_path):
+            out = sh(ctmon_binary(), *args, "--db", self.db, "--status-file", status_path, "--csv").stdout
+            return out.splitlines()[1:]
+
+        deadline = time.monotonic() + 20
+        while "episode opened" not in d.text() and time.monotonic() < deadline:
+            t.traffic(t.lan, "tcp", WAN_IP, "8080", "200")
+        self.assertIn("episode opened", d.text())
+        # The open episode's samples up to its opening are flushed; those after it are in RAM.
+        time.sleep(2.5)
+        stored = rows("show", "1", status_path=absent)
+        live = rows("show", "1", status_path=d.status_path)
+        self.assertGreaterEqual(len(live), len(stored) + 4, "show misses the samples in the daemon's RAM")
+        self.assertEqual(live[:len(stored)], stored, "the stored samples come first, unchanged")
+        since = ["--since", "1m"]
+        self.assertGreater(len(rows("series", *since, status_path=d.status_path)),
+                           len(rows("series", *since, status_path=absent)))
+        # What the daemon hands over is what it commits at its stop.
+        final = rows("series", *since, status_path=d.status_path)
+        self.assertEqual(d.stop(), 0)
+        committed = rows("series", *since, status_path=absent)
+        self.assertEqual(committed[:len(final)], final)
 
     def csv(self):
         path = os.path.join(self.dir, "quiet.csv")
