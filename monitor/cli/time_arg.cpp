@@ -72,7 +72,12 @@ std::optional<std::int64_t> parse_calendar(const std::string& text) {
     const int sign = rest[0] == '-' ? -1 : 1;
     seconds = timegm(&when) - sign * (hours * 3600 + minutes * 60);
   }
-  return seconds * kNsPerS + static_cast<std::int64_t>(fraction * 1e9);
+  // Past the year 2262 nanoseconds no longer fit: not a time, rather than one that wrapped.
+  std::int64_t ns = 0;
+  if (__builtin_mul_overflow(seconds, kNsPerS, &ns) ||
+      __builtin_add_overflow(ns, static_cast<std::int64_t>(fraction * 1e9), &ns))
+    return std::nullopt;
+  return ns;
 }
 
 std::optional<std::int64_t> parse_clock_time(const std::string& text, std::int64_t now_wall_ns) {
@@ -108,8 +113,8 @@ std::int64_t parse_time_arg(std::string_view flag, std::string_view text_view,
   if (text == "yesterday") return local_midnight(now_wall_ns, 1);
   if (!text.empty() && text.find(':') == std::string::npos && text.find('-') == std::string::npos) {
     if (const auto ago = parse_duration_s(text);
-        ago && std::isalpha(static_cast<unsigned char>(text.back())) != 0)
-      return now_wall_ns - static_cast<std::int64_t>(*ago * 1e9);
+        ago && std::isalpha(static_cast<unsigned char>(text.back())) != 0 && *ago < 9e9)
+      return now_wall_ns - static_cast<std::int64_t>(*ago * 1e9);  // 9e9 s: 285 years
   }
   if (const auto at = parse_clock_time(text, now_wall_ns)) return *at;
   if (const auto at = parse_calendar(text)) return *at;

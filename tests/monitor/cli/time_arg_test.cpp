@@ -85,7 +85,9 @@ TEST_CASE("anything else is refused with the flag, the text and every accepted f
   BerlinTime tz;
   const char* bad = GENERATE("", "2", "2x", "h", "-2h", "25:00", "12:60", "1:2:3:4", "noon",
                              "2026-13-01", "2026-11-32", "2026-11-20T24:00", "2026-11-20X10:00",
-                             "2026-11-20T10:00+2", "2026-11-20T10:00:00Zulu", "20261120", "tomorrow");
+                             "2026-11-20T10:00+2", "2026-11-20T10:00:00Zulu", "20261120", "tomorrow",
+                             // beyond what nanoseconds since 1970 hold: refused, never wrapped
+                             "6231-11-27 20:10", "9999-12-31T00:00:00Z", "99999999999d");
   CAPTURE(bad);
   try {
     (void)ctmon::cli::parse_time_arg("--until", bad, kNow);
