@@ -1,9 +1,14 @@
 #include "monitor/config/config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -126,6 +131,20 @@ void validate_config(const Config& config) {
   if (config.db.empty())
     throw UserError("db is empty: give the path of the database file (e.g. --db "
                     "/var/lib/ctmon/ctmon.db)");
+  if (!config.notify.exec.empty())
+    if (const std::string problem = executable_file_problem(config.notify.exec); !problem.empty())
+      throw UserError(fmt::format("notify.exec '{}': {}; give the absolute path of an executable file "
+                                  "(chmod +x; it is run without a shell, so a script needs a #! line)",
+                                  config.notify.exec, problem));
+}
+
+std::string executable_file_problem(const std::string& path) {
+  if (path.empty() || path.front() != '/') return "not an absolute path";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  if (::access(path.c_str(), X_OK) != 0) return fmt::format("not executable ({})", std::strerror(errno));
+  return "";
 }
 
 std::optional<double> parse_duration_s(std::string_view text) {

@@ -28,6 +28,12 @@ struct InfluxConfig {
   bool collectd_series = false;    ///< also write the seed setup's `nftables` series
 };
 
+/// Telling a person about episodes (monitor/notify/). Everything is off while its key is empty.
+struct NotifyConfig {
+  std::string exec;            ///< absolute path of a program run at each episode open and close
+  double exec_timeout_s = 10;  ///< then SIGTERM, and SIGKILL 2 s later
+};
+
 struct Config {
   std::string table = "ip:conntrack_stats";
   std::string db = "/var/lib/ctmon/ctmon.db";
@@ -42,6 +48,7 @@ struct Config {
   /// (".sock" for ".status", monitor/status/status_socket.h). Keep both in RAM (/run).
   std::string status_file = "/run/ctmon/ctmon.status";
   InfluxConfig influx;
+  NotifyConfig notify;
 
   /// Where the settings came from, for `ctmon config check` and error messages.
   std::string source = "built-in defaults";
@@ -58,6 +65,10 @@ void load_config_file(Config& config, const std::string& path, bool required);
 /// cannot work, whatever set the values; throws UserError naming the key, the value and what
 /// is allowed.
 void validate_config(const Config& config);
+
+/// Why `path` cannot be run as a program (not absolute, missing, not a regular file, not
+/// executable), or empty when it can. For notify.exec, at start and by `ctmon config check`.
+[[nodiscard]] std::string executable_file_problem(const std::string& path);
 
 /// The effective configuration as a TOML file that load_config_file reads back unchanged, except
 /// that the InfluxDB URL's credentials are redacted (redact_url): it is printed and logged.

@@ -17,11 +17,15 @@ constexpr double kDay_s = 86400;
 
 template <class T>
 constexpr ConfigMember<T> top(T Config::*member) {
-  return {member, nullptr};
+  return {member, nullptr, nullptr};
 }
 template <class T>
 constexpr ConfigMember<T> influx(T InfluxConfig::*member) {
-  return {nullptr, member};
+  return {nullptr, member, nullptr};
+}
+template <class T>
+constexpr ConfigMember<T> notify(T NotifyConfig::*member) {
+  return {nullptr, nullptr, member};
 }
 
 constexpr std::array kInfluxApis = {
@@ -120,11 +124,20 @@ constexpr std::array kKeys = {
               .help = "also write the collectd setup's 'nftables' series so old dashboards keep "
                       "working",
               .flag_scopes = kRunAndReplay},
+    // notify.exec_timeout: a hook is a notification, not a job; an hour covers a slow mail relay.
+    ConfigKey{.name = "notify.exec", .member = notify(&NotifyConfig::exec), .value_name = "PATH",
+              .help = "program run (no shell, no arguments) when an episode opens and when it "
+                      "closes, with the episode in CTMON_* variables and on stdin; empty: off"},
+    ConfigKey{.name = "notify.exec_timeout", .member = notify(&NotifyConfig::exec_timeout_s),
+              .value_name = "DURATION",
+              .help = "the program is stopped after this long (SIGTERM, SIGKILL 2 s later)",
+              .min_s = 0.1, .max_s = kHour_s},
 };
 
 constexpr std::array kSections = {
     ConfigSection{"", "", "where the counters are, how often they are read, how long kept"},
     ConfigSection{"influx", "InfluxDB", "forwarding of episodes (off unless influx.url is set)"},
+    ConfigSection{"notify", "Notifications", "telling a person about episodes (each off unless set)"},
 };
 
 // Each key's section is one of kSections, and each section's keys are together, in kSections'

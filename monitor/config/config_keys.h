@@ -26,14 +26,17 @@
 
 namespace ctmon {
 
-/// A member of Config holding a T, either directly or inside Config::influx.
+/// A member of Config holding a T, either directly or inside Config::influx or Config::notify.
 template <class T>
 struct ConfigMember {
   T Config::*top = nullptr;
   T InfluxConfig::*influx = nullptr;
-  [[nodiscard]] T& of(Config& config) const { return top ? config.*top : config.influx.*influx; }
+  T NotifyConfig::*notify = nullptr;
+  [[nodiscard]] T& of(Config& config) const {
+    return top ? config.*top : influx ? config.influx.*influx : config.notify.*notify;
+  }
   [[nodiscard]] const T& of(const Config& config) const {
-    return top ? config.*top : config.influx.*influx;
+    return top ? config.*top : influx ? config.influx.*influx : config.notify.*notify;
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include "monitor/daemon/counter_input.h"
 #include "monitor/influx/influx_output.h"
+#include "monitor/notify/exec_hook.h"
 
 namespace ctmon {
 namespace {
@@ -35,12 +36,14 @@ std::vector<std::unique_ptr<io::Output>> make_outputs(const Config& config, stor
                                                       Logger& log) {
   std::vector<std::unique_ptr<io::Output>> outputs;
   add(outputs, influx::make_output(config, db, log_sink(log)));
+  add(outputs, notify::make_exec_output(config, log_sink(log)));
   return outputs;
 }
 
 std::vector<std::string> outputs_switched(const Config& running, const Config& fresh) {
   std::vector<std::string> names;
   if (running.influx.url.empty() != fresh.influx.url.empty()) names.emplace_back("influx");
+  if (running.notify.exec.empty() != fresh.notify.exec.empty()) names.emplace_back("notify.exec");
   return names;
 }
 

@@ -97,6 +97,19 @@ nlohmann::json to_json(const DaemonStatus& s) {
                    {"retry_in_ms", s.influx->retry_in_ms},
                    {"sent_lines", s.influx->sent_lines},
                    {"rejected_lines", s.influx->rejected_lines}};
+  if (!s.notifiers.empty()) {
+    nlohmann::json notify = nlohmann::json::array();
+    for (const NotifierStatus& n : s.notifiers)
+      notify.push_back({{"name", n.name},
+                        {"state", n.state},
+                        {"detail", n.detail},
+                        {"queued", n.queued},
+                        {"delivered", n.delivered},
+                        {"failed", n.failed},
+                        {"last_success_ts", seconds(n.last_success_wall_ns)},
+                        {"last_error_ts", seconds(n.last_error_wall_ns)}});
+    j["notify"] = std::move(notify);
+  }
   return j;
 }
 
@@ -130,6 +143,22 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
     influx.sent_lines = get<std::uint64_t>(i, "sent_lines", "influx");
     influx.rejected_lines = get<std::uint64_t>(i, "rejected_lines", "influx");
     s.influx = influx;
+  }
+  if (j.contains("notify")) {
+    const nlohmann::json& list = j.at("notify");
+    if (!list.is_array()) throw StatusFormatError("the key 'notify' has the wrong type");
+    for (const nlohmann::json& n : list) {
+      NotifierStatus notifier;
+      notifier.name = get<std::string>(n, "name", "notify");
+      notifier.state = get<std::string>(n, "state", "notify");
+      notifier.detail = get<std::string>(n, "detail", "notify");
+      notifier.queued = get<std::uint64_t>(n, "queued", "notify");
+      notifier.delivered = get<std::uint64_t>(n, "delivered", "notify");
+      notifier.failed = get<std::uint64_t>(n, "failed", "notify");
+      notifier.last_success_wall_ns = nanoseconds(get<double>(n, "last_success_ts", "notify"));
+      notifier.last_error_wall_ns = nanoseconds(get<double>(n, "last_error_ts", "notify"));
+      s.notifiers.push_back(std::move(notifier));
+    }
   }
   return s;
 }

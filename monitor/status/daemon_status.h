@@ -8,7 +8,9 @@
 //   the counter source's table, table_state ("ok", "missing", "no counters", "error: <why>"),
 //   counters, missed_ticks, last_sample_ts; the store's db, commit_interval_s, samples_in_ram,
 //   samples_dropped, store_state ("ok", "disk full", ...); and, only when forwarding is on,
-//   influx {state, detail, queued, last_success_ts, retry_in_ms, sent_lines, rejected_lines}.
+//   influx {state, detail, queued, last_success_ts, retry_in_ms, sent_lines, rejected_lines};
+//   and, only when a notification output is on, notify: [{name, state, detail, queued,
+//   delivered, failed, last_success_ts, last_error_ts}], one per notification output.
 // Times are Unix seconds (floats; 0 = never). Readers ignore keys they do not know, so a newer
 // daemon can add keys; a key a reader needs that is missing or mistyped is an error, not a
 // default.
@@ -20,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -60,6 +63,18 @@ struct InfluxStatus {
   std::uint64_t rejected_lines = 0;
 };
 
+/// One notification output (the exec hook, the webhook, ...); listed only when it is on.
+struct NotifierStatus {
+  std::string name;                       ///< "exec", "webhook"
+  std::string state = "idle";             ///< idle, running or sending, ok, or the last failure
+  std::string detail;                     ///< the last failure in one line; empty when ok
+  std::uint64_t queued = 0;               ///< notifications waiting to run or to be sent
+  std::uint64_t delivered = 0;            ///< since start
+  std::uint64_t failed = 0;               ///< failed attempts since start
+  std::int64_t last_success_wall_ns = 0;  ///< 0: never
+  std::int64_t last_error_wall_ns = 0;    ///< 0: never
+};
+
 struct DaemonStatus {
   std::int64_t pid = 0;
   std::int64_t started_wall_ns = 0;
@@ -71,6 +86,7 @@ struct DaemonStatus {
   CounterSourceStatus source;
   StoreStatus store;
   std::optional<InfluxStatus> influx;
+  std::vector<NotifierStatus> notifiers;
 };
 
 /// "ok", "missing", "no counters", or "error: <why>" (with `error`).
