@@ -13,8 +13,8 @@ import tempfile
 import time
 import unittest
 
-from netns import HERE, SYSTEM_PYTHON, WAN_IP, Topology, ctmon_binary, sh, wait_for
-from test_daemon_netns import Daemon, read_csv
+from netns import HERE, SYSTEM_PYTHON, WAN_IP, Daemon, Topology, ctmon_binary, sh, wait_for
+from test_daemon_netns import read_csv
 
 # The detectors' warm-up is 600 s, counted in samples: 1200 at 500 ms, within the 1440 the
 # scenario taught them.
