@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/time.h"
 #include "detectors/classify.h"
 #include "detectors/fusion.h"
 
@@ -10,17 +11,11 @@ namespace ctmon {
 namespace {
 
 constexpr std::string_view kStateMagic = "ctmon-detector-state";
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 std::uint32_t samples_for(double seconds, double interval_s, std::uint32_t at_least) {
   return std::max(at_least, static_cast<std::uint32_t>(std::lround(seconds / interval_s)));
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if (a % b < 0) --q;
-  return q;
-}
 
 }  // namespace
 

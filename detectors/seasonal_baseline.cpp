@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/time.h"
+
 namespace ctmon {
 namespace {
-constexpr std::int64_t kSecondsPerDay = 86400;
 // 1970-01-01 was a Thursday: (days + kEpochWeekday) % 7 numbers days from Monday = 0.
 constexpr std::int64_t kEpochWeekday = 3;
 constexpr std::int64_t kSaturday = 5;
@@ -26,8 +27,7 @@ std::uint32_t SeasonalBaseline::bin_count(const SeasonalConfig& config) {
 std::uint32_t SeasonalBaseline::bin_of(const SeasonalConfig& config, std::int64_t local_s) {
   // Floor division: local times before 1970 (an unset router clock with a negative offset) must
   // still land in [0, 86400).
-  std::int64_t day = local_s / kSecondsPerDay;
-  if (local_s % kSecondsPerDay < 0) --day;
+  const std::int64_t day = floor_div(local_s, kSecondsPerDay);
   const std::int64_t second_of_day = local_s - day * kSecondsPerDay;
   const auto per_day = static_cast<std::uint32_t>(std::ceil(kSecondsPerDay / config.bin_width_s));
   auto slot = static_cast<std::uint32_t>(static_cast<double>(second_of_day) / config.bin_width_s);

@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
 #include "detectors/analyzer.h"
 #include "monitor/influx/forwarder.h"
 
@@ -23,7 +24,6 @@ using namespace ctmon;
 namespace {
 
 constexpr double kIntervalS = 5;
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 constexpr std::int64_t kT0_s = 1'700'000'000;
 constexpr double kSeedPointsPerDay = 18.0 * 86400 / 30;  // 51,840
 constexpr int kSpikesPerDay = 3;

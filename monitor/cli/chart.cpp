@@ -6,12 +6,12 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
 #include "monitor/cli/event_table.h"
 
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 constexpr std::size_t kAxisLabelWidth = 7;  // "   34.0" then the axis character
 constexpr std::size_t kMinPlotWidth = 20;
 

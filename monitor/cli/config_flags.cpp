@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
 #include "monitor/config/config_keys.h"
 #include "monitor/user_error.h"
 
@@ -38,7 +39,7 @@ std::string flag_description(const ConfigKey& key) {
   if (key.is_bool()) return std::string(key.flag_help.empty() ? key.help : key.flag_help);
   std::vector<std::string> notes;
   if (key.is_duration())
-    notes.push_back(fmt::format("{} to {}", format_duration(key.min_s), format_duration(key.max_s)));
+    notes.push_back(fmt::format("{} to {}", format_duration_exact(key.min_s), format_duration_exact(key.max_s)));
   std::string choices;
   for (const ConfigChoice& choice : key.choices)
     choices += fmt::format("{}{}", choices.empty() ? "" : " or ", choice.value);

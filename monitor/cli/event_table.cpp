@@ -4,15 +4,14 @@
 #include <ctime>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include "core/sample.h"
+#include "core/time.h"
 #include "monitor/cli/time_arg.h"
 
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 // Below this baseline (packets/s) a ratio is noise: 0.001 pps is one packet in 17 minutes.
 constexpr double kNegligibleBaselinePps = 1e-3;
 constexpr std::size_t kCountersPerLine = 2;
@@ -26,34 +25,13 @@ std::string score_colour(double score) {
 
 }  // namespace
 
-std::vector<Evidence> parse_evidence(std::string_view evidence_json) {
-  std::vector<Evidence> out;
-  const nlohmann::json array = nlohmann::json::parse(evidence_json, nullptr, false);
-  if (!array.is_array()) return out;
-  for (const nlohmann::json& item : array) {
-    if (!item.is_object() || !item.contains("name") || !item["name"].is_string()) continue;
-    Evidence e;
-    e.name = item["name"].get<std::string>();
-    auto number = [&](const char* key) {
-      return item.contains(key) && item[key].is_number() ? item[key].get<double>() : 0.0;
-    };
-    e.peak_pps = number("peak_pps");
-    e.baseline_pps = number("baseline_pps");
-    e.peak_score = number("peak_score");
-    e.down = item.value("direction", std::string("up")) == "down";
-    e.peak_wall_ns = static_cast<std::int64_t>(std::llround(number("peak_ts") * 1000.0)) * 1'000'000;
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 std::string counter_label(std::string_view counter_name) {
   const CounterName parts = parse_counter_name(counter_name);
   if (!parts.conforms) return std::string(counter_name);
   return parts.proto + " " + parts.hook + " " + parts.state;
 }
 
-std::string format_ratio(const Evidence& e) {
+std::string format_ratio(const events::Evidence& e) {
   if (e.baseline_pps < kNegligibleBaselinePps) return "from 0";
   const double ratio = e.peak_pps / e.baseline_pps;
   if (ratio >= 10) return fmt::format("{:.0f}x", ratio);
@@ -71,14 +49,6 @@ std::string format_pps(double pps) {
   return fmt::format("{:.1g}", pps);
 }
 
-std::string format_duration(std::int64_t ns) {
-  const std::int64_t s = std::max<std::int64_t>(0, ns / kNsPerS);
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
-  return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
-}
-
 std::string event_table_header(const Terminal& term) {
   const std::string line = fmt::format("{:>4}  {:14}  {:>5}  {:14}  {:5}  {}", "id", "start",
                                        "dur", "kind", "score", "moved  summary");
@@ -87,9 +57,9 @@ std::string event_table_header(const Terminal& term) {
 
 std::string event_line(const store::EventRecord& r, const Terminal& term) {
   const std::string duration =
-      r.end_wall_ns ? format_duration(*r.end_wall_ns - r.start_wall_ns) : std::string("open");
+      r.end_wall_ns ? format_duration_brief(*r.end_wall_ns - r.start_wall_ns) : std::string("open");
   std::string counters;
-  const std::vector<Evidence> evidence = parse_evidence(r.evidence_json);
+  const std::vector<events::Evidence> evidence = events::parse_evidence(r.evidence_json);
   for (std::size_t i = 0; i < evidence.size() && i < kCountersPerLine; ++i)
     counters += (i > 0 ? ", " : "") + counter_label(evidence[i].name) + " " + format_ratio(evidence[i]);
   // Colour is applied after the widths are fixed: escapes take no columns (display_width).

@@ -9,36 +9,20 @@
 #include <vector>
 
 #include "monitor/cli/terminal.h"
+#include "monitor/events/event_record.h"
 #include "monitor/store/event_store.h"
 
 namespace ctmon::cli {
-
-/// One counter of an episode's evidence, as the daemon stored it (EventRecord::evidence_json).
-struct Evidence {
-  std::string name;
-  double peak_pps = 0;
-  double baseline_pps = 0;
-  double peak_score = 0;
-  bool down = false;               ///< the counter fell rather than rose
-  std::int64_t peak_wall_ns = 0;
-};
-
-/// Parses the stored evidence array; entries without a name are skipped, a text that is not a
-/// JSON array yields an empty list (never throws). Order is kept: strongest first.
-[[nodiscard]] std::vector<Evidence> parse_evidence(std::string_view evidence_json);
 
 /// "tcp_conntrack_fwd_invalid" -> "tcp fwd invalid"; names outside the scheme are kept as they are.
 [[nodiscard]] std::string counter_label(std::string_view counter_name);
 
 /// Peak against baseline: "34x" (>= 10), "2.5x" (>= 1), "0.20x" (a fall), "from 0" when the
 /// baseline was (nearly) zero so no ratio means anything.
-[[nodiscard]] std::string format_ratio(const Evidence& e);
+[[nodiscard]] std::string format_ratio(const events::Evidence& e);
 
 /// A rate for people: "34", "2.2", "0.06", "1.2k".
 [[nodiscard]] std::string format_pps(double pps);
-
-/// A duration for people, at most 5 columns: "41s", "1m27s", "1h02m", "2d03h".
-[[nodiscard]] std::string format_duration(std::int64_t ns);
 
 /// The column titles of event_line(), cut to the terminal's width.
 [[nodiscard]] std::string event_table_header(const Terminal& term);

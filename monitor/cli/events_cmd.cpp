@@ -8,14 +8,14 @@
 
 #include <fmt/core.h>
 
-#include "monitor/clock.h"
+#include "core/time.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
-#include "monitor/cli/event_record_json.h"
 #include "monitor/cli/event_table.h"
 #include "monitor/cli/sampling_facts.h"
 #include "monitor/cli/terminal.h"
 #include "monitor/cli/time_arg.h"
+#include "monitor/events/events_json.h"
 #include "monitor/status/status_socket.h"
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
@@ -25,7 +25,6 @@
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 // The live interval is a nicety in the "no episodes" answer: not worth a long wait on a stuck daemon.
 constexpr std::int64_t kAskDaemon_ms = 1000;
 // One screen on a router's SSH session; --limit or --since shows more.
@@ -93,7 +92,7 @@ void run_events(const Config& config, const EventsOptions& o) {
     const std::size_t count = std::min(shown, events.size());
     if (o.json) {
       std::string out;
-      for (std::size_t i = 0; i < count; ++i) out += event_record_json_line(events[i]) + '\n';
+      for (std::size_t i = 0; i < count; ++i) out += events::event_record_json_line(events[i]) + '\n';
       std::fwrite(out.data(), 1, out.size(), stdout);
       return;
     }

@@ -13,23 +13,26 @@
 
 #include <fmt/core.h>
 
-#include "monitor/clock.h"
+#include "core/time.h"
 #include "detectors/analyzer.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
-#include "monitor/cli/events_json.h"
+#include "monitor/cli/event_table.h"
+#include "monitor/cli/terminal.h"
+#include "monitor/clock.h"
 #include "monitor/daemon/logger.h"
 #include "monitor/daemon/pipeline.h"
 #include "monitor/daemon/registry.h"
+#include "monitor/events/event_record.h"
+#include "monitor/events/events_json.h"
 #include "monitor/influx/influx_output.h"
-#include "monitor/store/database.h"
 #include "monitor/source/csv_source.h"
+#include "monitor/store/database.h"
 #include "monitor/user_error.h"
 
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 /// The replay pipeline, source to detectors, as the daemon runs it: every sample goes through
 /// `analyzer` and `on_step` sees the sample and what the analyzer made of it. `--db` (storing
@@ -124,14 +127,6 @@ std::int64_t parse_utc_offset(const std::string& text) {
   throw bad();
 }
 
-std::string table_header() { return fmt::format("{:>4}  {:20}  {:>8}  {:>5}  {:14}  {}\n", "id", "start (UTC)", "duration", "score", "kind", "summary"); }
-
-std::string table_row(const Episode& e) {
-  const std::string duration = e.open ? "open" : fmt::format("{}s", (e.end_wall_ns - e.start_wall_ns) / kNsPerS);
-  return fmt::format("{:>4}  {:20}  {:>8}  {:5.2f}  {:14}  {}\n", e.id, rfc3339_utc(e.start_wall_ns), duration,
-                     e.peak_score, to_string(e.kind), e.summary);
-}
-
 struct Options {
   std::string input;
   std::string format = "replay";
@@ -147,11 +142,12 @@ struct Options {
 // Collects each episode once, when it closes, and the one still open at the end of the input,
 // and prints them only once the whole input was read: a file that turns out bad halfway leaves
 // stdout empty (no table header followed by an error), so a pipe never sees half an answer.
-// Episodes are few (a handful a day), so holding their lines costs little.
+// Episodes are few (a handful a day), so holding their lines costs little. The table is the one
+// `ctmon events` prints, from the same record.
 class EpisodePrinter {
  public:
-  explicit EpisodePrinter(bool json) : json_(json) {
-    if (!json_) out_ = table_header();
+  explicit EpisodePrinter(bool json) : json_(json), term_(detect_terminal()) {
+    if (!json_) out_ = event_table_header(term_) + "\n";
   }
   void step(const StepResult& r) {
     if (r.change == EpisodeChange::closed) add(*r.episode);
@@ -170,9 +166,12 @@ class EpisodePrinter {
  private:
   void add(const Episode& e) {
     ++printed_;
-    out_ += json_ ? episode_json_line(e) + "\n" : table_row(e);
+    out_ += (json_ ? events::episode_json_line(e)
+                   : event_line(events::to_event_record(e, static_cast<std::int64_t>(e.id), 0), term_)) +
+            "\n";
   }
   bool json_;
+  Terminal term_;
   int printed_ = 0;
   std::string out_;
 };

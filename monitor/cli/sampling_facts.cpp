@@ -5,13 +5,13 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
 #include "monitor/store/meta_store.h"
 #include "monitor/store/sample_reader.h"
 
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 // How far back from the newest stored sample to look when measuring the interval: a few blocks'
 // worth is plenty for a median and cheap to decode.
 constexpr std::int64_t kIntervalProbe_ns = 600 * kNsPerS;

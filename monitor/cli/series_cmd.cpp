@@ -8,14 +8,14 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "monitor/clock.h"
+#include "core/time.h"
 #include "detectors/rate_tracker.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
-#include "monitor/cli/events_json.h"
 #include "monitor/cli/live_series.h"
 #include "monitor/cli/series_rates.h"
 #include "monitor/cli/time_arg.h"
+#include "monitor/clock.h"
 #include "monitor/store/database.h"
 #include "monitor/store/sample_reader.h"
 #include "monitor/store/sqlite_handle.h"
@@ -24,7 +24,6 @@
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 struct SeriesOptions {
   std::optional<std::string> since, until;

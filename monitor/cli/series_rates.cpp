@@ -2,10 +2,10 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
+
 namespace ctmon::cli {
 namespace {
-
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 // Seconds since the epoch with the precision the samples have (ms), no trailing zeros.
 std::string unix_seconds(std::int64_t wall_ns) {

@@ -9,17 +9,17 @@
 
 #include <fmt/core.h>
 
-#include "monitor/clock.h"
+#include "core/time.h"
 #include "monitor/cli/chart.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
 #include "monitor/cli/event_table.h"
-#include "monitor/cli/events_json.h"
 #include "monitor/cli/live_series.h"
 #include "monitor/cli/series_rates.h"
 #include "monitor/cli/svg_chart.h"
 #include "monitor/cli/terminal.h"
 #include "monitor/cli/time_arg.h"
+#include "monitor/clock.h"
 #include "monitor/config/config.h"
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
@@ -30,7 +30,6 @@
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 // Samples read before the window so that its first sample already has a rate.
 constexpr std::int64_t kRateLeadIn_ns = 120 * kNsPerS;
 constexpr std::size_t kMaxPanels = 4;
@@ -74,14 +73,14 @@ std::string wrap_words(const std::string& text, std::size_t width, std::size_t i
   throw UserError(fmt::format("no episode {} in {}; the most recent are {} ('ctmon events' lists them all)", id, db, ids));
 }
 
-std::string details(const store::EventRecord& e, const std::vector<Evidence>& evidence, std::int64_t now, const Terminal& term) {
+std::string details(const store::EventRecord& e, const std::vector<events::Evidence>& evidence, std::int64_t now, const Terminal& term) {
   std::string out = fmt::format("Episode {}: {}, score {:.2f}\n", e.id, e.kind, e.peak_score);
   out += fmt::format("  started    {}  ({})\n", format_local_time(e.start_wall_ns), rfc3339_utc(e.start_wall_ns));
   if (e.end_wall_ns)
     out += fmt::format("  ended      {}  after {}\n", format_local_time(*e.end_wall_ns),
-                       format_duration(*e.end_wall_ns - e.start_wall_ns));
+                       format_duration_brief(*e.end_wall_ns - e.start_wall_ns));
   else
-    out += fmt::format("  ended      {}, {} so far\n", paint("still open", "1", term.colour), format_duration(now - e.start_wall_ns));
+    out += fmt::format("  ended      {}, {} so far\n", paint("still open", "1", term.colour), format_duration_brief(now - e.start_wall_ns));
   out += fmt::format("  summary    {}\n", wrap_words(e.summary, term.width, 13));
   std::string detectors = e.detectors;
   std::replace(detectors.begin(), detectors.end(), ',', ' ');
@@ -89,7 +88,7 @@ std::string details(const store::EventRecord& e, const std::vector<Evidence>& ev
   if (evidence.empty()) return out + "  (no counter stood out: the combination of counters was unusual)\n";
   out += "\nCounters that moved:\n";
   out += fmt::format("  {:<26} {:>8} {:>8} {:>7} {:>6}  {}\n", "counter", "peak/s", "usual/s", "ratio", "score", "peaked at");
-  for (const Evidence& c : evidence)
+  for (const events::Evidence& c : evidence)
     out += fmt::format("  {:<26} {:>8} {:>8} {:>7} {:>6.2f}  {}{}\n", counter_label(c.name), format_pps(c.peak_pps),
                        format_pps(c.baseline_pps), format_ratio(c), c.peak_score, local_clock(c.peak_wall_ns, true),
                        c.down ? " (fell)" : "");
@@ -107,7 +106,7 @@ void run_show(const Config& config, const ShowOptions& o) {
     const std::optional<store::EventRecord> found = events.get(o.id);
     if (!found) unknown_id(events, o.id, config.db);
     const store::EventRecord& e = *found;
-    const std::vector<Evidence> evidence = parse_evidence(e.evidence_json);
+    const std::vector<events::Evidence> evidence = events::parse_evidence(e.evidence_json);
 
     const auto margin_ns = static_cast<std::int64_t>(*margin_s * 1e9);
     ChartWindow window;
@@ -132,7 +131,7 @@ void run_show(const Config& config, const ShowOptions& o) {
     add_live_samples(series, config, window.from_ns - kRateLeadIn_ns, window.to_ns);
     std::vector<ChartPanel> panels;
     std::vector<CounterId> ids;
-    for (const Evidence& c : evidence) {
+    for (const events::Evidence& c : evidence) {
       if (panels.size() == kMaxPanels) break;
       const CounterId id = series.catalog.find(c.name);
       if (id == series.catalog.size()) continue;

@@ -16,11 +16,10 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "monitor/clock.h"
+#include "core/time.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/config_flags.h"
 #include "monitor/cli/event_table.h"
-#include "monitor/cli/events_json.h"
 #include "monitor/cli/sampling_facts.h"
 #include "monitor/cli/terminal.h"
 #include "monitor/cli/time_arg.h"
@@ -36,7 +35,6 @@
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 // A last sample older than this many intervals means the loop is stuck (the rate tracker's gap
 // rule uses the same 3).
 constexpr double kStaleIntervals = 3.0;
@@ -148,7 +146,7 @@ void check_daemon(const Config& config, const status::DaemonContact& contact, st
   r.lines.emplace_back("daemon", fmt::format("running, pid {}, started {}", *contact.pid, rfc3339_utc(status->started_wall_ns)));
   const double interval = status->interval_s;
   if (age_s) {
-    std::string text = fmt::format("{} ago", format_duration(static_cast<std::int64_t>(std::max(0.0, *age_s) * 1e9)));
+    std::string text = fmt::format("{} ago", format_duration_brief(static_cast<std::int64_t>(std::max(0.0, *age_s) * 1e9)));
     text += fmt::format(" (sampling every {})", format_interval(interval));
     r.lines.emplace_back("last sample", text);
     if (interval > 0 && *age_s > kStaleIntervals * interval)
@@ -223,11 +221,11 @@ void check_database(const Config& config, std::int64_t now, Report& r) {
     if (extent.oldest_raw_wall_ns && extent.newest_raw_wall_ns)
       held = fmt::format("raw {} .. {} ({} of {} kept)", format_local_time(*extent.oldest_raw_wall_ns),
                          format_local_time(*extent.newest_raw_wall_ns),
-                         format_duration(*extent.newest_raw_wall_ns - *extent.oldest_raw_wall_ns),
-                         ctmon::format_duration(config.retention_raw_s));
+                         format_duration_brief(*extent.newest_raw_wall_ns - *extent.oldest_raw_wall_ns),
+                         format_duration_exact(config.retention_raw_s));
     if (extent.oldest_rollup_wall_ns)
       held += fmt::format("; minute rollups from {} ({} kept)", format_local_time(*extent.oldest_rollup_wall_ns),
-                          ctmon::format_duration(config.retention_rollup_s));
+                          format_duration_exact(config.retention_rollup_s));
     r.lines.emplace_back("holds", held);
     r.lines.emplace_back("written today", stats.bytes_written_since
                                               ? format_bytes(static_cast<double>(*stats.bytes_written_since))

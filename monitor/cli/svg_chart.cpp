@@ -6,12 +6,12 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
 #include "monitor/cli/event_table.h"
 
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 constexpr double kWidth = 960, kLeft = 80, kRight = 24, kTop = 84, kPanelHeight = 170, kPanelGap = 46;
 // Colour-blind-safe (Okabe-Ito) series colours.
 constexpr std::array<const char*, 6> kColours{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"};

@@ -8,13 +8,12 @@
 
 #include <fmt/core.h>
 
-#include "monitor/config/config.h"
+#include "core/time.h"
 #include "monitor/user_error.h"
 
 namespace ctmon::cli {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 std::int64_t local_midnight(std::int64_t wall_ns, int days_back) {
   const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);

@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
+#include "core/time.h"
 #include "monitor/config/config_keys.h"
 #include "monitor/user_error.h"
 
@@ -122,12 +123,12 @@ void validate_config(const Config& config) {
   if (config.commit_interval_s < config.interval_s)
     throw UserError(fmt::format("commit_interval {} is shorter than interval {}: each commit "
                                 "must hold at least one sample",
-                                format_duration(config.commit_interval_s),
-                                format_duration(config.interval_s)));
+                                format_duration_exact(config.commit_interval_s),
+                                format_duration_exact(config.interval_s)));
   if (config.retention_raw_s < 2 * config.commit_interval_s)
     throw UserError(fmt::format("retention_raw {} must hold at least two commit intervals ({})",
-                                format_duration(config.retention_raw_s),
-                                format_duration(2 * config.commit_interval_s)));
+                                format_duration_exact(config.retention_raw_s),
+                                format_duration_exact(2 * config.commit_interval_s)));
   if (config.db.empty())
     throw UserError("db is empty: give the path of the database file (e.g. --db "
                     "/var/lib/ctmon/ctmon.db)");
@@ -145,45 +146,6 @@ std::string executable_file_problem(const std::string& path) {
   if (!S_ISREG(st.st_mode)) return "not a regular file";
   if (::access(path.c_str(), X_OK) != 0) return fmt::format("not executable ({})", std::strerror(errno));
   return "";
-}
-
-std::optional<double> parse_duration_s(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::size_t unit_at = 0;
-  while (unit_at < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[unit_at])) != 0 || text[unit_at] == '.'))
-    ++unit_at;
-  if (unit_at == 0) return std::nullopt;
-  const std::string number(text.substr(0, unit_at));
-  char* end = nullptr;
-  const double value = std::strtod(number.c_str(), &end);
-  if (end != number.c_str() + number.size() || !std::isfinite(value)) return std::nullopt;
-  const std::string_view unit = text.substr(unit_at);
-  static const std::map<std::string_view, double, std::less<>> kUnits = {
-      {"", 1}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
-  const auto factor = kUnits.find(unit);
-  if (factor == kUnits.end()) return std::nullopt;
-  return value * factor->second;
-}
-
-namespace {
-
-// The shortest digits that read back as `value`, never in exponent form ("3e-05"), which
-// parse_duration_s does not read.
-std::string plain_number(double value) {
-  std::array<char, 512> digits{};  // fixed notation of the largest double has 309 digits
-  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value,
-                                 std::chars_format::fixed).ptr;
-  return std::string(digits.data(), end);
-}
-
-}  // namespace
-
-std::string format_duration(double seconds) {
-  for (const auto& [unit, size] : {std::pair{"d", 86400.0}, {"h", 3600.0}, {"m", 60.0}})
-    if (seconds >= size && std::fmod(seconds, size) == 0) return plain_number(seconds / size) + unit;
-  if (seconds < 1 && std::fmod(seconds * 1000, 1) == 0) return plain_number(seconds * 1000) + "ms";
-  return plain_number(seconds) + "s";
 }
 
 std::string redact_url(std::string_view url) {

@@ -82,11 +82,4 @@ void validate_config(const Config& config);
 /// user info of influx.url; the token and password are only ever file names).
 [[nodiscard]] Config redacted(const Config& config);
 
-/// Parses a duration: a number of seconds (`300`, `0.5`) or a number with a unit
-/// (`500ms`, `30s`, `5m`, `48h`, `30d`). Returns nothing when the text is not one.
-[[nodiscard]] std::optional<double> parse_duration_s(std::string_view text);
-
-/// "5s", "5m", "48h", "30d", "0.2s": the shortest exact way to write a duration.
-[[nodiscard]] std::string format_duration(double seconds);
-
 }  // namespace ctmon

@@ -8,6 +8,8 @@
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
+#include "core/time.h"
+
 namespace ctmon {
 namespace {
 
@@ -191,7 +193,7 @@ std::string ConfigKey::allowed() const {
   if (is_duration())
     return fmt::format("a duration from {} to {} (seconds, or with a unit: 500ms, 30s, 5m, 48h, "
                        "30d)",
-                       format_duration(min_s), format_duration(max_s));
+                       format_duration_exact(min_s), format_duration_exact(max_s));
   if (choices.empty()) return "a quoted string is expected";
   std::string text;
   for (std::size_t i = 0; i < choices.size(); ++i) {
@@ -209,7 +211,7 @@ std::string ConfigKey::toml_value(const Config& config) const {
         if constexpr (std::is_same_v<T, bool>)
           return value ? "true" : "false";
         else if constexpr (std::is_same_v<T, double>)
-          return toml_quoted(format_duration(value));
+          return toml_quoted(format_duration_exact(value));
         else
           return toml_quoted(value);
       },
@@ -224,7 +226,7 @@ std::string ConfigKey::text_value(const Config& config) const {
         if constexpr (std::is_same_v<T, bool>)
           return value ? "true" : "false";
         else if constexpr (std::is_same_v<T, double>)
-          return format_duration(value);
+          return format_duration_exact(value);
         else
           return value;
       },

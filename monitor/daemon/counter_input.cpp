@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/time.h"
 #include "monitor/clock.h"
 #include "monitor/nft/nft_error.h"
 #include "monitor/user_error.h"
@@ -10,7 +11,6 @@
 namespace ctmon {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 // A missing table is re-installed (or looked for) at most this often, not every sample.
 constexpr std::int64_t kTableRetry_ns = 10 * kNsPerS;
 

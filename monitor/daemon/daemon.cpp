@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/time.h"
 #include "monitor/clock.h"
 #include "monitor/daemon/pipeline.h"
 #include "monitor/daemon/registry.h"
@@ -33,7 +34,6 @@
 namespace ctmon {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 std::int64_t local_offset_s(std::int64_t wall_ns) {
   const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
@@ -180,11 +180,11 @@ class Daemon : public io::SampleSink {
         period && static_cast<double>(period->count()) < 2e6 * config_.interval_s)
       log_.warning("systemd's WatchdogSec= ({}) is under two sampling intervals: systemd will "
                    "kill ctmon between two pings; raise it in the unit",
-                   format_duration(static_cast<double>(period->count()) / 1e6));
+                   format_duration_exact(static_cast<double>(period->count()) / 1e6));
     log_.info("sampling table {} every {} into {} (committed every {}; a power cut loses at most "
               "that)",
-              config_.table, format_duration(config_.interval_s), config_.db,
-              format_duration(config_.commit_interval_s));
+              config_.table, format_duration_exact(config_.interval_s), config_.db,
+              format_duration_exact(config_.commit_interval_s));
     std::vector<pollfd> fds;
     std::vector<Wanted> wanted;
     for (;;) {
@@ -335,12 +335,12 @@ class Daemon : public io::SampleSink {
       const AnalyzerConfig detectors = AnalyzerConfig::network(fresh.interval_s);
       if (pipeline_->reconfigure(detectors))
         log_.info("SIGHUP: detectors now sample every {}, keeping what they learned",
-                  format_duration(fresh.interval_s));
+                  format_duration_exact(fresh.interval_s));
       else
         log_.warning("SIGHUP: detectors now sample every {} but could not keep what they learned: "
                      "they learn again, no episodes for the next {}",
-                     format_duration(fresh.interval_s),
-                     format_duration(detectors.warmup_samples * fresh.interval_s));
+                     format_duration_exact(fresh.interval_s),
+                     format_duration_exact(detectors.warmup_samples * fresh.interval_s));
     }
     status::DaemonStatus now;
     for (const auto& input : inputs_) input->report(now);
@@ -349,7 +349,7 @@ class Daemon : public io::SampleSink {
     config_.interval_s = fresh.interval_s;
     config_.syslog = fresh.syslog;
     log_.info("SIGHUP: configuration reloaded (table {}, interval {})", config_.table,
-              format_duration(config_.interval_s));
+              format_duration_exact(config_.interval_s));
   }
 
   Config config_;

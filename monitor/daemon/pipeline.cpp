@@ -2,12 +2,12 @@
 
 #include <cmath>
 
+#include "core/time.h"
 #include "monitor/clock.h"
 
 namespace ctmon {
 namespace {
 
-constexpr double kNsPerS = 1e9;
 
 // Mean detector time per sample in microseconds, to two decimals (0 before the first sample).
 double detector_us_per_sample(const PipelineStats& stats) {

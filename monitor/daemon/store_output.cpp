@@ -1,15 +1,15 @@
 #include "monitor/daemon/store_output.h"
 
 #include "core/episode.h"
-#include "monitor/cli/events_json.h"
+#include "core/time.h"
 #include "monitor/clock.h"
+#include "monitor/events/event_record.h"
 #include "monitor/store/sample_reader.h"
 #include "monitor/store/sqlite_handle.h"
 
 namespace ctmon {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 // While an episode is open its peak may rise every sample; rewriting the row every time would
 // cost flash for nothing, so the running peak is written at most this often (and at close).
 constexpr std::int64_t kOpenEpisodeRewrite_ns = 60 * kNsPerS;
@@ -17,32 +17,7 @@ constexpr std::int64_t kOpenEpisodeRewrite_ns = 60 * kNsPerS;
 constexpr std::int64_t kStateSaveInterval_ns = 3600 * kNsPerS;
 constexpr std::string_view kOpenEventKey = "open_event_id";
 
-// The events table keeps the detector names as one comma-separated column.
-std::string joined_detector_names(std::uint8_t bits) {
-  std::string joined;
-  for (const std::string_view name : detector_names(bits)) {
-    if (!joined.empty()) joined += ',';
-    joined += name;
-  }
-  return joined;
-}
-
 }  // namespace
-
-store::EventRecord to_event_record(const Episode& episode, std::int64_t event_id,
-                                   std::int64_t now_wall_ns) {
-  store::EventRecord record;
-  record.id = event_id;
-  record.start_wall_ns = episode.start_wall_ns;
-  if (!episode.open) record.end_wall_ns = episode.end_wall_ns;
-  record.peak_score = episode.peak_score;
-  record.kind = std::string(to_string(episode.kind));
-  record.summary = episode.summary;
-  record.evidence_json = cli::episode_to_json(episode).at("counters").dump();
-  record.detectors = joined_detector_names(episode.detectors);
-  record.updated_wall_ns = now_wall_ns;
-  return record;
-}
 
 StoreOutput::StoreOutput(store::Database& db, const store::SampleWriterOptions& writer, Logger& log)
     : db_(db), log_(log), writer_(db, writer), events_(db), meta_(db), state_(db),
@@ -54,7 +29,7 @@ std::optional<Episode> StoreOutput::restore(Analyzer& analyzer) {
                                  saved->data.size());
     if (const RestoreStatus status = analyzer.restore_state(bytes); status.ok)
       log_.info("detectors resumed from the state saved at {} ({} samples learned)",
-                cli::rfc3339_utc(saved->saved_wall_ns), analyzer.samples_seen());
+                rfc3339_utc(saved->saved_wall_ns), analyzer.samples_seen());
     else
       log_.warning("detectors start cold: the saved state does not fit ({})", status.error);
   } else if (state_.saved_version()) {
@@ -82,7 +57,7 @@ std::optional<Episode> StoreOutput::settle_open_event(const Analyzer& analyzer) 
     meta_.set(kOpenEventKey, std::int64_t{0});
     log_.warning("episode {} was still open when the daemon stopped without saving: closed at the last "
                  "stored sample, {}",
-                 id, cli::rfc3339_utc(*closed.end_wall_ns));
+                 id, rfc3339_utc(*closed.end_wall_ns));
     Episode episode;
     episode.open = false;
     episode.start_wall_ns = closed.start_wall_ns;
@@ -131,7 +106,7 @@ void StoreOutput::record_episode(const Episode& episode, std::int64_t now_mono_n
     open_event_id_ = events_.next_event_id();
     if (pending_event_ && pending_event_->id >= *open_event_id_) open_event_id_ = pending_event_->id + 1;
   }
-  pending_event_ = to_event_record(episode, *open_event_id_, now_wall_ns());
+  pending_event_ = events::to_event_record(episode, *open_event_id_, now_wall_ns());
   last_event_write_mono_ns_ = now_mono_ns;
   if (!episode.open) open_event_id_.reset();
   flush_pending_event();
@@ -183,7 +158,7 @@ void StoreOutput::save_state(const Analyzer& analyzer, std::int64_t wall_ns) {
 bool StoreOutput::finish(const Analyzer& analyzer, std::int64_t now_mono_ns) {
   // An open episode's row may hold a peak up to a minute old: store what is known now.
   if (const Episode* open = analyzer.open_episode(); open != nullptr && open_event_id_)
-    pending_event_ = to_event_record(*open, *open_event_id_, now_wall_ns());
+    pending_event_ = events::to_event_record(*open, *open_event_id_, now_wall_ns());
   flush_pending_event();
   const store::CommitResult result = writer_.flush(now_mono_ns);
   save_state(analyzer, now_wall_ns());

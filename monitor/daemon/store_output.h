@@ -70,8 +70,4 @@ class StoreOutput : public io::Output {
   std::int64_t commit_interval_s_;
 };
 
-/// The store's record of an episode: evidence as the events JSON's "counters" array.
-[[nodiscard]] store::EventRecord to_event_record(const Episode& episode, std::int64_t event_id,
-                                                 std::int64_t now_wall_ns);
-
 }  // namespace ctmon

@@ -6,20 +6,16 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
 #include "monitor/influx/line_protocol.h"
 #include "monitor/store/sqlite_handle.h"
 
 namespace ctmon::influx {
 namespace {
 
-constexpr std::int64_t kNsPerMs = 1'000'000;
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
 constexpr std::size_t kMaxTitleChars = 255;  // Grafana/InfluxDB 2 annotation summary limit
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 }  // namespace
 

@@ -1,4 +1,3 @@
-#include "monitor/clock.h"
 #include "monitor/influx/sender.h"
 
 #include <arpa/inet.h>
@@ -19,6 +18,8 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
+#include "monitor/clock.h"
 #include "monitor/influx/gzip.h"
 #include "monitor/io/part.h"
 #include "monitor/store/sqlite_handle.h"
@@ -27,7 +28,6 @@
 namespace ctmon::influx {
 namespace {
 
-constexpr std::int64_t kNsPerMs = 1'000'000;
 constexpr std::size_t kMaxResponseBytes = 4096;     // enough for InfluxDB's error JSON
 constexpr std::int64_t kIdlePeekInterval_ns = 1'000 * kNsPerMs;  // outbox empty: look again after
 constexpr std::size_t kMaxLoggedLineChars = 300;

@@ -5,13 +5,13 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "core/time.h"
 #include "monitor/input_excerpt.h"
 #include "monitor/user_error.h"
 
 namespace ctmon {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 bool getline_counted(std::istream& in, std::string& line, std::uint64_t& line_number, std::uint64_t& bytes) {
   if (!std::getline(in, line)) return false;
@@ -42,16 +42,6 @@ std::ifstream* open_or_throw(const std::string& path, std::unique_ptr<std::ifstr
   holder = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!*holder) throw UserError("cannot open '" + path + "': check the path and that it is readable");
   return holder.get();
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
@@ -100,7 +90,7 @@ bool parse_utc_datetime(std::string_view text, std::int64_t& unix_s) {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
   // Fractional seconds are allowed and ignored (NAB rows are whole seconds).
   if (text.size() > 19 && text[19] != '.') return false;
-  unix_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+  unix_s = days_from_civil(CivilDate{y, mo, d}) * kSecondsPerDay + h * 3600 + mi * 60 + s;
   return true;
 }
 

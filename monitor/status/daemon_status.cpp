@@ -3,10 +3,11 @@
 #include <array>
 #include <cmath>
 
+#include "core/time.h"
+
 namespace ctmon::status {
 namespace {
 
-constexpr double kNsPerS = 1e9;
 constexpr std::string_view kErrorPrefix = "error: ";
 
 double seconds(std::int64_t wall_ns) { return static_cast<double>(wall_ns) / kNsPerS; }

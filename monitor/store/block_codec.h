@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/sample.h"
+#include "core/time.h"
 
 namespace ctmon::store {
 
@@ -66,11 +67,5 @@ struct BlockOptions {
 /// Whether `block` carries bytes totals (BlockOptions::store_bytes when it was written).
 /// Throws BlockFormatError when the block is too short to say.
 [[nodiscard]] bool block_has_bytes(std::span<const std::uint8_t> block);
-
-/// Floor of a / b for b > 0 (C++ division truncates toward zero; times before 1970 exist).
-[[nodiscard]] constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && a < 0) ? q - 1 : q;
-}
 
 }  // namespace ctmon::store

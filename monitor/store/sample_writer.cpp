@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/time.h"
 #include "monitor/store/block_codec.h"
 #include "monitor/store/counting_vfs.h"
 #include "monitor/store/sqlite_handle.h"
@@ -10,7 +11,6 @@
 namespace ctmon::store {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 CommitCondition classify(const SqliteError& e) {
   switch (e.code()) {

@@ -1,6 +1,7 @@
 #include "tests/detectors/scenario.h"
 
-#include "detectors/fusion.h"
+#include "core/episode.h"
+#include "core/time.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,8 +12,6 @@
 namespace ctmon::testing {
 namespace {
 
-constexpr double kSecondsPerDay = 86400;
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 struct CounterSpec {
   const char* name;

@@ -38,23 +38,8 @@ ctmon::store::EventRecord burst() {
 
 using namespace ctmon::cli;
 
-TEST_CASE("evidence is read back from the stored JSON, strongest first") {
-  const auto evidence = parse_evidence(burst().evidence_json);
-  REQUIRE(evidence.size() == 2);
-  CHECK(evidence[0].name == "tcp_conntrack_fwd_invalid");
-  CHECK(evidence[0].peak_pps == 34.0);
-  CHECK(evidence[0].baseline_pps == 0.06);
-  CHECK_FALSE(evidence[0].down);
-  CHECK(evidence[0].peak_wall_ns == 1795135839LL * kS);
-  CHECK(evidence[1].down);
-  CHECK(evidence[1].peak_wall_ns == 1795135840LL * kS + kS / 2);
-  CHECK(parse_evidence("not json").empty());
-  CHECK(parse_evidence(R"({"name":"x"})").empty());
-  CHECK(parse_evidence(R"([{"peak_pps":1}])").empty());
-}
-
 TEST_CASE("ratios read as a person says them") {
-  Evidence e;
+  ctmon::events::Evidence e;
   e.baseline_pps = 0.06;
   e.peak_pps = 34;
   CHECK(format_ratio(e) == "567x");
@@ -65,14 +50,6 @@ TEST_CASE("ratios read as a person says them") {
   CHECK(format_ratio(e) == "0.20x");
   e.baseline_pps = 0;
   CHECK(format_ratio(e) == "from 0");
-}
-
-TEST_CASE("durations take at most five columns") {
-  CHECK(format_duration(41 * kS) == "41s");
-  CHECK(format_duration(87 * kS) == "1m27s");
-  CHECK(format_duration(3720 * kS) == "1h02m");
-  CHECK(format_duration((2 * 86400 + 3 * 3600) * kS) == "2d03h");
-  CHECK(format_duration(-5 * kS) == "0s");
 }
 
 TEST_CASE("counter names lose the conntrack noise") {

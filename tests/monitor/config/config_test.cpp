@@ -40,35 +40,6 @@ Config load(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("durations are seconds or a number with a unit") {
-  CHECK(parse_duration_s("300") == 300);
-  CHECK(parse_duration_s("0.2") == Approx(0.2));
-  CHECK(parse_duration_s("500ms") == Approx(0.5));
-  CHECK(parse_duration_s("5m") == 300);
-  CHECK(parse_duration_s("48h") == 172800);
-  CHECK(parse_duration_s("30d") == 2592000);
-  CHECK_FALSE(parse_duration_s("5 m"));
-  CHECK_FALSE(parse_duration_s("m"));
-  CHECK_FALSE(parse_duration_s("-5"));
-  CHECK_FALSE(parse_duration_s("5x"));
-  CHECK(format_duration(300) == "5m");
-  CHECK(format_duration(0.2) == "200ms");
-  CHECK(format_duration(172800) == "2d");
-  CHECK(format_duration(7) == "7s");
-}
-
-TEST_CASE("a tiny duration prints in digits that read back, never in exponent form") {
-  // 2.9951e-05 s is a valid heartbeat; `config check` printed it as "2.9951e-05s", which no
-  // config file can hold.
-  for (const double seconds : {2.9951e-05, 1e-7, 0.0001234, 12345678.5}) {
-    const std::string text = format_duration(seconds);
-    INFO(text);
-    CHECK(text.find('e') == std::string::npos);
-    CHECK(parse_duration_s(text) == seconds);
-  }
-  CHECK(format_duration(2.9951e-05) == "0.000029951s");
-}
-
 TEST_CASE("a config file overrides the defaults key by key") {
   const Config config = load(R"(
 table = "inet:conntrack_stats"

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/time.h"
 #include "monitor/daemon/pipeline.h"
 #include "monitor/influx/influx_output.h"
 #include "monitor/store/outbox.h"
@@ -21,7 +22,6 @@ using namespace ctmon;
 
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 constexpr std::int64_t kT0_wall_ns = 1'795'132'800 * kNsPerS;  // 2026-11-20T00:00:00Z
 const char* const kNames[] = {"tcp_conntrack_fwd_new", "tcp_conntrack_fwd_established",
                               "udp_conntrack_fwd_new", "tcp_conntrack_input_invalid"};

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/time.h"
 #include "monitor/influx/forwarder.h"
 #include "monitor/store/database.h"
 #include <cstdlib>
@@ -18,7 +19,6 @@ using namespace ctmon::influx;
 
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 
 // A fresh directory for one test, removed with its content at the end.
 class TempDir {

@@ -1,5 +1,6 @@
 #include "monitor/store/block_codec.h"
 
+#include "core/time.h"
 #include "synthetic_mix.h"
 
 #include <catch2/catch.hpp>
@@ -117,8 +118,8 @@ TEST_CASE("timestamps at microsecond resolution come back floored to the microse
   const auto in = regular(100, 2);
   const auto out = decode_block(encode_block(in, BlockOptions{1000}));
   for (std::size_t k = 0; k < in.size(); ++k) {
-    CHECK(out[k].mono_ns == floor_div(in[k].mono_ns, 1000) * 1000);
-    CHECK(out[k].wall_ns == floor_div(in[k].wall_ns, 1000) * 1000);
+    CHECK(out[k].mono_ns == ctmon::floor_div(in[k].mono_ns, 1000) * 1000);
+    CHECK(out[k].wall_ns == ctmon::floor_div(in[k].wall_ns, 1000) * 1000);
     CHECK(out[k].counters == in[k].counters);
   }
 }

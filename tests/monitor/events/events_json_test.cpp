@@ -1,19 +1,11 @@
-// The events-contract JSON (monitor/cli/events_json.h), tested here because ctmon_source is the
-// library that carries it into the binary (see monitor/source/CMakeLists.txt).
-#include <catch2/catch.hpp>
+// The events-contract JSON for a live episode (docs/events.md).
+#include "monitor/events/events_json.h"
 
-#include "monitor/cli/events_json.h"
+#include <catch2/catch.hpp>
 
 #include "core/episode.h"
 
-namespace ctmon::cli {
-
-TEST_CASE("RFC 3339 UTC timestamps are whole seconds with Z") {
-  CHECK(rfc3339_utc(0) == "1970-01-01T00:00:00Z");
-  CHECK(rfc3339_utc(1717372800LL * 1'000'000'000 + 999'000'000) == "2024-06-03T00:00:00Z");
-  CHECK(rfc3339_utc(951782400LL * 1'000'000'000) == "2000-02-29T00:00:00Z");
-  CHECK(rfc3339_utc(-1'000'000'000) == "1969-12-31T23:59:59Z");
-}
+namespace ctmon::events {
 
 TEST_CASE("a closed episode prints every field of the events contract") {
   Episode e;
@@ -59,4 +51,4 @@ TEST_CASE("an open episode has end and end_ts null") {
   CHECK(j["end_ts"].is_null());
 }
 
-}  // namespace ctmon::cli
+}  // namespace ctmon::events
