@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "core/time.h"
 #include "monitor/config/config_keys.h"
 
 namespace ctmon {
@@ -33,7 +34,7 @@ std::string comment(std::string_view prefix, std::string_view text) {
 std::string key_help(const ConfigKey& key) {
   std::string text(key.help);
   if (key.is_duration())
-    text += fmt::format("; {} to {}", format_duration(key.min_s), format_duration(key.max_s));
+    text += fmt::format("; {} to {}", format_duration_exact(key.min_s), format_duration_exact(key.max_s));
   else if (!key.choices.empty())
     text += fmt::format(": {}", key.allowed());
   text += key.on_reload == OnReload::kApplied ? ". SIGHUP applies it." : ". A change needs a restart.";
