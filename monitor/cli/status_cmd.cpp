@@ -23,6 +23,7 @@
 #include "monitor/cli/sampling_facts.h"
 #include "monitor/cli/terminal.h"
 #include "monitor/cli/time_arg.h"
+#include "monitor/clock.h"
 #include "monitor/status/daemon_status.h"
 #include "monitor/status/status_socket.h"
 #include "monitor/store/database.h"

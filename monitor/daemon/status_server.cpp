@@ -11,13 +11,13 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/time.h"
 #include "monitor/io/part.h"
 #include "monitor/status/status_socket.h"
 
 namespace ctmon {
 namespace {
 
-constexpr std::int64_t kNsPerMs = 1'000'000;
 constexpr int kBacklog = 8;
 
 std::string why(const std::string& what) { return what + ": " + std::strerror(errno); }

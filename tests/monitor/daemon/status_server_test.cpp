@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "core/time.h"
 #include "monitor/clock.h"
 #include "monitor/daemon/status_server.h"
 #include "monitor/status/status_socket.h"
@@ -24,7 +25,6 @@ using namespace ctmon;
 
 namespace {
 
-constexpr std::int64_t kNsPerMs = 1'000'000;
 
 // Pumps `server` as the daemon's loop does (poll on its descriptors, then pump) until `done`.
 void serve_until(StatusServer& server, const std::atomic<bool>& done, std::int64_t* longest_pump_ns = nullptr) {
