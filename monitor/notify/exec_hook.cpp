@@ -14,14 +14,14 @@
 
 #include <fmt/core.h>
 
-#include "monitor/cli/events_json.h"
+#include "core/time.h"
 #include "monitor/clock.h"
+#include "monitor/events/events_json.h"
 #include "monitor/user_error.h"
 
 namespace ctmon::notify {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
 // Without a pidfd the loop looks for finished hooks this often while one runs.
 constexpr std::int64_t kReapPoll_ns = 100'000'000;
 
@@ -142,7 +142,7 @@ ExecHook::ExecHook(ExecHookConfig config, io::LogSink log) : config_(std::move(c
   status_.name = "exec";
   if (log_)
     log_(io::Severity::kInfo, fmt::format("notify: running {} when an episode opens and closes (timeout {})",
-                                          config_.path, format_duration(config_.timeout_s)));
+                                          config_.path, format_duration_exact(config_.timeout_s)));
 }
 
 ExecHook::~ExecHook() = default;
@@ -150,9 +150,9 @@ ExecHook::~ExecHook() = default;
 void ExecHook::on_episode(const Episode& episode, EpisodeChange change, const io::SampleView& view) {
   (void)view;
   if (change == EpisodeChange::opened)
-    enqueue(cli::episode_to_json(episode), EpisodeState::kOpen);
+    enqueue(events::episode_to_json(episode), EpisodeState::kOpen);
   else if (change == EpisodeChange::closed)
-    enqueue(cli::episode_to_json(episode), EpisodeState::kClose);
+    enqueue(events::episode_to_json(episode), EpisodeState::kClose);
 }
 
 void ExecHook::enqueue(const nlohmann::json& event, EpisodeState state) {
@@ -268,7 +268,7 @@ void ExecHook::finished(Child& child, int wait_status) {
     failed(HookFailure::kTimedOut,
            fmt::format("did not finish within {} for {}: stopped it (SIGTERM to its process group, SIGKILL "
                        "{} s later)",
-                       format_duration(config_.timeout_s), child.what, kKillGrace_ns / kNsPerS));
+                       format_duration_exact(config_.timeout_s), child.what, kKillGrace_ns / kNsPerS));
   else if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 127)
     failed(HookFailure::kCannotRun, fmt::format("exited with status 127 for {}: the program or its #! "
                                                 "interpreter was not found",
