@@ -1,6 +1,6 @@
 #pragma once
 // A best guess at what an episode was, from which counters moved and which way, following the
-// conntrack facts (ECOSYSTEM.md section 7):
+// conntrack facts in docs/events.md:
 //
 //   wan_drop        forwarded established traffic fell while new or invalid rose (connections
 //                   stall, clients retry: SYN retransmits are `new`, late segments `invalid`)

@@ -1,7 +1,7 @@
 // Detector throughput: samples of 18 counters per second through the whole Analyzer (rates,
 // seasonal/level/robust/CUSUM per counter, multivariate, fusion, episodes), single core.
 // Samples are generated first (tests/detectors/scenario.h) so only detector work is timed.
-// Targets (issue 4): >= 500,000 samples/s, <= 2 us per sample.
+// Targets: >= 500,000 samples/s, <= 2 us per sample.
 //
 //   throughput_bench [samples] [repeats]      (defaults: 1,000,000 samples, best of 3)
 //

@@ -6,7 +6,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=${1:-$repo/build}
-seed=$repo/../shared/design/seed-collectd-exec.sh
+seed=$repo/tests/fixtures/seed-collectd-exec.sh
 [ -f "$seed" ] || { echo "bench: the seed script is not at $seed" >&2; exit 1; }
 ns=ctmbench$$
 shim=$(mktemp -d)

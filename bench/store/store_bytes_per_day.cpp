@@ -10,7 +10,7 @@
 // the database every 30 simulated seconds, as a router's kernel writes dirty pages back after
 // ~30 s (otherwise a day squeezed into seconds would merge rewrites a router pays for).
 // The final WAL checkpoint is counted. The floor is the delta+zigzag varint size of the same
-// samples in 300 s blocks (sqlite_write_bench.py's delta_varint_blocks, with bytes when stored).
+// samples in 300 s blocks (the "varint floor" of schema/README.md, with bytes when stored).
 // Rows marked "one commit per sample" measure fewer hours (they fsync 86,400 times a day) and
 // scale to a day the same way.
 //
@@ -96,7 +96,7 @@ std::uint64_t dir_bytes(const fs::path& dir) {
   return n;
 }
 
-// sqlite_write_bench.py's delta_varint_blocks: per block t0, n, counters, the first sample's
+// The varint floor: per block t0, n, counters, the first sample's
 // values, then per sample the zigzag varint of (ts delta - interval) and of each counter delta.
 std::size_t uvarint_len(std::uint64_t v) {
   std::size_t n = 1;
@@ -279,7 +279,7 @@ int main(int argc, char** argv) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::printf("\npeak RSS %ld kB (whole benchmark process)\n", ru.ru_maxrss);
-  std::printf("\nFor comparison, quoted from ARCHITECTURE.md (sqlite_write_bench.py, 18 counters at 1 s,"
+  std::printf("\nFor comparison, the design-time table in schema/README.md (18 counters at 1 s,"
               " packets only, no timer jitter):\n"
               "  varint floor 1.83 MB/day; PFOR floor 0.65 MB/day; commit floor 1.18 MB/day;\n"
               "  one INSERT+COMMIT per sample (WAL NORMAL) 421 MB/day; best design there 4.2 MB/day.\n"

@@ -136,7 +136,7 @@ void add_events_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--open", options->open, "only episodes still running");
   cmd->add_flag("--json", options->json,
-                "one events JSON object per line (ARCHITECTURE.md 'Events'), as 'ctmon replay --json'");
+                "one events JSON object per line (docs/events.md), as 'ctmon replay --json'");
   cmd->callback([flags, options] { run_events(flags->resolve(), *options); });
 }
 

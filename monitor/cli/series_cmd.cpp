@@ -1,5 +1,5 @@
 // ctmon series: the recorded samples, as rates (packets/s) or raw totals, as a table, CSV or JSON.
-// --csv writes the replay CSV (ARCHITECTURE.md), so anything recorded can be replayed.
+// --csv writes the replay CSV (docs/formats.md), so anything recorded can be replayed.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

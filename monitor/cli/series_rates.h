@@ -1,6 +1,6 @@
 #pragma once
 // Shared by `ctmon series` and `ctmon show`: stored samples turned into rates the way the daemon
-// computes them, and the replay CSV (ARCHITECTURE.md) of a window of samples.
+// computes them, and the replay CSV (docs/formats.md) of a window of samples.
 
 #include <cstdio>
 #include <optional>

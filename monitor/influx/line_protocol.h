@@ -1,6 +1,6 @@
 #pragma once
-// InfluxDB line protocol, written exactly as the reference describes (shared/design/ECOSYSTEM.md
-// §1.4, measured against InfluxDB 1.6):
+// InfluxDB line protocol, written exactly as the reference describes, checked
+// against InfluxDB 1.6 (docs/formats.md):
 //
 //   <measurement>[,<tag key>=<tag value>...] <field key>=<field value>[,...] <timestamp ms>
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Readers of the two CSV layouts `ctmon replay` accepts (ARCHITECTURE.md "Replay CSV"):
+// Readers of the two CSV layouts `ctmon replay` accepts (docs/formats.md):
 //
 //   CsvSource        the replay CSV: header `timestamp,<counter>,...`; timestamp in unix seconds
 //                    (integer or decimal); values are cumulative packet counts; an empty field

@@ -1,6 +1,6 @@
 """The shipped dashboards (packaging/dashboards/) query only what the forwarder writes: both files
 parse as JSON, every measurement, tag and field named in their InfluxQL and Flux queries is one
-monitor/influx/forwarder.cpp really writes (the ARCHITECTURE.md contract, cross-checked against
+monitor/influx/forwarder.cpp really writes (the docs/formats.md contract, cross-checked against
 the source), and the Grafana annotation maps time_end as TimeEnd so episodes show as regions.
 Plain Python, no server: the queries themselves run in test_influx_real.py's territory."""
 import json
@@ -14,7 +14,7 @@ INFLUX2 = os.path.join(ROOT, "packaging", "dashboards", "influxdb2-ctmon.json")
 FORWARDER_CPP = os.path.join(ROOT, "monitor", "influx", "forwarder.cpp")
 FORWARDER_H = os.path.join(ROOT, "monitor", "influx", "forwarder.h")
 
-# ARCHITECTURE.md "InfluxDB" (plus the marker's `state` field, which the forwarder also writes).
+# docs/formats.md "InfluxDB" (plus the marker's `state` field, which the forwarder also writes).
 CONTRACT = {
     "ctmon_rate": {"tags": {"host", "counter", "proto", "hook", "state"}, "fields": {"pps", "packets"},
                    "constant": "kRateMeasurement", "writer": "emit_rate"},

@@ -1,5 +1,5 @@
 """Helpers of the InfluxDB integration tests (not a test itself): a real InfluxDB 1.6 on a
-loopback port with a throw-away data directory (shared/design/ECOSYSTEM.md §3), a scenario CSV
+loopback port with a throw-away data directory (docs/formats.md), a scenario CSV
 with clear spikes, and ctmon replay runs."""
 import json
 import os

@@ -1,4 +1,4 @@
-// Every escaping and formatting rule of ECOSYSTEM.md §1.4, one check each.
+// Every escaping and formatting rule of docs/formats.md "Line-protocol rules", one check each.
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -15,7 +15,7 @@ struct Spec {
   double size_lo, size_hi, big_share;  // packet sizes: uniform [lo, hi], or 1200-1500 with big_share
 };
 
-// Rates as in sqlite_write_bench.py; sizes: SYNs/DNS queries ~60-80 B, established traffic a mix
+// Rates of the design-time storage measurements (schema/README.md); sizes: SYNs/DNS queries ~60-80 B, established traffic a mix
 // of ACKs and full-size data packets, invalid ones small.
 const Spec kSpecs[] = {
     {"tcp_conntrack_input_new", 0.3, false, 52, 64, 0},

@@ -1,7 +1,7 @@
 #pragma once
-// Synthetic counters shaped like a home router's 18 conntrack-state counters, after the mix of
-// ../shared/tools/sqlite_write_bench.py (same rates, diurnal shape, bursts, one reset), plus what
-// that script leaves out: bytes (per-counter packet size distributions) and real timer jitter
+// Synthetic counters shaped like a home router's 18 conntrack-state counters, with the rates, diurnal shape,
+// bursts and one reset of the design-time storage measurements (schema/README.md), plus what
+// those left out: bytes (per-counter packet size distributions) and real timer jitter
 // (samples land 50-200 us after their deadline, now and then tens of ms late). Deterministic.
 // Shared by the store tests and bench/store.
 
