@@ -163,6 +163,12 @@ Config redacted(const Config& config) {
   return copy;
 }
 
+std::string host_name(const Config& config) {
+  if (!config.host.empty()) return config.host;
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "router";
+}
+
 std::string config_to_toml(const Config& config) {
   const Config shown = redacted(config);
   std::string out = fmt::format("# effective configuration (from {}, then flags)\n", config.source);

@@ -42,7 +42,7 @@ struct Config {
   double retention_raw_s = 48 * 3600.0;
   double retention_rollup_s = 30 * 86400.0;
   bool install_rules = true;         ///< `ctmon run` installs the table when it is missing
-  std::string host;                  ///< name sent to InfluxDB; empty = gethostname()
+  std::string host;                  ///< this router's name in InfluxDB and notifications; see host_name()
   bool syslog = false;               ///< log to syslog instead of stderr
   /// The daemon's pid file, written once at start; `ctmon status` asks the socket beside it
   /// (".sock" for ".status", monitor/status/status_socket.h). Keep both in RAM (/run).
@@ -81,5 +81,9 @@ void validate_config(const Config& config);
 /// A copy of `config` fit to print or log: every credential it may hold redacted (today the
 /// user info of influx.url; the token and password are only ever file names).
 [[nodiscard]] Config redacted(const Config& config);
+
+/// The name ctmon gives this router in what it sends out: `host` when set, else the system's
+/// hostname, else "router".
+[[nodiscard]] std::string host_name(const Config& config);
 
 }  // namespace ctmon

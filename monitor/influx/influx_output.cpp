@@ -1,7 +1,5 @@
 #include "monitor/influx/influx_output.h"
 
-#include <unistd.h>
-
 #include <cmath>
 
 #include <fmt/core.h>
@@ -14,11 +12,7 @@ namespace {
 
 ForwarderConfig forwarder_config(const Config& config) {
   ForwarderConfig forward;
-  forward.host = config.host;
-  if (forward.host.empty()) {
-    char name[256] = {};
-    forward.host = gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "router";
-  }
+  forward.host = host_name(config);
   if (const auto colon = config.table.find(':'); colon != std::string::npos)
     forward.collectd_instance = config.table.substr(colon + 1);
   forward.pre_window_ms = std::llround(config.influx.pre_window_s * 1000);

@@ -128,12 +128,6 @@ struct ExecHook::Child {
   }
 };
 
-std::string host_name(const Config& config) {
-  if (!config.host.empty()) return config.host;
-  char name[256] = {};
-  return gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "router";
-}
-
 ExecHook::ExecHook(ExecHookConfig config, io::LogSink log) : config_(std::move(config)), log_(std::move(log)) {
   if (const std::string problem = executable_file_problem(config_.path); !problem.empty())
     throw UserError(fmt::format("notify.exec '{}': {}; give the absolute path of an executable file "

@@ -103,7 +103,4 @@ class ExecHook : public io::Output {
 /// ExecHook's constructor.
 [[nodiscard]] std::unique_ptr<ExecHook> make_exec_output(const Config& config, io::LogSink log);
 
-/// The name ctmon gives this router (`host`, else the hostname, else "router").
-[[nodiscard]] std::string host_name(const Config& config);
-
 }  // namespace ctmon::notify

@@ -188,7 +188,9 @@ TEST_CASE("a script whose interpreter is missing is a failure that says so") {
   hook.enqueue(event(1), EpisodeState::kOpen);
   REQUIRE(drive(hook, [&] { return status_of(hook).failed == 1 && hook.running() == 0; }, 10));
   CHECK(status_of(hook).state == "cannot run");
-  CHECK(log.count("cannot run it") == 1);
+  // posix_spawn reports the failed exec itself on a kernel; under qemu-user (the s390x tests)
+  // it cannot, and the child exits 127 instead. Either way the owner is told once, and why.
+  CHECK(log.count("cannot run it") + log.count("interpreter was not found") == 1);
 }
 
 TEST_CASE("with notify.exec empty, nothing is constructed") {
