@@ -14,7 +14,6 @@
 namespace ctmon::cli {
 namespace {
 
-
 std::int64_t local_midnight(std::int64_t wall_ns, int days_back) {
   const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
   tm local{};
@@ -25,56 +24,59 @@ std::int64_t local_midnight(std::int64_t wall_ns, int days_back) {
   return static_cast<std::int64_t>(mktime(&local)) * kNsPerS;
 }
 
-// Reads "YYYY-MM-DD", then optionally [T ]HH:MM[:SS[.frac]] and Z or ±HH:MM.
+// Reads "YYYY-MM-DD", then optionally [T ]HH:MM[:SS[.frac]] and Z or ±HH:MM. Dates that do
+// not exist (2026-02-30) and offsets past ±23:59 are refused rather than carried over.
 std::optional<std::int64_t> parse_calendar(const std::string& text) {
-  tm when{};
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &when.tm_year, &when.tm_mon, &when.tm_mday,
-                  &consumed) != 3 || consumed != 10)
+  CivilDate date;
+  int year = 0, hour = 0, minute = 0, consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2u-%2u%n", &year, &date.month, &date.day, &consumed) != 3 ||
+      consumed != 10)
     return std::nullopt;
-  when.tm_year -= 1900;
-  when.tm_mon -= 1;
+  date.year = year;
   std::string rest = text.substr(10);
-  double fraction = 0;
+  double seconds = 0;
   if (!rest.empty()) {
     if (rest[0] != 'T' && rest[0] != ' ') return std::nullopt;
     int used = 0;
-    if (std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &when.tm_hour, &when.tm_min, &used) != 2 ||
-        used != 5)
+    if (std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &hour, &minute, &used) != 2 || used != 5)
       return std::nullopt;
     rest = rest.substr(1 + used);
     if (!rest.empty() && rest[0] == ':') {
-      double seconds = 0;
       if (std::sscanf(rest.c_str() + 1, "%lf%n", &seconds, &used) != 1 || used < 2 ||
-          seconds >= 61)
+          !(seconds >= 0 && seconds < 61))
         return std::nullopt;
-      when.tm_sec = static_cast<int>(seconds);
-      fraction = seconds - when.tm_sec;
       rest = rest.substr(1 + used);
     }
   }
-  if (when.tm_mon < 0 || when.tm_mon > 11 || when.tm_mday < 1 || when.tm_mday > 31 ||
-      when.tm_hour > 23 || when.tm_min > 59)
-    return std::nullopt;
-  std::int64_t seconds = 0;
-  if (rest.empty()) {
+  if (!is_valid_date(date) || hour < 0 || hour > 23 || minute < 0 || minute > 59) return std::nullopt;
+  const auto whole_seconds = static_cast<int>(seconds);
+  std::int64_t at_s = 0;
+  if (rest.empty()) {  // local time: only the C library knows the zone's rules
+    tm when{};
+    when.tm_year = year - 1900;
+    when.tm_mon = static_cast<int>(date.month) - 1;
+    when.tm_mday = static_cast<int>(date.day);
+    when.tm_hour = hour;
+    when.tm_min = minute;
+    when.tm_sec = whole_seconds;
     when.tm_isdst = -1;
-    seconds = mktime(&when);
-  } else if (rest == "Z" || rest == "z") {
-    seconds = timegm(&when);
+    at_s = mktime(&when);
   } else {
-    int hours = 0, minutes = 0, used = 0;
-    if ((rest[0] != '+' && rest[0] != '-') ||
-        std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &hours, &minutes, &used) != 2 ||
-        used != 5 || rest.size() != 6)
-      return std::nullopt;
-    const int sign = rest[0] == '-' ? -1 : 1;
-    seconds = timegm(&when) - sign * (hours * 3600 + minutes * 60);
+    int offset_s = 0;
+    if (rest != "Z" && rest != "z") {
+      int offset_hours = 0, offset_minutes = 0, used = 0;
+      if ((rest[0] != '+' && rest[0] != '-') || rest.size() != 6 ||
+          std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &offset_hours, &offset_minutes, &used) != 2 || used != 5 ||
+          offset_hours < 0 || offset_hours > 23 || offset_minutes < 0 || offset_minutes > 59)
+        return std::nullopt;
+      offset_s = (rest[0] == '-' ? -1 : 1) * (offset_hours * 3600 + offset_minutes * 60);
+    }
+    at_s = days_from_civil(date) * kSecondsPerDay + hour * 3600 + minute * 60 + whole_seconds - offset_s;
   }
   // Past the year 2262 nanoseconds no longer fit: not a time, rather than one that wrapped.
   std::int64_t ns = 0;
-  if (__builtin_mul_overflow(seconds, kNsPerS, &ns) ||
-      __builtin_add_overflow(ns, static_cast<std::int64_t>(fraction * 1e9), &ns))
+  if (__builtin_mul_overflow(at_s, kNsPerS, &ns) ||
+      __builtin_add_overflow(ns, static_cast<std::int64_t>((seconds - whole_seconds) * 1e9), &ns))
     return std::nullopt;
   return ns;
 }
@@ -83,8 +85,8 @@ std::optional<std::int64_t> parse_clock_time(const std::string& text, std::int64
   int hour = 0, minute = 0, second = 0, used = 0;
   const int fields = std::sscanf(text.c_str(), "%2d:%2d%n:%2d%n", &hour, &minute, &used, &second,
                                  &used);
-  if (fields < 2 || static_cast<std::size_t>(used) != text.size() || hour > 23 || minute > 59 ||
-      second > 59)
+  if (fields < 2 || static_cast<std::size_t>(used) != text.size() || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 59)
     return std::nullopt;
   const time_t now_s = static_cast<time_t>(now_wall_ns / kNsPerS);
   tm local{};

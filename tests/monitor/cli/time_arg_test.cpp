@@ -79,6 +79,8 @@ TEST_CASE("RFC 3339 with Z or an offset") {
   CHECK(parse("2026-11-20T02:50:00+02:00") == 1795135800LL * kS);
   CHECK(parse("2026-11-19T19:20:00-05:30") == 1795135800LL * kS);
   CHECK(parse("2026-11-20T00:50:00.5Z") == 1795135800LL * kS + kS / 2);
+  CHECK(parse("2024-02-29T00:00:00Z") == 1709164800LL * kS);  // a leap day exists
+  CHECK(parse("2026-11-20T00:50:00+23:59") == 1795135800LL * kS - (23 * 3600 + 59 * 60) * kS);
 }
 
 TEST_CASE("anything else is refused with the flag, the text and every accepted form") {
@@ -86,6 +88,10 @@ TEST_CASE("anything else is refused with the flag, the text and every accepted f
   const char* bad = GENERATE("", "2", "2x", "h", "-2h", "25:00", "12:60", "1:2:3:4", "noon",
                              "2026-13-01", "2026-11-32", "2026-11-20T24:00", "2026-11-20X10:00",
                              "2026-11-20T10:00+2", "2026-11-20T10:00:00Zulu", "20261120", "tomorrow",
+                             // dates that do not exist, offsets past a day, signs inside fields
+                             "2026-02-30", "2025-02-29", "2026-04-31 10:00", "2026-11-20T10:00+99:99",
+                             "2026-11-20T10:00-24:00", "+99:99", ":-5", "12:-5", "2026-11-20T10:-5",
+                             "2026-11-20T10:00:-1Z",
                              // beyond what nanoseconds since 1970 hold: refused, never wrapped
                              "6231-11-27 20:10", "9999-12-31T00:00:00Z", "99999999999d");
   CAPTURE(bad);
