@@ -160,7 +160,7 @@ void CounterInput::report(status::DaemonStatus& status) const {
   status.source.last_sample_wall_ns = last_sample_wall_ns_;
 }
 
-std::vector<std::string> CounterInput::reload(const Config& fresh) {
+void CounterInput::reload(const Config& fresh) {
   if (fresh.table != table_name_ || fresh.install_rules != install_rules_) {
     try {
       reader_ = std::make_unique<Reader>(fresh.table, fresh.install_rules, log_);
@@ -176,7 +176,6 @@ std::vector<std::string> CounterInput::reload(const Config& fresh) {
     schedule_ = TickSchedule(now, interval_ns(interval_s_));
     deadline_ns_ = schedule_.advance(now).deadline_ns;
   }
-  return {};
 }
 
 }  // namespace ctmon

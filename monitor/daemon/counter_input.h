@@ -37,7 +37,7 @@ class CounterInput : public io::Input {
   void report(status::DaemonStatus& status) const override;
   /// A new table or install_rules re-opens the source (a bad table keeps the old one, logged);
   /// a new interval restarts the schedule from now.
-  std::vector<std::string> reload(const Config& fresh) override;
+  void reload(const Config& fresh) override;
   [[nodiscard]] double interval_s() const override { return interval_s_; }
 
  private:

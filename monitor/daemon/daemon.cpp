@@ -16,6 +16,7 @@
 
 #include "core/time.h"
 #include "monitor/clock.h"
+#include "monitor/config/config_keys.h"
 #include "monitor/daemon/pipeline.h"
 #include "monitor/daemon/registry.h"
 #include "monitor/daemon/sd_notify.h"
@@ -315,18 +316,11 @@ class Daemon : public io::SampleSink {
       return;
     }
     log_.use_syslog(fresh.syslog);
-    std::vector<std::string> restart;
-    const store::SampleWriterOptions wanted = writer_options(fresh);
-    if (fresh.db != config_.db) restart.emplace_back("db");
-    if (wanted.commit_interval_s != writer_.commit_interval_s) restart.emplace_back("commit_interval");
-    if (wanted.retention_raw_s != writer_.retention_raw_s) restart.emplace_back("retention_raw");
-    if (wanted.retention_rollup_s != writer_.retention_rollup_s) restart.emplace_back("retention_rollup");
-    if (fresh.status_file != config_.status_file) restart.emplace_back("status_file");
-    for (const std::string& name : outputs_switched(config_, fresh)) restart.push_back(name);
-    for (const auto& input : inputs_)
-      for (std::string& name : input->reload(fresh)) restart.push_back(std::move(name));
-    for (const auto& output : pipeline_->outputs())
-      for (std::string& name : output->reload(fresh)) restart.push_back(std::move(name));
+    // config_ keeps the running value of every key that needs a restart, so the warning
+    // repeats at each SIGHUP until the restart happens.
+    const std::vector<std::string> restart = keys_needing_restart(config_, fresh);
+    for (const auto& input : inputs_) input->reload(fresh);
+    for (const auto& output : pipeline_->outputs()) output->reload(fresh);
     if (!restart.empty())
       log_.warning("SIGHUP: changes to {} take effect at the next restart", joined(restart));
     if (fresh.interval_s != config_.interval_s) {

@@ -40,11 +40,4 @@ std::vector<std::unique_ptr<io::Output>> make_outputs(const Config& config, stor
   return outputs;
 }
 
-std::vector<std::string> outputs_switched(const Config& running, const Config& fresh) {
-  std::vector<std::string> names;
-  if (running.influx.url.empty() != fresh.influx.url.empty()) names.emplace_back("influx");
-  if (running.notify.exec.empty() != fresh.notify.exec.empty()) names.emplace_back("notify.exec");
-  return names;
-}
-
 }  // namespace ctmon

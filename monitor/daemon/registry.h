@@ -29,8 +29,4 @@ namespace ctmon {
 [[nodiscard]] std::vector<std::unique_ptr<io::Output>> make_outputs(const Config& config,
                                                                     store::Database& db, Logger& log);
 
-/// The outputs that `fresh` turns on or off compared with `running`, by name: a reload cannot
-/// construct or remove one, so they need a restart.
-[[nodiscard]] std::vector<std::string> outputs_switched(const Config& running, const Config& fresh);
-
 }  // namespace ctmon

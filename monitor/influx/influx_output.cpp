@@ -29,18 +29,10 @@ SenderConfig sender_config(const Config& config) {
   return send;
 }
 
-bool same_influx_settings(const InfluxConfig& a, const InfluxConfig& b) {
-  return a.url == b.url && a.api == b.api && a.db == b.db && a.rp == b.rp && a.org == b.org &&
-         a.bucket == b.bucket && a.token_file == b.token_file && a.user == b.user &&
-         a.password_file == b.password_file && a.ca_file == b.ca_file && a.timeout_s == b.timeout_s &&
-         a.pre_window_s == b.pre_window_s && a.post_window_s == b.post_window_s &&
-         a.heartbeat_s == b.heartbeat_s && a.collectd_series == b.collectd_series;
-}
-
 }  // namespace
 
 InfluxOutput::InfluxOutput(store::Database& db, const Config& config, LogSink log)
-    : config_(config), log_(std::move(log)), outbox_(db), forwarder_(outbox_, forwarder_config(config), log_),
+    : log_(std::move(log)), outbox_(db), forwarder_(outbox_, forwarder_config(config), log_),
       sender_(std::make_unique<Sender>(outbox_, sender_config(config), log_)) {
   if (log_)
     log_(Severity::kInfo,
@@ -104,11 +96,6 @@ void InfluxOutput::report(status::DaemonStatus& status) const {
   influx.sent_lines = s.sent_lines;
   influx.rejected_lines = s.rejected_lines;
   status.influx = influx;
-}
-
-std::vector<std::string> InfluxOutput::reload(const Config& fresh) {
-  if (same_influx_settings(fresh.influx, config_.influx) && fresh.host == config_.host) return {};
-  return {"influx"};
 }
 
 std::unique_ptr<InfluxOutput> make_output(const Config& config, store::Database& db, LogSink log) {

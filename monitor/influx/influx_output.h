@@ -35,13 +35,11 @@ class InfluxOutput : public io::Output {
   void pump(std::int64_t now_mono_ns) override;
   bool finish(const Analyzer& analyzer, std::int64_t now_mono_ns) override;
   void report(status::DaemonStatus& status) const override;
-  std::vector<std::string> reload(const Config& fresh) override;
 
   /// The sender, for `ctmon replay --db`, which drains the outbox before it exits.
   [[nodiscard]] Sender& sender() { return *sender_; }
 
  private:
-  Config config_;  // as started: what a reload compares with
   LogSink log_;
   store::Outbox outbox_;
   Forwarder forwarder_;

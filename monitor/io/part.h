@@ -43,13 +43,10 @@ class Part {
   /// client asks: cheap, no I/O that can block.
   virtual void report(status::DaemonStatus& status) const = 0;
 
-  /// Applies a configuration reloaded by SIGHUP. Returns, for the keys of this part that
-  /// changed but cannot change without a restart, their names (e.g. "influx.url"), else empty;
-  /// the daemon logs them in one line. On a bad new value: keeps the old one and logs why.
-  virtual std::vector<std::string> reload(const Config& fresh) {
-    (void)fresh;
-    return {};
-  }
+  /// Applies a configuration reloaded by SIGHUP: the keys the table in config_keys.cpp marks
+  /// OnReload::kApplied. (Keys that need a restart are the daemon's to report, from that same
+  /// table.) On a bad new value: keeps the old one and logs why.
+  virtual void reload(const Config& fresh) { (void)fresh; }
 };
 
 }  // namespace ctmon::io

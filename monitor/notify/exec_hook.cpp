@@ -301,14 +301,6 @@ void ExecHook::report(status::DaemonStatus& status) const {
   status.notifiers.push_back(std::move(s));
 }
 
-std::vector<std::string> ExecHook::reload(const Config& fresh) {
-  std::vector<std::string> restart;
-  // Turning it off is outputs_switched()'s to report.
-  if (!fresh.notify.exec.empty() && fresh.notify.exec != config_.path) restart.emplace_back("notify.exec");
-  if (fresh.notify.exec_timeout_s != config_.timeout_s) restart.emplace_back("notify.exec_timeout");
-  return restart;
-}
-
 std::unique_ptr<ExecHook> make_exec_output(const Config& config, io::LogSink log) {
   if (config.notify.exec.empty()) return nullptr;
   ExecHookConfig hook;

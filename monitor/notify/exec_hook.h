@@ -70,7 +70,6 @@ class ExecHook : public io::Output {
   void pump(std::int64_t now_mono_ns) override;
   bool finish(const Analyzer& analyzer, std::int64_t now_mono_ns) override;
   void report(status::DaemonStatus& status) const override;
-  std::vector<std::string> reload(const Config& fresh) override;
 
   /// Queues one run for `event` (an events-contract object). For on_episode() and tests.
   void enqueue(const nlohmann::json& event, EpisodeState state);

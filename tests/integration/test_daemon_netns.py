@@ -99,6 +99,10 @@ class DaemonAgainstKernel(NetnsTestCase):
         d.proc.send_signal(signal.SIGHUP)
         d.wait_log("configuration reloaded (table ip:conntrack_stats, interval 100ms)")
         with open(config, "w") as f:
+            f.write('interval = "100ms"\ncommit_interval = "2s"\nhost = "gw"\n')
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("SIGHUP: changes to commit_interval, host take effect at the next restart")
+        with open(config, "w") as f:
             f.write('interval = "1 hour"\n')
         d.proc.send_signal(signal.SIGHUP)
         d.wait_log("keeping the running configuration")
