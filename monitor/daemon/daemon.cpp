@@ -176,7 +176,6 @@ class Daemon : public io::SampleSink {
   }
 
   int run() {
-    SignalFd signals;
     if (const auto period = systemd_.watchdog_period();
         period && static_cast<double>(period->count()) < 2e6 * config_.interval_s)
       log_.warning("systemd's WatchdogSec= ({}) is under two sampling intervals: systemd will "
@@ -189,7 +188,7 @@ class Daemon : public io::SampleSink {
     std::vector<pollfd> fds;
     std::vector<Wanted> wanted;
     for (;;) {
-      fds.assign(1, pollfd{signals.fd(), POLLIN, 0});
+      fds.assign(1, pollfd{signals_.fd(), POLLIN, 0});
       wanted.clear();
       const std::int64_t now = now_mono_ns();
       std::int64_t deadline = io::kNever;
@@ -217,7 +216,7 @@ class Daemon : public io::SampleSink {
         throw std::runtime_error(std::string("ppoll: ") + std::strerror(errno));
 
       if ((fds[0].revents & POLLIN) != 0) {
-        if (const std::optional<int> exit_code = on_signal(signals.take())) return *exit_code;
+        if (const std::optional<int> exit_code = on_signal(signals_.take())) return *exit_code;
       }
       const std::int64_t after = now_mono_ns();
       auto due = [&](std::size_t k) {
@@ -346,6 +345,9 @@ class Daemon : public io::SampleSink {
               format_duration_exact(config_.interval_s));
   }
 
+  // First, so that a SIGTERM during the start (crash recovery can take seconds) waits for the
+  // loop instead of killing the daemon half-way through it.
+  SignalFd signals_;
   Config config_;
   std::function<Config()> reload_;
   Logger& log_;
