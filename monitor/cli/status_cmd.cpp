@@ -70,6 +70,7 @@ struct Report {
   nlohmann::json daemon = nlohmann::json::object();
   nlohmann::json database = nlohmann::json::object();
   nlohmann::json influx = nlohmann::json::object();
+  nlohmann::json notify = nlohmann::json::array();
   std::vector<std::pair<std::string, std::string>> lines;  // label, text
 };
 
@@ -267,7 +268,7 @@ void check_clock(std::int64_t now, Report& r) {
 // InfluxDB forwarding as the running daemon's sender reports it (the daemon may have been given
 // --influx-url on its command line, which this command cannot see).
 void check_influx(const Config& config, const std::optional<status::DaemonStatus>& status, Report& r) {
-  r.influx["url"] = config.influx.url.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.influx.url);
+  r.influx["url"] = config.influx.url.empty() ? nlohmann::json(nullptr) : nlohmann::json(redact_url(config.influx.url));
   const bool reported = status && status->influx;
   if (!reported && config.influx.url.empty()) {
     r.influx["state"] = "off";
@@ -292,6 +293,24 @@ void check_influx(const Config& config, const std::optional<status::DaemonStatus
                                      influx.rejected_lines, config.db));
 }
 
+// Notifications as the running daemon reports them. A failing hook is a warning: the episode is
+// recorded whatever the hook does.
+void check_notify(const Config& config, const std::optional<status::DaemonStatus>& status, Report& r) {
+  if (status && !status->notifiers.empty()) r.notify = status::to_json(*status).at("notify");
+  if (!status || status->notifiers.empty()) {
+    if (!config.notify.exec.empty())
+      r.lines.emplace_back("Notify", "exec hook configured; the daemon reports no notifier");
+    return;
+  }
+  for (const status::NotifierStatus& n : status->notifiers) {
+    r.lines.emplace_back("Notify", fmt::format("{}: {}, {} delivered, {} failed, {} queued, last success {}", n.name,
+                                               n.state, n.delivered, n.failed, n.queued,
+                                               n.last_success_wall_ns > 0 ? format_local_time(n.last_success_wall_ns)
+                                                                          : std::string("never")));
+    if (!n.detail.empty()) r.warnings.push_back(fmt::format("notify {}: {}", n.name, n.detail));
+  }
+}
+
 void run_status(const Config& config, const StatusOptions& o) {
   const std::int64_t now = now_wall_ns();
   Report r;
@@ -299,11 +318,13 @@ void run_status(const Config& config, const StatusOptions& o) {
   check_daemon(config, contact, now, r);
   check_database(config, now, r);
   check_influx(config, contact.status, r);
+  check_notify(config, contact.status, r);
   check_clock(now, r);
   const bool healthy = r.problems.empty();
   if (o.json) {
     const nlohmann::json out = {{"healthy", healthy}, {"problems", r.problems}, {"warnings", r.warnings},
-                                {"daemon", r.daemon}, {"database", r.database}, {"influx", r.influx}};
+                                {"daemon", r.daemon}, {"database", r.database}, {"influx", r.influx},
+                                {"notify", r.notify}};
     fmt::print("{}\n", out.dump());
   } else {
     const Terminal term = detect_terminal();
@@ -328,12 +349,12 @@ void add_status_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "status",
       "Is the daemon alive and sampling (last sample age against the interval), what the database\n"
-      "holds, bytes written to flash today, episodes today, InfluxDB forwarding, and warnings\n"
+      "holds, bytes written to flash today, episodes today, InfluxDB forwarding, notifications, and warnings\n"
       "(table missing, clock not synchronised, disk almost full).\n"
       "Exit code 0 when healthy, 1 when not (daemon not running, last sample older than 3\n"
       "intervals, table missing, store failing): usable as a health check.");
   auto flags = std::make_shared<ConfigFlags>(cmd, ConfigScope::kDatabase);
-  cmd->add_flag("--json", options->json, "one JSON object: healthy, problems, warnings, daemon, database, influx");
+  cmd->add_flag("--json", options->json, "one JSON object: healthy, problems, warnings, daemon, database, influx, notify");
   cmd->callback([flags, options] { run_status(flags->resolve(), *options); });
 }
 

@@ -139,6 +139,14 @@ cat > "$n.stdin"
         started = time.time()
         self.burst_until_open(d)
         d.wait_log("exited with status 1", timeout_s=10)
+        # `ctmon status` tells the owner too, without making the router unhealthy.
+        rc, j, _ = d.status()
+        self.assertEqual(rc, 0, j["problems"])
+        self.assertEqual([(n["name"], n["state"]) for n in j["notify"]], [("exec", "exit status")])
+        self.assertTrue(any(w.startswith("notify exec: " + hook) for w in j["warnings"]), j["warnings"])
+        text = subprocess.run([ctmon_binary(), "status", "--db", self.db, "--status-file", d.status_path],
+                              capture_output=True, text=True).stdout
+        self.assertRegex(text, r"Notify +exec: exit status, \d+ delivered, [1-9]\d* failed")
         d.wait_log("episode closed", timeout_s=90)
         time.sleep(0.5)
         self.assertEqual(d.stop(), 0, d.text())

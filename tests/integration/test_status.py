@@ -95,6 +95,15 @@ class StatusWithoutAnAnsweringDaemon(unittest.TestCase):
                 os.path.join(self.fx.dir, "none.status"), check=False)
         self.assertIn("forwarding configured; the daemon reports no sender state", p.stdout)
 
+    def test_json_never_shows_the_password_in_the_influx_url(self):
+        config = os.path.join(self.fx.dir, "secret.toml")
+        with open(config, "w") as f:
+            f.write('[influx]\nurl = "http://ctmon:hunter2@127.0.0.1:8086"\n')
+        p = run("status", "--json", "--config", config, "--db", self.fx.db, "--status-file",
+                os.path.join(self.fx.dir, "none.status"), check=False)
+        self.assertNotIn("hunter2", p.stdout + p.stderr)
+        self.assertIn("127.0.0.1:8086", json.loads(p.stdout)["influx"]["url"])
+
     def test_lang_c_is_ascii(self):
         p = self.status(os.path.join(self.fx.dir, "none.status"), lang="C")
         p.stdout.encode("ascii")
