@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -169,8 +170,7 @@ class Daemon : public io::SampleSink {
         writer_(writer_options(config)) {
     inputs_ = make_inputs(config_, log_, now_mono_ns());
     recover_unclean_stop(db_, writer_, log_);
-    pipeline_ = std::make_unique<Pipeline>(db_, AnalyzerConfig::network(config_.interval_s), writer_, log_);
-    for (auto& output : make_outputs(config_, db_, log_)) pipeline_->add_output(std::move(output));
+    start_pipeline();
     started_wall_ns_ = now_wall_ns();
     publisher_ = std::make_unique<StatusPublisher>(config_, log_);
   }
@@ -246,6 +246,7 @@ class Daemon : public io::SampleSink {
 
   void on_reading(const Sample& sample, const CounterCatalog& catalog) override {
     pipeline_->feed(sample, catalog, local_offset_s(sample.wall_ns), now_mono_ns());
+    if (const std::optional<std::string> gone = pipeline_->store_files_moved()) restore_database(*gone);
   }
 
  private:
@@ -253,6 +254,26 @@ class Daemon : public io::SampleSink {
     std::size_t begin, end;  // its descriptors in the poll set
     std::int64_t due;
   };
+
+  void start_pipeline() {
+    pipeline_ = std::make_unique<Pipeline>(db_, AnalyzerConfig::network(config_.interval_s), writer_, log_);
+    for (auto& output : make_outputs(config_, db_, log_)) pipeline_->add_output(std::move(output));
+  }
+
+  // Someone deleted the database (or its -wal or -shm) under the daemon: its commits reach files
+  // nobody can open again. Everything is still visible through the open connection, so it is
+  // written back to the path and the daemon goes on with the new file; if that fails, it stops
+  // loudly (UserError: exit 1) rather than report "ok" with nothing on disk.
+  void restore_database(const std::string& what) {
+    log_.error("{}: {} while the daemon was writing it; writing everything back", config_.db, what);
+    const bool saved = pipeline_->finish(now_mono_ns());  // RAM into the connection first
+    pipeline_.reset();  // its stores hold statements on the old connection
+    store::Database::restore(std::move(db_), std::chrono::system_clock::now());
+    db_ = store::Database::open(config_.db);
+    start_pipeline();
+    log_.info("{} written back; sampling goes on into it{}", config_.db,
+              saved ? ", nothing was lost" : " (the last samples could not be saved)");
+  }
 
   static store::Database open_database(const Config& config) {
     (void)nft::parse_table_ref(config.table);  // a typo must not create a database first

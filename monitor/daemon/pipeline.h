@@ -67,6 +67,8 @@ class Pipeline {
   /// The samples not yet committed (the status socket's "samples").
   [[nodiscard]] status::LiveSamples live_samples() const { return store_.live_samples(); }
   [[nodiscard]] const Analyzer& analyzer() const { return *analyzer_; }
+  /// See StoreOutput::files_moved: checked after every commit of the samples.
+  [[nodiscard]] std::optional<std::string> store_files_moved() { return store_.files_moved(); }
   /// "ok", or why the last commit failed ("disk full", "database locked", ...).
   [[nodiscard]] const char* store_state() const { return store::to_string(store_.condition()); }
 

@@ -179,6 +179,13 @@ status::LiveSamples StoreOutput::live_samples() const {
   return live;
 }
 
+std::optional<std::string> StoreOutput::files_moved() {
+  const std::uint64_t commits = writer_.stats().commits_ok;
+  if (commits == commits_checked_) return std::nullopt;
+  commits_checked_ = commits;
+  return db_.moved();
+}
+
 void StoreOutput::report(status::DaemonStatus& status) const {
   const store::WriterStats stats = writer_.stats();
   status.store.db = db_.path().string();

@@ -43,6 +43,10 @@ class StoreOutput : public io::Output {
   bool finish(const Analyzer& analyzer, std::int64_t now_mono_ns) override;
   void report(status::DaemonStatus& status) const override;
 
+  /// After a commit since the last call: what is gone of the database's files (Database::moved()),
+  /// else nullopt. Between commits nothing is checked: nothing was written that could be lost.
+  [[nodiscard]] std::optional<std::string> files_moved();
+
   [[nodiscard]] const store::SampleWriter& writer() const { return writer_; }
   /// The samples not yet committed, for readers (the status socket's "samples").
   [[nodiscard]] status::LiveSamples live_samples() const;
@@ -68,6 +72,7 @@ class StoreOutput : public io::Output {
   ConditionLog<> event_failure_;
   store::CommitCondition condition_ = store::CommitCondition::kOk;
   std::int64_t commit_interval_s_;
+  std::uint64_t commits_checked_ = 0;  // writer_.stats().commits_ok at the last files_moved()
 };
 
 }  // namespace ctmon
