@@ -14,6 +14,10 @@ namespace {
 // A missing table is re-installed (or looked for) at most this often, not every sample.
 constexpr std::int64_t kTableRetry_ns = 10 * kNsPerS;
 
+// Sampling counts as keeping up again after this long without a skipped tick: a router that
+// skips every few ticks under load is one condition, logged once, not one line per skip.
+constexpr double kKeepingUp_s = 60;
+
 std::int64_t interval_ns(double interval_s) { return std::llround(interval_s * 1e9); }
 
 }  // namespace
@@ -145,9 +149,14 @@ void CounterInput::pump(std::int64_t now_mono_ns, CounterCatalog& catalog, io::S
   deadline_ns_ = next.deadline_ns;
   if (next.missed > 0) {
     missed_ticks_ += next.missed;
-    log_.warning("sampling fell behind: {} tick(s) skipped ({} so far); the gap shows in the "
-                 "data",
-                 next.missed, missed_ticks_);
+    ticks_on_time_ = 0;
+    if (behind_.enter())
+      log_.warning("sampling fell behind: {} tick(s) skipped; the gap shows in the data (the CPU is "
+                   "busy or the clock jumped). Logged again when it keeps up for {}",
+                   next.missed, format_duration_exact(kKeepingUp_s));
+  } else if (behind_.active() && static_cast<double>(++ticks_on_time_) * interval_s_ >= kKeepingUp_s &&
+             behind_.clear()) {
+    log_.info("sampling keeps up again; {} tick(s) skipped since the start", missed_ticks_);
   }
 }
 
@@ -158,6 +167,9 @@ void CounterInput::report(status::DaemonStatus& status) const {
   status.source.table_error = reader_->error();
   status.source.missed_ticks = missed_ticks_;
   status.source.last_sample_wall_ns = last_sample_wall_ns_;
+  // What the table holds now: the catalog also keeps names that were renamed or deleted.
+  status.source.counters = static_cast<std::uint64_t>(
+      std::count_if(sample_.counters.begin(), sample_.counters.end(), [](const CounterTotals& c) { return c.present; }));
 }
 
 void CounterInput::reload(const Config& fresh) {

@@ -50,6 +50,8 @@ class CounterInput : public io::Input {
   TickSchedule schedule_;
   std::int64_t deadline_ns_;
   std::uint64_t missed_ticks_ = 0;
+  ConditionLog<> behind_;           // ticks were skipped and it has not kept up since
+  std::uint64_t ticks_on_time_ = 0;  // since the last skipped tick
   std::int64_t last_sample_wall_ns_ = 0;
   Sample sample_;  // reused: no allocation per reading
 };

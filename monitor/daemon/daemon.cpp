@@ -286,7 +286,6 @@ class Daemon : public io::SampleSink {
     s.started_wall_ns = started_wall_ns_;
     for (const auto& input : inputs_) input->report(s);
     pipeline_->report(s);
-    s.source.counters = catalog_.size();
     return s;
   }
 

@@ -38,7 +38,7 @@ struct CounterSourceStatus {
   std::string table;                     ///< "ip:conntrack_stats"
   TableState table_state = TableState::kOk;
   std::string table_error;               ///< why, with kUnreadable; empty otherwise
-  std::uint64_t counters = 0;            ///< counter names seen so far
+  std::uint64_t counters = 0;            ///< counters in the table at the last reading
   std::uint64_t missed_ticks = 0;        ///< ticks skipped because sampling fell behind
   std::int64_t last_sample_wall_ns = 0;  ///< 0: no sample yet
 };

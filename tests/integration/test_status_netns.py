@@ -62,6 +62,29 @@ class StatusBesideARealDaemon(NetnsTestCase):
         self.assertFalse(os.path.exists(sock), "a clean stop removes the socket")
         self.assertFalse(os.path.exists(d.status_path), "and the pid file")
 
+    def test_counters_are_those_in_the_table_now(self):
+        d = self.start()
+        t = self.topo
+        t.run(t.router, "nft", "; ".join(f"add counter ip conntrack_stats renamed_{k}" for k in range(5)))
+        wait_for(lambda: d.status()[1]["daemon"]["counters"] == 23, 10, "the added counters")
+        # Deleted (or renamed away): gone from the count, though the catalog keeps their names.
+        t.run(t.router, "nft", "; ".join(f"delete counter ip conntrack_stats renamed_{k}" for k in range(5)))
+        wait_for(lambda: d.status()[1]["daemon"]["counters"] == 18, 10, "the count without them")
+        self.assertEqual(d.stop(), 0, d.text())
+
+    def test_skipped_ticks_are_one_condition_not_a_line_each(self):
+        d = self.start()
+        for _ in range(3):  # a router too busy to sample, three times within a minute
+            os.kill(d.proc.pid, signal.SIGSTOP)
+            time.sleep(4 * INTERVAL_S)
+            os.kill(d.proc.pid, signal.SIGCONT)
+            d.wait_log("fell behind")
+            time.sleep(2 * INTERVAL_S)
+        self.assertEqual(d.stop(), 0, d.text())
+        self.assertEqual(d.text().count("fell behind"), 1, d.text())
+        self.assertNotIn("keeps up again", d.text(), "it kept skipping within the minute")
+        self.assertIn("tick(s) skipped", d.text())
+
     def test_a_missing_table_fails_the_check(self):
         # The table must exist for the daemon to start healthy; without --install-rules it stays gone.
         self.topo.run(self.topo.router, ctmon_binary(), "rules", "install")
