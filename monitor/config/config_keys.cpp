@@ -204,18 +204,8 @@ std::string ConfigKey::allowed() const {
 }
 
 std::string ConfigKey::toml_value(const Config& config) const {
-  return std::visit(
-      [&config](const auto& m) -> std::string {
-        const auto& value = m.of(config);
-        using T = std::decay_t<decltype(value)>;
-        if constexpr (std::is_same_v<T, bool>)
-          return value ? "true" : "false";
-        else if constexpr (std::is_same_v<T, double>)
-          return toml_quoted(format_duration_exact(value));
-        else
-          return toml_quoted(value);
-      },
-      member);
+  std::string text = text_value(config);
+  return is_bool() ? text : toml_quoted(text);
 }
 
 std::string ConfigKey::text_value(const Config& config) const {
