@@ -224,7 +224,7 @@ void run_replay_csv(const Options& o) {
     printer.flush();
     if (sender) {
       const bool drained = sender->drain(now_mono_ns() + static_cast<std::int64_t>(o.influx_drain_s * 1e9));
-      const influx::SenderStatus st = sender->status();
+      const status::InfluxStatus st = sender->status();
       if (drained)
         log.info("InfluxDB: {} lines sent, {} set aside, outbox empty", st.sent_lines, st.rejected_lines);
       else

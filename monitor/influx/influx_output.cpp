@@ -86,16 +86,7 @@ bool InfluxOutput::finish(const Analyzer& analyzer, std::int64_t now_mono_ns) {
 }
 
 void InfluxOutput::report(status::DaemonStatus& status) const {
-  const SenderStatus s = sender_->status();
-  status::InfluxStatus influx;
-  influx.state = s.state;
-  influx.detail = s.detail;
-  influx.queued = s.queued;
-  influx.last_success_wall_ns = s.last_success_wall_ns;
-  influx.retry_in_ms = s.retry_in_ms;
-  influx.sent_lines = s.sent_lines;
-  influx.rejected_lines = s.rejected_lines;
-  status.influx = influx;
+  status.influx = sender_->status();
 }
 
 std::unique_ptr<InfluxOutput> make_output(const Config& config, store::Database& db, LogSink log) {

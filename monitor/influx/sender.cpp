@@ -431,7 +431,6 @@ void Sender::start_request(std::int64_t now_mono_ns) {
   }
   req->multi = multi_.get();
   request_ = std::move(req);
-  ++status_.requests;
   if (failures_ == 0) status_.state = "sending";
 }
 
@@ -516,7 +515,6 @@ void Sender::fail(Outcome outcome, const std::string& detail, std::optional<std:
   status_.state = std::string(to_string(outcome));
   const std::string h = hint(outcome);
   status_.detail = h.empty() ? detail : detail + "; " + h;
-  status_.last_error_wall_ns = clock_ns(CLOCK_REALTIME);
   if (condition_.enter(outcome) && log_) {
     std::size_t queued = 0;
     try {
@@ -568,8 +566,8 @@ std::string Sender::hint(Outcome outcome) const {
   }
 }
 
-SenderStatus Sender::status() const {
-  SenderStatus s = status_;
+status::InfluxStatus Sender::status() const {
+  status::InfluxStatus s = status_;
   try {
     s.queued = outbox_.size();
   } catch (const store::SqliteError&) {

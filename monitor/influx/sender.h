@@ -43,6 +43,7 @@
 #include "monitor/influx/log_sink.h"
 #include "monitor/io/condition_log.h"
 #include "monitor/influx/retry_policy.h"
+#include "monitor/status/daemon_status.h"
 #include "monitor/store/outbox.h"
 
 namespace ctmon::influx {
@@ -52,19 +53,6 @@ struct SenderConfig {
   std::size_t batch_lines = 5000;    ///< InfluxDB recommends 5,000-10,000 points per request
   bool gzip = true;
   std::string rejected_path;         ///< lines InfluxDB refused go here; empty: only logged
-};
-
-/// What `ctmon status` shows.
-struct SenderStatus {
-  std::string state = "idle";          ///< idle, sending, ok, or the last failure's name
-  std::string detail;                  ///< the last error with a hint; empty when ok
-  std::size_t queued = 0;              ///< lines in the outbox
-  std::int64_t last_success_wall_ns = 0;  ///< 0: never
-  std::int64_t last_error_wall_ns = 0;
-  std::int64_t retry_in_ms = 0;        ///< until the next attempt, when backing off
-  std::uint64_t sent_lines = 0;        ///< since start
-  std::uint64_t rejected_lines = 0;    ///< set aside since start
-  std::uint64_t requests = 0;
 };
 
 /// The write URL for `config` (v1: /write?db=&rp=&precision=ms, v2: /api/v2/write?org=&bucket=
@@ -126,7 +114,7 @@ class Sender {
   bool drain(std::int64_t deadline_mono_ns);
 
   /// A snapshot for `ctmon status` (queued reads the outbox's row count).
-  [[nodiscard]] SenderStatus status() const;
+  [[nodiscard]] status::InfluxStatus status() const;
 
   /// True while a request is in flight.
   [[nodiscard]] bool busy() const { return request_ != nullptr; }
@@ -159,7 +147,7 @@ class Sender {
   std::uint32_t failures_ = 0;
   ConditionLog<Outcome> condition_;  // the failure last logged: each is logged once
   std::mt19937 random_;
-  SenderStatus status_;
+  status::InfluxStatus status_;
 };
 
 }  // namespace ctmon::influx
