@@ -4,9 +4,11 @@
 // Run it through bench/nft/run.sh, which makes a namespace with the 18 counters loaded.
 //
 // usage: bench_sampling_cost SEED_SCRIPT [READER_SAMPLES] [SCRIPT_RUNS]
-//        bench_sampling_cost --reader-only [READER_SAMPLES]
+//        bench_sampling_cost --reader-only [READER_SAMPLES [INTERVAL_S]]
 //   --reader-only prints one number, ctmon's CPU per reading in microseconds, for
-//   bench/daemon/run.sh to set the whole daemon against in the same run.
+//   bench/daemon/run.sh to set the whole daemon against in the same run. With INTERVAL_S the
+//   readings are that far apart (sleeping between them, caches cooling as in the daemon)
+//   instead of back to back.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,7 +126,20 @@ int main(int argc, char** argv) {
     ctmon::nft::CounterReader reader(ctmon::nft::TableRef{});
     std::vector<ctmon::nft::CounterReading> readings;
     reader.read(readings);  // warm up, and fail early if the table is missing
-    fmt::print("{:.2f}\n", measure(samples, RUSAGE_SELF, [&] { reader.read(readings); }).cpu_us);
+    const double interval_s = argc > 3 ? std::atof(argv[3]) : 0;
+    const auto interval_ns = static_cast<std::int64_t>(interval_s * 1e9);
+    timespec next{};
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    auto paced_read = [&] {
+      if (interval_ns > 0) {  // absolute deadlines, like the daemon's schedule
+        const std::int64_t ns = next.tv_nsec + interval_ns;
+        next.tv_sec += static_cast<time_t>(ns / 1'000'000'000);
+        next.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+      }
+      reader.read(readings);
+    };
+    fmt::print("{:.2f}\n", measure(samples, RUSAGE_SELF, paced_read).cpu_us);
     return 0;
   }
   const int script_runs = argc > 3 ? std::atoi(argv[3]) : 200;
