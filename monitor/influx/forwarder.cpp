@@ -318,9 +318,9 @@ void Forwarder::step(const Sample& sample, const StepResult& step, const Counter
                      std::int64_t now_mono_ns, std::int64_t now_wall_ns) {
   const std::size_t before = pending_.size();
   planner_.step(sample, step, catalog, pending_);
+  if (pending_.empty()) return;
   const bool marker = std::any_of(pending_.begin() + static_cast<std::ptrdiff_t>(before), pending_.end(),
                                   [](const store::OutboxLine& l) { return l.cls == store::OutboxClass::kMarker; });
-  if (pending_.empty()) return;
   if (before == 0 && !oldest_pending_mono_ns_) oldest_pending_mono_ns_ = now_mono_ns;
   if (marker || now_mono_ns - oldest_pending_mono_ns_.value_or(now_mono_ns) >= enqueue_interval_ns_) {
     flush(now_wall_ns, false);

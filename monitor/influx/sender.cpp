@@ -155,7 +155,7 @@ bool append_private(const std::string& path, const std::string& text) {
 std::string one_line(std::string s, std::size_t max_chars) {
   for (char& c : s)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (s.size() > max_chars) s = s.substr(0, max_chars) + "...";
+  if (s.size() > max_chars) s.replace(max_chars, std::string::npos, "...");
   return s;
 }
 
