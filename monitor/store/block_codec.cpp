@@ -18,8 +18,55 @@ std::int64_t unzigzag(std::uint64_t u) {
   return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
 }
 
-// 128-bit accumulator for bit packing (a GNU extension; __extension__ keeps -Wpedantic quiet).
-__extension__ typedef unsigned __int128 u128;
+// Bit packing, least significant bit first, through a 64-bit accumulator: 32-bit routers
+// (mipsel, armhf) have no 128-bit integer. Fewer than 8 bits wait in the accumulator between
+// values, so a piece of at most 56 bits always fits; wider values go in two pieces, which
+// writes the same bits in the same order.
+constexpr int kMaxPieceBits = 56;
+
+class BitPacker {
+ public:
+  template <class EmitByte>
+  void put(std::uint64_t value, int width, EmitByte&& emit) {
+    if (width > kMaxPieceBits) {
+      put(value & 0xFFFF'FFFFu, 32, emit);
+      put(value >> 32, width - 32, emit);
+      return;
+    }
+    acc_ |= value << nbits_;
+    nbits_ += width;
+    for (; nbits_ >= 8; nbits_ -= 8, acc_ >>= 8) emit(static_cast<std::uint8_t>(acc_));
+  }
+  template <class EmitByte>
+  void finish(EmitByte&& emit) {
+    if (nbits_ > 0) emit(static_cast<std::uint8_t>(acc_));
+  }
+
+ private:
+  std::uint64_t acc_ = 0;
+  int nbits_ = 0;
+};
+
+class BitUnpacker {
+ public:
+  /// The next `width` bits; `next_byte()` supplies the bytes (the caller sized the input).
+  template <class NextByte>
+  std::uint64_t get(int width, NextByte&& next_byte) {
+    if (width > kMaxPieceBits) {
+      const std::uint64_t low = get(32, next_byte);
+      return low | get(width - 32, next_byte) << 32;
+    }
+    for (; nbits_ < width; nbits_ += 8) acc_ |= static_cast<std::uint64_t>(next_byte()) << nbits_;
+    const std::uint64_t value = width == 0 ? 0 : acc_ & (~std::uint64_t{0} >> (64 - width));
+    acc_ = width == 0 ? acc_ : acc_ >> width;
+    nbits_ -= width;
+    return value;
+  }
+
+ private:
+  std::uint64_t acc_ = 0;
+  int nbits_ = 0;
+};
 
 int uvarint_len(std::uint64_t v) { return v < 128 ? 1 : (std::bit_width(v) + 6) / 7; }
 
@@ -117,19 +164,10 @@ void put_column(Writer& w, std::span<const std::uint64_t> values) {
       if (r[k] >> best_b) exc.emplace_back(k, r[k] >> best_b);
     w.uvarint(exc.size());
   }
-  // Bit packing through a 128-bit accumulator so widths up to 64 need no special case.
-  u128 acc = 0;
-  int nbits = 0;
-  for (const std::uint64_t v : r) {
-    acc |= static_cast<u128>(v & mask) << nbits;
-    nbits += best_b;
-    while (nbits >= 8) {
-      w.u8(static_cast<std::uint8_t>(acc));
-      acc >>= 8;
-      nbits -= 8;
-    }
-  }
-  if (nbits > 0) w.u8(static_cast<std::uint8_t>(acc));
+  BitPacker packer;
+  const auto emit = [&w](std::uint8_t byte) { w.u8(byte); };
+  for (const std::uint64_t v : r) packer.put(v & mask, best_b, emit);
+  packer.finish(emit);
   std::size_t prev = 0;
   for (const auto& [k, hi] : exc) {
     w.uvarint(k - prev);
@@ -147,19 +185,10 @@ std::vector<std::uint64_t> get_column(Reader& rd, std::size_t count) {
   if (n_exc > count) rd.fail("exception count");
   const auto packed = rd.take((count * static_cast<std::size_t>(b) + 7) / 8, "packed bits");
   std::vector<std::uint64_t> out(count);
-  const std::uint64_t mask = b == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << b) - 1;
-  u128 acc = 0;
-  int nbits = 0;
+  BitUnpacker unpacker;
   std::size_t pos = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    while (nbits < b) {
-      acc |= static_cast<u128>(packed[pos++]) << nbits;
-      nbits += 8;
-    }
-    out[k] = static_cast<std::uint64_t>(acc) & mask;
-    acc >>= b;
-    nbits -= b;
-  }
+  const auto next_byte = [&packed, &pos] { return packed[pos++]; };
+  for (std::size_t k = 0; k < count; ++k) out[k] = unpacker.get(b, next_byte);
   std::size_t idx = 0;
   for (std::uint64_t e = 0; e < n_exc; ++e) {
     const std::uint64_t gap = rd.uvarint("exception index");
