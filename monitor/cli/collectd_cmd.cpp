@@ -1,22 +1,29 @@
 // ctmon collectd: a drop-in for the collectd Exec script (seed-collectd-exec.sh), printing the
-// same PUTVAL lines byte for byte, read over netlink instead of `sudo nft list counters | awk`.
+// same PUTVAL lines byte for byte, read over netlink instead of `sudo nft list counters | awk`;
+// with --db, also the daemon's episodes as PUTNOTIF lines (collectd_notify.h).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <optional>
 
 #include <fmt/core.h>
 
 #include "monitor/clock.h"
+#include "monitor/cli/collectd_notify.h"
 #include "monitor/cli/commands.h"
 #include "monitor/cli/table_option.h"
 #include "monitor/daemon/schedule.h"
 #include "monitor/nft/counter_reader.h"
 #include "monitor/nft/nft_error.h"
+#include "monitor/store/database.h"
+#include "monitor/store/event_store.h"
+#include "monitor/store/sqlite_handle.h"
 #include "monitor/user_error.h"
 
 namespace ctmon::cli {
@@ -26,6 +33,7 @@ struct CollectdOptions {
   std::string table;
   std::optional<std::string> interval;
   std::optional<std::string> host;
+  std::optional<std::string> db;
   bool loop = false;
 };
 
@@ -47,19 +55,69 @@ double parse_interval_s(const std::string& text) {
   return seconds;
 }
 
-// Writes one interval's lines in a single fwrite: collectd reads whole lines, and a reader never
-// sees half a reading.
-// Returns false when the reader is gone (stdout closed).
-bool emit(std::string& out, const std::vector<nft::CounterReading>& readings,
-          const std::string& host, const std::string& table, const std::string& interval) {
-  out.clear();
+void append_putvals(std::string& out, const std::vector<nft::CounterReading>& readings,
+                    const std::string& host, const std::string& table, const std::string& interval) {
   for (const auto& r : readings)
     fmt::format_to(std::back_inserter(out),
                    "PUTVAL \"{}/nftables-{}/packets-{}\" interval={} N:{}\n", host, table,
                    r.name, interval, r.packets);
+}
+
+// Writes one interval's lines in a single fwrite: collectd reads whole lines, and a reader never
+// sees half a reading. Returns false when the reader is gone (stdout closed).
+bool write_out(const std::string& out) {
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 && std::ferror(stdout) == 0;
 }
+
+// The daemon's database, read for episodes. It may not exist yet or not be readable by
+// collectd's user: said once on stderr (collectd logs it), retried every interval, and the
+// counters go on regardless.
+class EpisodeSource {
+ public:
+  explicit EpisodeSource(std::string path) : path_(std::move(path)) {}
+
+  void append_putnotifs(std::string& out, const std::string& host, const std::string& table) {
+    try {
+      // `ctmon run --reset-db` or a database written back after its deletion puts a new file
+      // at the path; the open connection would watch the old one forever.
+      struct stat now{};
+      if (watch_ && (::stat(path_.c_str(), &now) != 0 || now.st_ino != opened_.st_ino || now.st_dev != opened_.st_dev)) {
+        watch_.reset();
+        events_.reset();
+        db_.reset();
+      }
+      if (!watch_) {
+        if (::stat(path_.c_str(), &opened_) != 0)
+          throw UserError(fmt::format("{}; start the daemon first", std::strerror(errno)));
+        db_.emplace(store::Database::open(path_, store::reader_options()));
+        events_.emplace(*db_);
+        watch_.emplace(*events_);
+      }
+      for (const EpisodeChange& change : watch_->poll()) out += putnotif_line(change, host, table);
+      if (!error_.empty()) fmt::print(stderr, "ctmon: episodes readable again from {}\n", path_);
+      error_.clear();
+    } catch (const std::exception& e) {  // UserError from opening, store::SqliteError from reading
+      if (e.what() != error_)
+        fmt::print(stderr, "ctmon: cannot read episodes from {} ({}); the counters go on, retrying every "
+                           "interval\n",
+                   path_, e.what());
+      error_ = e.what();
+      if (!watch_) {
+        events_.reset();
+        db_.reset();
+      }
+    }
+  }
+
+ private:
+  std::string path_;
+  std::optional<store::Database> db_;
+  std::optional<store::EventStore> events_;
+  std::optional<EpisodeWatch> watch_;  // refers to events_, which refers to db_
+  struct stat opened_{};               // the file db_ has open
+  std::string error_;
+};
 
 void sleep_until(std::int64_t deadline_ns) {
   const timespec at{static_cast<time_t>(deadline_ns / 1'000'000'000),
@@ -80,11 +138,14 @@ void run_collectd(const CollectdOptions& options) {
   std::vector<nft::CounterReading> readings;
   std::string out;
   if (!options.loop) {
+    if (options.db) throw UserError("--db needs --loop: episodes are announced as they begin and end");
     reader.read(readings);
-    if (!emit(out, readings, host, table.name(), interval))
-      throw UserError("cannot write to standard output (closed?)");
+    append_putvals(out, readings, host, table.name(), interval);
+    if (!write_out(out)) throw UserError("cannot write to standard output (closed?)");
     return;
   }
+  std::optional<EpisodeSource> episodes;
+  if (options.db) episodes.emplace(*options.db);
 
   // collectd logs each stderr line as an error: say a problem once when it starts and once when
   // it is over, not every interval.
@@ -95,15 +156,18 @@ void run_collectd(const CollectdOptions& options) {
   const pid_t parent = getppid();
   for (;;) {
     if (getppid() != parent) return;
+    out.clear();
     try {
       reader.read(readings);
       if (!last_error.empty()) fmt::print(stderr, "ctmon: counters readable again\n");
       last_error.clear();
-      if (!emit(out, readings, host, table.name(), interval)) return;  // collectd went away
+      append_putvals(out, readings, host, table.name(), interval);
     } catch (const nft::NftError& e) {
       if (e.what() != last_error) fmt::print(stderr, "ctmon: {}\n", e.what());
       last_error = e.what();
     }
+    if (episodes) episodes->append_putnotifs(out, host, table.name());
+    if (!out.empty() && !write_out(out)) return;  // collectd went away
     const TickSchedule::Next next = schedule.advance(now_mono_ns());
     if (next.missed > 0)
       fmt::print(stderr, "ctmon: reading the counters took longer than the interval; {} "
@@ -124,7 +188,9 @@ void add_collectd_command(CLI::App& app) {
       "Host and interval come from COLLECTD_HOSTNAME and COLLECTD_INTERVAL, which collectd\n"
       "sets. With --loop ctmon stays running and prints every interval (what the Exec plugin\n"
       "prefers: no fork per interval). collectd never runs Exec programs as root; give the\n"
-      "binary CAP_NET_ADMIN instead of a sudoers line (README: 'collectd').");
+      "binary CAP_NET_ADMIN instead of a sudoers line (README: 'collectd').\n"
+      "With --loop --db, each episode the daemon records there also becomes a collectd\n"
+      "notification: PUTNOTIF severity=warning when it begins, okay when it ends.");
   add_table_option(command, options->table);
   command->add_flag("--loop", options->loop,
                     "keep running and print every interval, flushing after each one");
@@ -132,6 +198,10 @@ void add_collectd_command(CLI::App& app) {
                       "seconds between readings with --loop (default: COLLECTD_INTERVAL, else 60)");
   command->add_option("--host", options->host,
                       "host part of the identifier (default: COLLECTD_HOSTNAME, else localhost)");
+  command->add_option("--db", options->db,
+                      "with --loop: the daemon's database; its episodes become PUTNOTIF lines (collectd's\n"
+                      "user must be able to read it: run the Exec program in the database's group)")
+      ->type_name("PATH");
   command->callback([options] { run_collectd(*options); });
 }
 

@@ -1,7 +1,9 @@
 """A real collectd runs `ctmon collectd --loop` in its Exec plugin and records with its csv
 plugin; what collectd recorded must be what the kernel counted. The same command must also print
-the seed script's PUTVAL lines byte for byte."""
+the seed script's PUTVAL lines byte for byte, and with --db turn the episodes recorded in a ctmon
+database into collectd notifications, which collectd's logfile plugin writes out."""
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -9,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from netns import LAN_IP, WAN_IP, Topology, ctmon_binary, sh, wait_for
+from netns import HERE, LAN_IP, SYSTEM_PYTHON, WAN_IP, Topology, ctmon_binary, sh, wait_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The hand-rolled collectd Exec script that `ctmon collectd` replaces, kept as it was found.
@@ -27,6 +29,31 @@ LoadPlugin exec
 LoadPlugin csv
 <Plugin exec>
   Exec "nobody:nogroup" "{dir}/ctmon" "collectd" "--loop"
+</Plugin>
+<Plugin csv>
+  DataDir "{dir}/csv"
+  StoreRates false
+</Plugin>
+"""
+
+
+NOTIFY_CONF = """\
+Interval 0.5
+Hostname "router-a"
+FQDNLookup false
+BaseDir "{dir}"
+PIDFile "{dir}/collectd.pid"
+PluginDir "/usr/lib/collectd"
+TypesDB "/usr/share/collectd/types.db"
+LoadPlugin logfile
+LoadPlugin exec
+LoadPlugin csv
+<Plugin logfile>
+  File "{dir}/notifications.log"
+  LogLevel info
+</Plugin>
+<Plugin exec>
+  Exec "nobody:nogroup" "{dir}/ctmon" "collectd" "--loop" "--db" "{dir}/db/ctmon.db"
 </Plugin>
 <Plugin csv>
   DataDir "{dir}/csv"
@@ -97,6 +124,70 @@ class CollectdExec(unittest.TestCase):
         collectd.kill()
         collectd.wait()
         wait_for(lambda: not ours_running(), timeout_s=5, what="the orphaned ctmon collectd --loop to exit")
+
+    def as_nobody(self, *cmd):
+        """Runs `cmd` as the user collectd gives its Exec programs, so the database is theirs."""
+        return sh("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd)
+
+    def test_episodes_in_the_database_become_collectd_notifications(self):
+        t = self.topo
+        binary = os.path.join(self.dir, "ctmon")
+        shutil.copy(ctmon_binary(), binary)
+        sh("setcap", "cap_net_admin+ep", binary)
+        db_dir = os.path.join(self.dir, "db")
+        os.mkdir(db_dir)
+        shutil.chown(db_dir, "nobody", "nogroup")
+        db = os.path.join(db_dir, "ctmon.db")
+        # A database that already holds an episode: history, which must not be announced.
+        old = os.path.join(self.dir, "old.csv")
+        sh(SYSTEM_PYTHON, os.path.join(HERE, "make_scenario.py"), old, "--hours", "0.5", "--scale", "0.01",
+           "--episode", "1500:40:scan")
+        self.as_nobody(ctmon_binary(), "replay", "--input", old, "--db", db)
+        with open(os.path.join(self.dir, "collectd.conf"), "w") as f:
+            f.write(NOTIFY_CONF.format(dir=self.dir))
+        log = open(os.path.join(self.dir, "collectd.out"), "w")
+        self.addCleanup(log.close)
+        t.spawn(t.router, "collectd", "-f", "-C", os.path.join(self.dir, "collectd.conf"),
+                stdout=log, stderr=subprocess.STDOUT)
+        notes = os.path.join(self.dir, "notifications.log")
+
+        def notifications():
+            try:
+                with open(notes) as f:
+                    return [line for line in f if "Notification:" in line]
+            except FileNotFoundError:
+                return []
+
+        # PUTVAL arriving means the loop runs, and has read the database once.
+        wait_for(lambda: glob.glob(os.path.join(self.dir, "csv", "router-a", "nftables-conntrack_stats",
+                                                "packets-*")), 15, "collectd to record the counters")
+        time.sleep(1.5)  # three more intervals: nothing to announce yet
+        self.assertEqual(notifications(), [], "an episode recorded before the start was announced")
+
+        # The daemon's pipeline (replay) records a new episode: began and ended, both announced.
+        new = os.path.join(self.dir, "new.csv")
+        sh(SYSTEM_PYTHON, os.path.join(HERE, "make_scenario.py"), new, "--hours", "0.5", "--scale", "0.01",
+           "--seed", "2", "--episode", "1500:40:udp_storm")
+        self.as_nobody(ctmon_binary(), "replay", "--input", new, "--db", db)
+        events = [json.loads(line) for line in
+                  sh(ctmon_binary(), "events", "--db", db, "--json", "--since", "2000-01-01").stdout.splitlines()]
+        newest = max(events, key=lambda e: e["id"])
+        try:
+            wait_for(lambda: len(notifications()) >= 2, 10, "two notifications in collectd's log")
+        except AssertionError:
+            with open(os.path.join(self.dir, "collectd.out")) as f:
+                out = f.read()[-2000:]
+            with open(notes) as f:
+                self.fail(f"events {events}; collectd's log: {f.read()[-3000:]}; its output: {out}")
+        began, ended = notifications()[:2]
+        self.assertIn("severity = WARNING", began)
+        self.assertIn("host = router-a", began)
+        self.assertIn("plugin = nftables", began)
+        self.assertIn(f"jitter episode {newest['id']} began: {newest['kind']}", began)
+        self.assertIn("severity = OKAY", ended)
+        self.assertIn(f"jitter episode {newest['id']} ended after", ended)
+        time.sleep(1)
+        self.assertEqual(len(notifications()), 2 * (len(events) - 1), "each new episode: one beginning, one end")
 
     def test_the_lines_are_the_seed_scripts_byte_for_byte(self):
         t = self.topo
