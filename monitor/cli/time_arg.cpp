@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -52,6 +53,12 @@ std::optional<std::int64_t> parse_calendar(const std::string& text) {
   const auto whole_seconds = static_cast<int>(seconds);
   std::int64_t at_s = 0;
   if (rest.empty()) {  // local time: only the C library knows the zone's rules
+    // A 32-bit time_t (Debian's mipsel and armhf) ends in 2038: mktime would wrap or fail there.
+    // A day's margin covers every zone offset.
+    const std::int64_t utc_s = days_from_civil(date) * kSecondsPerDay + hour * 3600 + minute * 60;
+    if (utc_s - kSecondsPerDay < std::numeric_limits<time_t>::min() ||
+        utc_s + kSecondsPerDay > std::numeric_limits<time_t>::max())
+      return std::nullopt;
     tm when{};
     when.tm_year = year - 1900;
     when.tm_mon = static_cast<int>(date.month) - 1;
@@ -61,6 +68,7 @@ std::optional<std::int64_t> parse_calendar(const std::string& text) {
     when.tm_sec = whole_seconds;
     when.tm_isdst = -1;
     at_s = mktime(&when);
+    if (at_s == -1) return std::nullopt;  // not representable here (1969-12-31 23:59:59 UTC aside)
   } else {
     int offset_s = 0;
     if (rest != "Z" && rest != "z") {
