@@ -167,6 +167,8 @@ const std::vector<std::string>& expected_counter_names() {
   return names;
 }
 
+std::size_t expected_rule_count() { return kRulesPerChain * kExpectedChains.size(); }
+
 std::string rules_text(const TableRef& table) {
   std::string text;
   if (table.family() == "ip")
@@ -357,6 +359,7 @@ RulesCheck check_rules(const TableRef& table) {
   if (!check.table_exists) {
     check.missing_counters = expected;
     for (const auto& chain : kExpectedChains) check.missing_chains.emplace_back(chain.name);
+    check.missing_rules = expected_rule_count();
     return check;
   }
 
@@ -375,6 +378,7 @@ RulesCheck check_rules(const TableRef& table) {
                                     [&](const ChainInfo& c) { return c.name == want.name; });
     if (found == chains.end()) {
       check.missing_chains.emplace_back(want.name);
+      check.missing_rules += kRulesPerChain;
       continue;
     }
     if (!found->has_hook || found->hook != want.hook || found->priority != 0 ||
@@ -386,6 +390,7 @@ RulesCheck check_rules(const TableRef& table) {
                                         found->policy == NF_ACCEPT ? "accept" : "drop")
                           : std::string("not hooked (a regular chain)"),
           want.hook_name));
+    if (found->rules < kRulesPerChain) check.missing_rules += kRulesPerChain - found->rules;
     if (found->rules != kRulesPerChain)
       check.chain_problems.push_back(fmt::format("chain {}: {} rules, expected {}", want.name,
                                                  found->rules, kRulesPerChain));

@@ -31,6 +31,7 @@
 // given CAP_NET_ADMIN as an ambient capability (systemd's AmbientCapabilities=, procd's
 // capabilities), are not affected.
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,9 @@ void install_rules(const TableRef& table, ForeignTable foreign = ForeignTable::k
 /// (an empty table included) unless `foreign` is kReplace, a kernel refusal.
 bool remove_rules(const TableRef& table, ForeignTable foreign = ForeignTable::kRefuse);
 
+/// How many rules the rule file puts in its chains: 6 in each of 3.
+[[nodiscard]] std::size_t expected_rule_count();
+
 /// What `ctmon rules check` found. Empty lists and table_exists mean the rules are as installed.
 struct RulesCheck {
   bool table_exists = false;
@@ -92,6 +96,9 @@ struct RulesCheck {
   std::vector<std::string> missing_chains;
   std::vector<std::string> extra_chains;
   std::vector<std::string> chain_problems;    ///< "chain X: hook output, expected input", ...
+  /// How many of the rule file's rules the table lacks (a missing chain lacks all of its own).
+  /// With the counters there (`nft flush table` keeps them), the counters they fed are frozen.
+  std::size_t missing_rules = 0;
 
   [[nodiscard]] bool ok() const {
     return table_exists && missing_counters.empty() && missing_chains.empty() &&
