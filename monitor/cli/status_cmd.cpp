@@ -165,6 +165,11 @@ void check_daemon(const Config& config, const status::DaemonContact& contact, st
     case status::TableState::kMissing:
       r.problems.push_back(fmt::format("table {} is missing: 'ctmon rules install' loads it", table));
       break;
+    case status::TableState::kRulesMissing:
+      r.problems.push_back(fmt::format("table {} has its counters but not all its rules (nft flush table?): the "
+                                       "counters are frozen; 'ctmon rules install' restores the rules",
+                                       table));
+      break;
     case status::TableState::kNoCounters:
     case status::TableState::kUnreadable:
       r.problems.push_back(fmt::format("table {}: {}", table, table_state));

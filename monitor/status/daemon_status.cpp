@@ -42,6 +42,7 @@ TableState parse_table_state(const std::string& text, std::string& error) {
   if (text == "ok") return TableState::kOk;
   if (text == "missing") return TableState::kMissing;
   if (text == "no counters") return TableState::kNoCounters;
+  if (text == "rules missing") return TableState::kRulesMissing;
   if (text.starts_with(kErrorPrefix)) {
     error = text.substr(kErrorPrefix.size());
     return TableState::kUnreadable;
@@ -65,6 +66,7 @@ std::string table_state_text(TableState state, const std::string& error) {
     case TableState::kOk: return "ok";
     case TableState::kMissing: return "missing";
     case TableState::kNoCounters: return "no counters";
+    case TableState::kRulesMissing: return "rules missing";
     case TableState::kUnreadable: return std::string(kErrorPrefix) + error;
   }
   return "?";

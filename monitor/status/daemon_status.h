@@ -5,7 +5,7 @@
 //
 // The wire format is one JSON object (docs/daemon.md lists every key):
 //   pid, started_ts, interval_s, samples, episodes_opened, open_episode, detector_us_per_sample,
-//   the counter source's table, table_state ("ok", "missing", "no counters", "error: <why>"),
+//   the counter source's table, table_state ("ok", "missing", "no counters", "rules missing", "error: <why>"),
 //   counters, missed_ticks, last_sample_ts; the store's db, commit_interval_s, samples_in_ram,
 //   samples_dropped, store_state ("ok", "disk full", ...); and, only when forwarding is on,
 //   influx {state, detail, queued, last_success_ts, retry_in_ms, sent_lines, rejected_lines};
@@ -30,8 +30,9 @@
 
 namespace ctmon::status {
 
-/// The counter table as the counter source last found it.
-enum class TableState { kOk, kMissing, kNoCounters, kUnreadable };
+/// The counter table as the counter source last found it. kRulesMissing: the counters are there
+/// but rules feeding them are not (`nft flush table`), so they read, frozen.
+enum class TableState { kOk, kMissing, kNoCounters, kUnreadable, kRulesMissing };
 
 /// The counter source (the input that reads the nftables counters).
 struct CounterSourceStatus {
@@ -89,7 +90,7 @@ struct DaemonStatus {
   std::vector<NotifierStatus> notifiers;
 };
 
-/// "ok", "missing", "no counters", or "error: <why>" (with `error`).
+/// "ok", "missing", "no counters", "rules missing", or "error: <why>" (with `error`).
 [[nodiscard]] std::string table_state_text(TableState state, const std::string& error);
 
 /// The wire form described above.

@@ -54,11 +54,14 @@ TEST_CASE("DaemonStatus: the wire keys readers and scripts rely on") {
   s.source.table_state = TableState::kMissing;
   const nlohmann::json j = to_json(s);
   CHECK(j.at("table_state") == "missing");
+  s.source.table_state = TableState::kRulesMissing;
+  CHECK(to_json(s).at("table_state") == "rules missing");
   CHECK(j.at("store_state") == "disk full");
   CHECK(j.at("last_sample_ts").get<double>() == Approx(1'795'132'900.5));
   CHECK_FALSE(j.contains("influx"));  // off: absent, not empty
   CHECK_FALSE(daemon_status_from_json(j).influx.has_value());
-  for (const TableState state : {TableState::kOk, TableState::kMissing, TableState::kNoCounters}) {
+  for (const TableState state :
+       {TableState::kOk, TableState::kMissing, TableState::kNoCounters, TableState::kRulesMissing}) {
     s.source.table_state = state;
     CHECK(daemon_status_from_json(to_json(s)).source.table_state == state);
   }
