@@ -3,16 +3,23 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/core.h>
+
 #include "core/time.h"
 #include "monitor/clock.h"
 #include "monitor/nft/nft_error.h"
+#include "monitor/nft/ruleset_watch.h"
 #include "monitor/user_error.h"
 
 namespace ctmon {
 namespace {
 
-// A missing table is re-installed (or looked for) at most this often, not every sample.
+// A missing table is re-installed (or looked for) at most this often, not every sample; so are
+// lost rules whose reinstall failed.
 constexpr std::int64_t kTableRetry_ns = 10 * kNsPerS;
+// Without change notifications (a kernel that refuses the subscription) the rules are checked
+// this often: frozen counters go unnoticed for at most this long.
+constexpr std::int64_t kRulesPoll_ns = 60 * kNsPerS;
 
 // Sampling counts as keeping up again after this long without a skipped tick: a router that
 // skips every few ticks under load is one condition, logged once, not one line per skip.
@@ -28,6 +35,12 @@ class CounterInput::Reader {
   Reader(const std::string& table, bool install, Logger& log)
       : table_(nft::parse_table_ref(table)), install_(install), log_(log),
         source_(std::make_unique<nft::NetlinkSource>(table_)) {
+    try {
+      watch_ = std::make_unique<nft::RulesetWatch>(table_);
+    } catch (const nft::NftError& e) {
+      log_.warning("{}; checking the rules every {} instead", e.what(),
+                   format_duration_exact(kRulesPoll_ns / 1e9));
+    }
     if (!source_->reader().table_exists()) {
       if (install_) {
         nft::install_rules(table_);
@@ -71,7 +84,24 @@ class CounterInput::Reader {
     return true;
   }
 
-  [[nodiscard]] status::TableState state() const { return state_; }
+  /// Adds the watch's descriptor; returns when the rules are due to be checked.
+  std::int64_t want(std::vector<pollfd>& fds) const {
+    if (watch_) fds.push_back(pollfd{watch_->fd(), POLLIN, 0});
+    return rules_check_due_ns_;
+  }
+
+  /// Checks the rules when a notification touched the table (`notified`: the watch may be
+  /// readable) or a check is due; a check that finds rules missing reinstalls them if allowed.
+  void watch_rules(std::int64_t now_mono_ns, bool notified) {
+    if (notified && watch_ && watch_->drain()) rules_check_due_ns_ = now_mono_ns;
+    if (now_mono_ns >= rules_check_due_ns_) check_rules(now_mono_ns);
+  }
+
+  [[nodiscard]] status::TableState state() const {
+    return state_ == status::TableState::kOk && rules_missing_.active()
+               ? status::TableState::kRulesMissing
+               : state_;
+  }
   [[nodiscard]] const std::string& error() const { return error_; }
 
  private:
@@ -99,6 +129,53 @@ class CounterInput::Reader {
     }
   }
 
+  void check_rules(std::int64_t now_mono_ns) {
+    // The check sees every change queued so far: those notifications are no news.
+    if (watch_) (void)watch_->drain();
+    rules_check_due_ns_ = watch_ ? io::kNever : now_mono_ns + kRulesPoll_ns;
+    nft::RulesCheck check;
+    try {
+      check = nft::check_rules(table_);
+    } catch (const nft::NftError& e) {
+      if (check_failed_.enter()) log_.error("checking the rules: {}; retrying every {}", e.what(),
+                                            format_duration_exact(kTableRetry_ns / 1e9));
+      rules_check_due_ns_ = std::min(rules_check_due_ns_, now_mono_ns + kTableRetry_ns);
+      return;
+    }
+    if (check_failed_.clear()) log_.info("checking the rules of table {} works again", table_.display());
+    // A missing table, or one without counters, is the readings' condition, logged there.
+    if (!check.table_exists || check.missing_counters.size() == nft::expected_counter_names().size()) {
+      (void)rules_missing_.clear();
+      return;
+    }
+    if (check.missing_rules == 0) {
+      if (rules_missing_.clear())
+        log_.info("table {} has its rules again: its counters count again", table_.display());
+      return;
+    }
+    const std::string lost = check.missing_rules >= nft::expected_rule_count()
+                                 ? std::string("lost its rules (nft flush table?)")
+                                 : fmt::format("lost {} of its {} rules (nft flush chain?)",
+                                               check.missing_rules, nft::expected_rule_count());
+    if (!install_) {
+      if (rules_missing_.enter())
+        log_.warning("table {} {}: its counters are frozen, and --no-install-rules is set: "
+                     "'ctmon rules install' restores the rules",
+                     table_.display(), lost);
+      return;
+    }
+    try {
+      nft::install_rules(table_);
+      (void)rules_missing_.clear();
+      log_.warning("table {} {}: reinstalled them; counters keep their values", table_.display(), lost);
+    } catch (const UserError& e) {
+      if (rules_missing_.enter())
+        log_.error("table {} {}: its counters are frozen, and reinstalling failed: {}; retrying every {}",
+                   table_.display(), lost, e.what(), format_duration_exact(kTableRetry_ns / 1e9));
+      rules_check_due_ns_ = std::min(rules_check_due_ns_, now_mono_ns + kTableRetry_ns);
+    }
+  }
+
   // A counter that went down means the table was re-created or reset: the detectors treat it as
   // a reset, and the owner should know why the series restarted.
   void note_resets(const Sample& sample) {
@@ -118,6 +195,10 @@ class CounterInput::Reader {
   bool install_;
   Logger& log_;
   std::unique_ptr<nft::NetlinkSource> source_;
+  std::unique_ptr<nft::RulesetWatch> watch_;  // null: the kernel refused; checked every minute
+  std::int64_t rules_check_due_ns_ = 0;       // 0: the first pump checks
+  ConditionLog<> rules_missing_;
+  ConditionLog<> check_failed_;
   std::vector<CounterTotals> previous_;
   ConditionLog<Trouble> trouble_;
   ConditionLog<> empty_;
@@ -134,13 +215,19 @@ CounterInput::CounterInput(const Config& config, Logger& log, std::int64_t now_m
 CounterInput::~CounterInput() = default;
 
 std::int64_t CounterInput::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) {
-  (void)fds;  // netlink answers a dump at once: the reading is synchronous, on the deadline
+  // netlink answers a dump at once: the reading is synchronous, on the deadline; the only
+  // descriptor is the ruleset watch's.
   (void)now_mono_ns;
-  return deadline_ns_;
+  return std::min(deadline_ns_, reader_->want(fds));
 }
 
 void CounterInput::pump(std::int64_t now_mono_ns, CounterCatalog& catalog, io::SampleSink& sink) {
-  if (now_mono_ns < deadline_ns_) return;
+  // Pumped before its deadline, the input was woken by the watch or a due rules check; on a
+  // tick the watch is left alone (no syscall per sample): if it is readable too, the loop
+  // wakes the input again at once.
+  const bool tick = now_mono_ns >= deadline_ns_;
+  reader_->watch_rules(now_mono_ns, !tick);
+  if (!tick) return;
   if (reader_->read(sample_, catalog, now_mono_ns)) {
     last_sample_wall_ns_ = sample_.wall_ns;
     sink.on_reading(sample_, catalog);

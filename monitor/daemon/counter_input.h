@@ -1,7 +1,10 @@
 #pragma once
 // The counter source as an input of the daemon (io/input.h): reads the nftables named counters
 // over netlink on absolute monotonic deadlines (schedule.h), and deals with the table coming
-// and going: one log line when it goes, one when it is back; reinstalls it when allowed.
+// and going: one log line when it goes, one when it is back; reinstalls it when allowed. The
+// same for its rules: `nft flush table` keeps the counters, which then read frozen, so the
+// input watches the kernel's ruleset change notifications (nft/ruleset_watch.h) and checks the
+// rules when the table's rules change, never per sample.
 
 #include <cstdint>
 #include <memory>

@@ -11,13 +11,13 @@ import subprocess
 import time
 import unittest
 
-from netns import HERE, SYSTEM_PYTHON, WAN_IP, NetnsTestCase, ctmon_binary, sh
+from netns import HERE, SYSTEM_PYTHON, WAN_IP, NetnsTestCase, ctmon_binary, sh, wait_for
 
 INTERVAL_S = 0.2
 
 
-def read_csv(db):
-    out = sh(ctmon_binary(), "series", "--db", db, "--csv").stdout
+def read_csv(db, *flags):
+    out = sh(ctmon_binary(), "series", "--db", db, "--csv", *flags).stdout
     rows = list(csv.reader(io.StringIO(out)))
     header, body = rows[0], rows[1:]
     return header, [(float(r[0]), {h: (int(v) if v else None) for h, v in zip(header[1:], r[1:])})
@@ -76,6 +76,37 @@ class DaemonAgainstKernel(NetnsTestCase):
         self.assertEqual(max(values), 4)
         self.assertEqual(values[-1], 0, "after re-creation the counters start from 0")
         self.assertEqual(d.text().count("disappeared"), 1, "logged once, not once per sample")
+
+    def test_flushed_rules_are_reinstalled_and_the_counters_count_on(self):
+        # `nft flush table` keeps the chains and the counters: they read, frozen, until the
+        # daemon notices and reinstalls the rules, which keeps the counters' values.
+        t = self.topo
+        t.serve(t.wan, "udp", 5355)
+        d = self.daemon("--commit-interval", "1s")
+        d.wait_healthy()
+        t.traffic(t.lan, "udp", WAN_IP, "5355", "3")
+        before = t.nft_counters(t.router)["udp_conntrack_fwd_new"][0]
+        self.assertEqual(before, 1)
+        t.run(t.router, "nft", "flush table ip conntrack_stats")
+        d.wait_log("lost its rules (nft flush table?): reinstalled them; counters keep their values")
+        self.assertEqual(t.nft_counters(t.router)["udp_conntrack_fwd_new"][0], before, "the value is kept")
+        t.traffic(t.lan, "udp", WAN_IP, "5355", "3")  # a new flow: one more new packet
+        self.assertEqual(t.nft_counters(t.router)["udp_conntrack_fwd_new"][0], before + 1, "counting again")
+        # A single chain flushed is noticed too.
+        t.run(t.router, "nft", "flush chain ip conntrack_stats forward_counter")
+        d.wait_log("lost 6 of its 18 rules")
+        t.traffic(t.lan, "udp", WAN_IP, "5355", "3")
+        self.assertEqual(t.nft_counters(t.router)["udp_conntrack_fwd_new"][0], before + 2)
+        d.wait_healthy()
+        _, status, _ = d.status()
+        self.assertEqual(status["daemon"]["table_state"], "ok")
+        # The daemon's samples follow the counters again, up to what nft counts now.
+        live = lambda: read_csv(self.db, "--status-file", d.status_path)[1][-1][1]["udp_conntrack_fwd_new"]
+        wait_for(lambda: live() == before + 2, 10, "the daemon to read the new count")
+        self.assertEqual(d.stop(), 0, d.text())
+        _, rows = read_csv(self.db)
+        self.assertEqual(rows[-1][1]["udp_conntrack_fwd_new"], before + 2)
+        self.assertEqual(d.text().count("lost its rules"), 1, "logged once, not once per sample")
 
     def test_without_install_rules_it_waits_for_the_table(self):
         d = self.daemon("--no-install-rules", "--commit-interval", "1s")

@@ -96,6 +96,24 @@ class StatusBesideARealDaemon(NetnsTestCase):
         self.assertTrue(any("is missing" in p and "ctmon rules install" in p for p in j["problems"]), j["problems"])
         self.assertIsNone(d.proc.poll())
 
+    def test_flushed_rules_fail_the_check_until_installed(self):
+        # `nft flush table` keeps the counters, which read on, frozen: without --install-rules
+        # the daemon cannot repair it and must say so.
+        self.topo.run(self.topo.router, ctmon_binary(), "rules", "install")
+        d = self.start("--no-install-rules")
+        self.topo.run(self.topo.router, "nft", "flush table ip conntrack_stats")
+        wait_for(lambda: d.status()[0] == 1, 10, "an unhealthy status")
+        _, j, _ = d.status()
+        self.assertEqual(j["daemon"]["table_state"], "rules missing")
+        self.assertEqual(j["daemon"]["counters"], 18)
+        self.assertTrue(any("frozen" in p and "'ctmon rules install'" in p for p in j["problems"]), j["problems"])
+        d.wait_log("lost its rules (nft flush table?): its counters are frozen")
+        self.topo.run(self.topo.router, ctmon_binary(), "rules", "install")
+        d.wait_healthy(10)
+        d.wait_log("has its rules again")
+        self.assertEqual(d.stop(), 0, d.text())
+        self.assertEqual(d.text().count("lost its rules"), 1, d.text())
+
     def test_a_failing_store_fails_the_check_and_recovers(self):
         mnt = os.path.join(self.dir, "small")
         os.mkdir(mnt)
