@@ -1,7 +1,9 @@
 // ctmon events: the episodes, newest first, one line each, or events JSON lines (--json) for
 // scripts. The first thing to type when a call stuttered: "what happened at 20:14?".
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 #include <memory>
@@ -130,10 +132,26 @@ void add_events_command(CLI::App& app) {
   cmd->add_option("--kind", options->kind,
                   "only this kind: wan_drop, invalid_burst, scan, udp_storm, conntrack_full, unknown");
   cmd->add_option("--min-score", options->min_score, "only episodes that peaked at this score or more (0..1)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            char* end = nullptr;
+            const double score = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !(score >= 0 && score <= 1))
+              return fmt::format("expected a score from 0 to 1, like 0.8; got '{}'", text);
+            return {};
+          },
+          "0..1"));
   cmd->add_option("--limit", options->limit,
                   fmt::format("at most this many (default {} in the table, all with --json)", kDefaultTableRows))
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            const bool digits = !text.empty() && text.size() <= 9 &&
+                                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (!digits || std::stoul(text) == 0)
+              return fmt::format("expected a whole number of episodes from 1 to 999999999; got '{}'", text);
+            return {};
+          },
+          "N"));
   cmd->add_flag("--open", options->open, "only episodes still running");
   cmd->add_flag("--json", options->json,
                 "one events JSON object per line (docs/events.md), as 'ctmon replay --json'");

@@ -27,6 +27,14 @@ class CommandLine(unittest.TestCase):
         self.assert_one_line_error(["replay", "--input", "x.csv", "--format", "x"], "--format")
         self.assert_one_line_error(["events", "--since"], "--since")
         self.assert_one_line_error(["events", "--limit", "many"], "--limit")
+        # Range messages say what is expected in words, not as a 300-digit float.
+        for bad in ("0", "-3", "many", "1e3"):
+            self.assert_one_line_error(["events", "--limit", bad], "--limit: expected a whole number", f"'{bad}'")
+            proc = ctmon("events", "--limit", bad)
+            self.assertLess(len(proc.stderr), 200, proc.stderr)
+        for bad in ("2", "-0.1", "nan", "high"):
+            self.assert_one_line_error(["events", "--min-score", bad], "--min-score: expected a score from 0 to 1",
+                                       f"'{bad}'")
         self.assert_one_line_error(["nosuch"], "unknown command 'nosuch'", "run, series")
         self.assert_one_line_error(["--bogus"], "unknown option '--bogus'")
         self.assert_one_line_error(["config", "nosuch"], "unknown command 'nosuch'", "check")
