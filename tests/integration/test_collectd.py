@@ -17,46 +17,28 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # The hand-rolled collectd Exec script that `ctmon collectd` replaces, kept as it was found.
 SEED_SCRIPT = os.path.join(REPO, "tests", "fixtures", "seed-collectd-exec.sh")
 
-COLLECTD_CONF = """\
+def collectd_conf(folder, *exec_args, log_file=None):
+    """collectd every 0.5 s, running `<folder>/ctmon collectd --loop <exec_args>` as nobody and
+    recording with its csv plugin; with `log_file`, its logfile plugin (which also writes the
+    notifications it receives) logs there."""
+    logfile = (f'LoadPlugin logfile\n<Plugin logfile>\n  File "{log_file}"\n  LogLevel info\n</Plugin>\n'
+               if log_file else "")
+    args = "".join(f' "{a}"' for a in ("collectd", "--loop", *exec_args))
+    return f"""\
 Interval 0.5
 Hostname "router-a"
 FQDNLookup false
-BaseDir "{dir}"
-PIDFile "{dir}/collectd.pid"
+BaseDir "{folder}"
+PIDFile "{folder}/collectd.pid"
 PluginDir "/usr/lib/collectd"
 TypesDB "/usr/share/collectd/types.db"
-LoadPlugin exec
+{logfile}LoadPlugin exec
 LoadPlugin csv
 <Plugin exec>
-  Exec "nobody:nogroup" "{dir}/ctmon" "collectd" "--loop"
+  Exec "nobody:nogroup" "{folder}/ctmon"{args}
 </Plugin>
 <Plugin csv>
-  DataDir "{dir}/csv"
-  StoreRates false
-</Plugin>
-"""
-
-
-NOTIFY_CONF = """\
-Interval 0.5
-Hostname "router-a"
-FQDNLookup false
-BaseDir "{dir}"
-PIDFile "{dir}/collectd.pid"
-PluginDir "/usr/lib/collectd"
-TypesDB "/usr/share/collectd/types.db"
-LoadPlugin logfile
-LoadPlugin exec
-LoadPlugin csv
-<Plugin logfile>
-  File "{dir}/notifications.log"
-  LogLevel info
-</Plugin>
-<Plugin exec>
-  Exec "nobody:nogroup" "{dir}/ctmon" "collectd" "--loop" "--db" "{dir}/db/ctmon.db"
-</Plugin>
-<Plugin csv>
-  DataDir "{dir}/csv"
+  DataDir "{folder}/csv"
   StoreRates false
 </Plugin>
 """
@@ -78,7 +60,7 @@ class CollectdExec(unittest.TestCase):
         shutil.copy(ctmon_binary(), binary)
         sh("setcap", "cap_net_admin+ep", binary)
         with open(os.path.join(self.dir, "collectd.conf"), "w") as f:
-            f.write(COLLECTD_CONF.format(dir=self.dir))
+            f.write(collectd_conf(self.dir))
         t.serve(t.wan, "tcp", 8080)
         t.serve(t.wan, "udp", 5353)
         log = open(os.path.join(self.dir, "collectd.log"), "w")
@@ -144,7 +126,7 @@ class CollectdExec(unittest.TestCase):
            "--episode", "1500:40:scan")
         self.as_nobody(ctmon_binary(), "replay", "--input", old, "--db", db)
         with open(os.path.join(self.dir, "collectd.conf"), "w") as f:
-            f.write(NOTIFY_CONF.format(dir=self.dir))
+            f.write(collectd_conf(self.dir, "--db", db, log_file=os.path.join(self.dir, "notifications.log")))
         log = open(os.path.join(self.dir, "collectd.out"), "w")
         self.addCleanup(log.close)
         t.spawn(t.router, "collectd", "-f", "-C", os.path.join(self.dir, "collectd.conf"),

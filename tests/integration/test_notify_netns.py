@@ -5,15 +5,12 @@ logged once, while sampling goes on undisturbed."""
 import glob
 import json
 import os
-import shutil
-import signal
 import stat
 import subprocess
-import tempfile
 import time
 import unittest
 
-from netns import HERE, SYSTEM_PYTHON, WAN_IP, Daemon, Topology, ctmon_binary, sh, wait_for
+from netns import HERE, SYSTEM_PYTHON, WAN_IP, NetnsTestCase, ctmon_binary, sh, wait_for
 from test_daemon_netns import read_csv
 
 # The detectors' warm-up is 600 s, counted in samples: 1200 at 500 ms, within the 1440 the
@@ -21,13 +18,9 @@ from test_daemon_netns import read_csv
 INTERVAL_S = 0.5
 
 
-class NotifyExec(unittest.TestCase):
+class NotifyExec(NetnsTestCase):
     def setUp(self):
-        self.topo = Topology().__enter__()
-        self.addCleanup(self.topo.__exit__, None, None, None)
-        self.dir = tempfile.mkdtemp(prefix="ctmon-notify-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.db = os.path.join(self.dir, "ctmon.db")
+        super().setUp()
         # Detectors that learned already (24 minutes of a router as quiet as this namespace), so
         # that a burst opens an episode within seconds of the start.
         scenario = os.path.join(self.dir, "learned.csv")
@@ -43,9 +36,7 @@ class NotifyExec(unittest.TestCase):
         return path
 
     def daemon(self, *flags):
-        d = Daemon(self.topo, self.topo.router, self.db, "--interval", str(INTERVAL_S),
-                   "--commit-interval", "1s", *flags)
-        self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
+        d = super().daemon("--interval", str(INTERVAL_S), "--commit-interval", "1s", *flags)
         d.wait_log("detectors resumed")
         return d
 
