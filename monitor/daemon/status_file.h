@@ -10,8 +10,9 @@
 
 namespace ctmon {
 
-/// Replaces `path` with `content` atomically (write to a temporary file, rename), creating the
-/// directory when missing. Returns an error text, or "" on success.
+/// Replaces `path` with `content` atomically (write to `path`.tmp, rename), creating the directory
+/// when missing. The temporary file is created exclusively and never through a symlink: one
+/// planted there is removed, not followed. Returns an error text, or "" on success.
 [[nodiscard]] std::string write_status_file(const std::string& path, const nlohmann::json& content);
 
 }  // namespace ctmon
