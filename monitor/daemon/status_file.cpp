@@ -17,11 +17,12 @@ std::string failure(const std::string& what, const std::string& path) {
 // Creates `path` afresh, never through what is already there: a symlink planted at the
 // temporary name (by anyone who can write the folder) would otherwise make the daemon truncate
 // its target. A leftover (a crash between create and rename) is removed, the link itself and
-// not what it points to, and creation retried once.
+// not what it points to, and creation retried once. Mode 0640, as the database: the daemon's
+// group (the CLI users) may read it, others not.
 int create_exclusively(const std::string& path) {
   constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-  int fd = ::open(path.c_str(), kFlags, 0644);
-  if (fd < 0 && errno == EEXIST && ::unlink(path.c_str()) == 0) fd = ::open(path.c_str(), kFlags, 0644);
+  int fd = ::open(path.c_str(), kFlags, 0640);
+  if (fd < 0 && errno == EEXIST && ::unlink(path.c_str()) == 0) fd = ::open(path.c_str(), kFlags, 0640);
   return fd;
 }
 

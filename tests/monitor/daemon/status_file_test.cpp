@@ -26,6 +26,9 @@ TEST_CASE("the pid file is written whole, and a folder is created for it") {
   REQUIRE(write_status_file(path, {{"pid", 43}}).empty());
   CHECK(read_text(path) == "{\"pid\":43}\n");
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777 & ~0640) == 0);  // the group may read, others nothing (umask may narrow)
 }
 
 TEST_CASE("a symlink planted at the temporary name is removed, never written through") {
