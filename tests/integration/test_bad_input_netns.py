@@ -1,18 +1,15 @@
 """Every way the kernel side can be wrong gets one clear line and a non-zero exit."""
 import os
-import subprocess
-import tempfile
 import unittest
 
-from netns import Topology, ctmon_binary, ctmon_counters, sh
+from netns import NetnsTestCase, ctmon_binary, ctmon_counters, sh
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class KernelSideErrors(unittest.TestCase):
+class KernelSideErrors(NetnsTestCase):
     def setUp(self):
-        self.topo = Topology().__enter__()
-        self.addCleanup(self.topo.__exit__, None, None, None)
+        super().setUp()
         self.ns = self.topo.router
 
     def ctmon(self, *args, check_rc=None):

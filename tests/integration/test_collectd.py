@@ -7,11 +7,10 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 import unittest
 
-from netns import HERE, LAN_IP, SYSTEM_PYTHON, WAN_IP, Topology, ctmon_binary, sh, wait_for
+from netns import HERE, SYSTEM_PYTHON, WAN_IP, NetnsTestCase, ctmon_binary, sh, wait_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The hand-rolled collectd Exec script that `ctmon collectd` replaces, kept as it was found.
@@ -44,12 +43,9 @@ LoadPlugin csv
 """
 
 
-class CollectdExec(unittest.TestCase):
+class CollectdExec(NetnsTestCase):
     def setUp(self):
-        self.topo = Topology().__enter__()
-        self.addCleanup(self.topo.__exit__, None, None, None)
-        self.dir = tempfile.mkdtemp(prefix="ctmon-collectd-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
+        super().setUp()
         os.chmod(self.dir, 0o755)  # collectd runs the program as nobody
         self.topo.run(self.topo.router, ctmon_binary(), "rules", "install")
 
