@@ -1,15 +1,14 @@
 // ctmon collectd: a drop-in for the collectd Exec script (seed-collectd-exec.sh), printing the
 // same PUTVAL lines byte for byte, read over netlink instead of `sudo nft list counters | awk`;
 // with --db, also the daemon's episodes as PUTNOTIF lines (collectd_notify.h).
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
+#include <memory>
 #include <optional>
 
 #include <fmt/core.h>
@@ -19,11 +18,11 @@
 #include "monitor/cli/commands.h"
 #include "monitor/cli/table_option.h"
 #include "monitor/daemon/schedule.h"
+#include "monitor/io/condition_log.h"
 #include "monitor/nft/counter_reader.h"
 #include "monitor/nft/nft_error.h"
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
-#include "monitor/store/sqlite_handle.h"
 #include "monitor/user_error.h"
 
 namespace ctmon::cli {
@@ -79,44 +78,32 @@ class EpisodeSource {
 
   void append_putnotifs(std::string& out, const std::string& host, const std::string& table) {
     try {
-      // `ctmon run --reset-db` or a database written back after its deletion puts a new file
+      // `ctmon run --reset-db`, or a database written back after its deletion, puts a new file
       // at the path; the open connection would watch the old one forever.
-      struct stat now{};
-      if (watch_ && (::stat(path_.c_str(), &now) != 0 || now.st_ino != opened_.st_ino || now.st_dev != opened_.st_dev)) {
-        watch_.reset();
-        events_.reset();
-        db_.reset();
-      }
-      if (!watch_) {
-        if (::stat(path_.c_str(), &opened_) != 0)
-          throw UserError(fmt::format("{}; start the daemon first", std::strerror(errno)));
-        db_.emplace(store::Database::open(path_, store::reader_options()));
-        events_.emplace(*db_);
-        watch_.emplace(*events_);
-      }
-      for (const EpisodeChange& change : watch_->poll()) out += putnotif_line(change, host, table);
-      if (!error_.empty()) fmt::print(stderr, "ctmon: episodes readable again from {}\n", path_);
-      error_.clear();
+      if (open_ && open_->db.moved()) open_.reset();
+      if (!open_) open_ = std::make_unique<Open>(path_);
+      for (const EpisodeChange& change : open_->watch.poll()) out += putnotif_line(change, host, table);
+      if (trouble_.clear()) fmt::print(stderr, "ctmon: episodes readable again from {}\n", path_);
     } catch (const std::exception& e) {  // UserError from opening, store::SqliteError from reading
-      if (e.what() != error_)
+      if (trouble_.enter(e.what()))
         fmt::print(stderr, "ctmon: cannot read episodes from {} ({}); the counters go on, retrying every "
                            "interval\n",
                    path_, e.what());
-      error_ = e.what();
-      if (!watch_) {
-        events_.reset();
-        db_.reset();
-      }
     }
   }
 
  private:
+  // The watch refers to the store, the store to the connection: built and dropped together.
+  struct Open {
+    explicit Open(const std::string& path) : db(store::Database::open(path, store::reader_options())) {}
+    store::Database db;
+    store::EventStore events{db};
+    EpisodeWatch watch{events};
+  };
+
   std::string path_;
-  std::optional<store::Database> db_;
-  std::optional<store::EventStore> events_;
-  std::optional<EpisodeWatch> watch_;  // refers to events_, which refers to db_
-  struct stat opened_{};               // the file db_ has open
-  std::string error_;
+  std::unique_ptr<Open> open_;
+  ConditionLog<std::string> trouble_;
 };
 
 void sleep_until(std::int64_t deadline_ns) {
@@ -125,7 +112,6 @@ void sleep_until(std::int64_t deadline_ns) {
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
   }
 }
-
 
 void run_collectd(const CollectdOptions& options) {
   const nft::TableRef table = nft::parse_table_ref(options.table);
@@ -149,7 +135,7 @@ void run_collectd(const CollectdOptions& options) {
 
   // collectd logs each stderr line as an error: say a problem once when it starts and once when
   // it is over, not every interval.
-  std::string last_error;
+  ConditionLog<std::string> reading_trouble;
   TickSchedule schedule(now_mono_ns(), std::llround(interval_s * 1e9));
   // collectd stops its Exec programs with SIGTERM, but not when it is killed itself: an orphaned
   // loop would sample forever for nobody, so it ends when its parent does.
@@ -159,12 +145,10 @@ void run_collectd(const CollectdOptions& options) {
     out.clear();
     try {
       reader.read(readings);
-      if (!last_error.empty()) fmt::print(stderr, "ctmon: counters readable again\n");
-      last_error.clear();
+      if (reading_trouble.clear()) fmt::print(stderr, "ctmon: counters readable again\n");
       append_putvals(out, readings, host, table.name(), interval);
     } catch (const nft::NftError& e) {
-      if (e.what() != last_error) fmt::print(stderr, "ctmon: {}\n", e.what());
-      last_error = e.what();
+      if (reading_trouble.enter(e.what())) fmt::print(stderr, "ctmon: {}\n", e.what());
     }
     if (episodes) episodes->append_putnotifs(out, host, table.name());
     if (!out.empty() && !write_out(out)) return;  // collectd went away

@@ -36,7 +36,6 @@
 namespace ctmon {
 namespace {
 
-
 std::int64_t local_offset_s(std::int64_t wall_ns) {
   const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
   tm local{};

@@ -323,13 +323,14 @@ Database Database::open(const fs::path& path, const DatabaseOptions& options) {
 }
 
 std::optional<std::string> Database::moved() const {
-  if (mode_ != AccessMode::kReadWrite) return std::nullopt;
   int has_moved = 0;
   if (sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_HAS_MOVED, &has_moved) == SQLITE_OK && has_moved != 0)
     return "the database file was deleted, moved or replaced";
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_)
     return "the database file was deleted, moved or replaced";
+  // A reader may have opened without -wal or -shm (nothing wrote since the last checkpoint).
+  if (mode_ != AccessMode::kReadWrite) return std::nullopt;
   // A read-write connection is in WAL mode (set_pragmas), and opening it already read through
   // the WAL, which creates -wal; SQLite truncates it after checkpoints but removes it only when
   // the last connection closes.

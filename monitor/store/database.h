@@ -81,8 +81,8 @@ class Database {
   /// moved or replaced", "its -wal file was deleted", "its -shm file was deleted"). Someone
   /// deleting them leaves a writer that commits into files nobody can open again, and readers
   /// that see nothing or stale data. SQLite's SQLITE_FCNTL_HAS_MOVED and a stat of -wal and
-  /// -shm: microseconds, so it can follow every commit. Read-write connections only (a reader
-  /// always gets nullopt).
+  /// -shm: microseconds, so it can follow every commit. A reader is told only about the database
+  /// file itself (a reader that watches the daemon's database reopens it then).
   [[nodiscard]] std::optional<std::string> moved() const;
 
   /// What to do after moved() said something is gone: writes everything this connection still

@@ -449,6 +449,17 @@ TEST_CASE("a database whose files are all in place has not moved") {
   CHECK_FALSE(Database::open(dir / "ctmon.db", reader_options()).moved());
 }
 
+TEST_CASE("a reader notices when another file was put at its path") {
+  TempDir dir;
+  const Database db = writer_with_rows(dir / "ctmon.db", 3);
+  const Database reader = Database::open(dir / "ctmon.db", reader_options());
+  CHECK_FALSE(reader.moved());
+  // As `ctmon run --reset-db` does: the file moves aside and a new one takes its place.
+  (void)reset_database(dir / "ctmon.db", std::chrono::system_clock::now());
+  (void)writer_with_rows(dir / "ctmon.db", 1);
+  CHECK(reader.moved() == "the database file was deleted, moved or replaced");
+}
+
 TEST_CASE("a deleted database file is noticed and restored with everything committed") {
   TempDir dir;
   Database db = writer_with_rows(dir / "ctmon.db", 5);
