@@ -39,14 +39,14 @@ T get(const nlohmann::json& object, const char* key, const char* where = "the st
 }
 
 TableState parse_table_state(const std::string& text, std::string& error) {
-  if (text == "ok") return TableState::kOk;
-  if (text == "missing") return TableState::kMissing;
-  if (text == "no counters") return TableState::kNoCounters;
-  if (text == "rules missing") return TableState::kRulesMissing;
   if (text.starts_with(kErrorPrefix)) {
     error = text.substr(kErrorPrefix.size());
     return TableState::kUnreadable;
   }
+  constexpr std::array kNamed = {TableState::kOk, TableState::kMissing, TableState::kNoCounters,
+                                 TableState::kRulesMissing};
+  for (const TableState state : kNamed)
+    if (text == table_state_text(state, {})) return state;
   throw StatusFormatError("the key 'table_state' has an unknown value '" + text + "'");
 }
 
