@@ -270,6 +270,9 @@ void check_clock(std::int64_t now, Report& r) {
                          "check NTP (sysntpd, systemd-timesyncd, chrony)");
 }
 
+// A "last success" time as the report prints it; 0 means it never happened.
+std::string when_or_never(std::int64_t wall_ns) { return wall_ns > 0 ? format_local_time(wall_ns) : "never"; }
+
 // InfluxDB forwarding as the running daemon's sender reports it (the daemon may have been given
 // --influx-url on its command line, which this command cannot see).
 void check_influx(const Config& config, const std::optional<status::DaemonStatus>& status, Report& r) {
@@ -289,8 +292,7 @@ void check_influx(const Config& config, const std::optional<status::DaemonStatus
   const status::InfluxStatus& influx = *status->influx;
   r.influx = status::to_json(*status).at("influx");
   r.lines.emplace_back("InfluxDB", fmt::format("{}, {} lines queued, last success {}", influx.state, influx.queued,
-                                               influx.last_success_wall_ns > 0 ? format_local_time(influx.last_success_wall_ns)
-                                                                               : std::string("never")));
+                                               when_or_never(influx.last_success_wall_ns)));
   if (influx.state != "ok" && influx.state != "idle" && influx.state != "sending")
     r.warnings.push_back(fmt::format("InfluxDB: {}", influx.detail.empty() ? influx.state : influx.detail));
   if (influx.rejected_lines > 0)
@@ -310,8 +312,7 @@ void check_notify(const Config& config, const std::optional<status::DaemonStatus
   for (const status::NotifierStatus& n : status->notifiers) {
     r.lines.emplace_back("Notify", fmt::format("{}: {}, {} delivered, {} failed, {} queued, last success {}", n.name,
                                                n.state, n.delivered, n.failed, n.queued,
-                                               n.last_success_wall_ns > 0 ? format_local_time(n.last_success_wall_ns)
-                                                                          : std::string("never")));
+                                               when_or_never(n.last_success_wall_ns)));
     if (!n.detail.empty()) r.warnings.push_back(fmt::format("notify {}: {}", n.name, n.detail));
   }
 }
