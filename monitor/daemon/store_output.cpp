@@ -180,7 +180,7 @@ status::LiveSamples StoreOutput::live_samples() const {
 }
 
 std::optional<std::string> StoreOutput::files_moved() {
-  const std::uint64_t commits = writer_.stats().commits_ok;
+  const std::uint64_t commits = writer_.commits_ok();
   if (commits == commits_checked_) return std::nullopt;
   commits_checked_ = commits;
   return db_.moved();

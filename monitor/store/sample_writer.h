@@ -112,6 +112,8 @@ class SampleWriter {
   CommitResult flush(std::int64_t now_mono_ns);
 
   [[nodiscard]] WriterStats stats() const;
+  /// stats().commits_ok without summing the pending blocks: cheap enough for every sample.
+  [[nodiscard]] std::uint64_t commits_ok() const { return commits_ok_; }
 
   /// The raw samples appended but not yet committed, oldest first (blocks waiting for a commit
   /// are decoded), their counters indexed by `names` (the store's counter names). What a reader
