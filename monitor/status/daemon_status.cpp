@@ -38,6 +38,12 @@ T get(const nlohmann::json& object, const char* key, const char* where = "the st
   return value.get<T>();
 }
 
+/// A key that readers can do without: `fallback` when it is absent, an error when mistyped.
+template <class T>
+T get_or(const nlohmann::json& object, const char* key, T fallback) {
+  return object.is_object() && object.contains(key) ? get<T>(object, key) : fallback;
+}
+
 TableState parse_table_state(const std::string& text, std::string& error) {
   if (text.starts_with(kErrorPrefix)) {
     error = text.substr(kErrorPrefix.size());
@@ -86,6 +92,7 @@ nlohmann::json to_json(const DaemonStatus& s) {
       {"counters", s.source.counters},
       {"missed_ticks", s.source.missed_ticks},
       {"last_sample_ts", seconds(s.source.last_sample_wall_ns)},
+      {"reading_us_per_sample", s.source.reading_us_per_sample},
       {"db", s.store.db},
       {"commit_interval_s", s.store.commit_interval_s},
       {"samples_in_ram", s.store.samples_in_ram},
@@ -130,6 +137,7 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
   s.source.counters = get<std::uint64_t>(j, "counters");
   s.source.missed_ticks = get<std::uint64_t>(j, "missed_ticks");
   s.source.last_sample_wall_ns = nanoseconds(get<double>(j, "last_sample_ts"));
+  s.source.reading_us_per_sample = get_or<double>(j, "reading_us_per_sample", 0.0);
   s.store.db = get<std::string>(j, "db");
   s.store.commit_interval_s = get<double>(j, "commit_interval_s");
   s.store.samples_in_ram = get<std::uint64_t>(j, "samples_in_ram");

@@ -6,7 +6,7 @@
 // The wire format is one JSON object (docs/daemon.md lists every key):
 //   pid, started_ts, interval_s, samples, episodes_opened, open_episode, detector_us_per_sample,
 //   the counter source's table, table_state ("ok", "missing", "no counters", "rules missing", "error: <why>"),
-//   counters, missed_ticks, last_sample_ts; the store's db, commit_interval_s, samples_in_ram,
+//   counters, missed_ticks, last_sample_ts, reading_us_per_sample; the store's db, commit_interval_s, samples_in_ram,
 //   samples_dropped, store_state ("ok", "disk full", ...); and, only when forwarding is on,
 //   influx {state, detail, queued, last_success_ts, retry_in_ms, sent_lines, rejected_lines};
 //   and, only when a notification output is on, notify: [{name, state, detail, queued,
@@ -42,6 +42,9 @@ struct CounterSourceStatus {
   std::uint64_t counters = 0;            ///< counters in the table at the last reading
   std::uint64_t missed_ticks = 0;        ///< ticks skipped because sampling fell behind
   std::int64_t last_sample_wall_ns = 0;  ///< 0: no sample yet
+  /// Mean CPU time (user and kernel) of one netlink reading inside the daemon, timed on one
+  /// reading in 16; 0 until one was timed. Absent from an older daemon's answer: read as 0.
+  double reading_us_per_sample = 0;
 };
 
 /// The store (the output that keeps samples and episodes in the database).

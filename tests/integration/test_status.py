@@ -56,7 +56,7 @@ class StatusWithoutAnAnsweringDaemon(unittest.TestCase):
         self.assertEqual(j["influx"]["state"], "off")
         for key in ("status_file", "running", "pid", "started", "interval_s", "last_sample", "last_sample_age_s",
                     "table", "table_state", "store_state", "counters", "samples", "missed_ticks", "samples_in_ram",
-                    "samples_dropped", "episodes_opened", "open_episode", "detector_us_per_sample", "db"):
+                    "samples_dropped", "episodes_opened", "open_episode", "detector_us_per_sample", "reading_us_per_sample", "db"):
             self.assertIn(key, j["daemon"])
 
     def test_no_status_file_means_not_running(self):
