@@ -82,7 +82,7 @@ class EpisodeSource {
       // at the path; the open connection would watch the old one forever.
       if (open_ && open_->db.moved()) open_.reset();
       if (!open_) open_ = std::make_unique<Open>(path_);
-      for (const EpisodeChange& change : open_->watch.poll()) out += putnotif_line(change, host, table);
+      for (const EpisodeTransition& change : open_->watch.poll()) out += putnotif_line(change, host, table);
       if (trouble_.clear()) fmt::print(stderr, "ctmon: episodes readable again from {}\n", path_);
     } catch (const std::exception& e) {  // UserError from opening, store::SqliteError from reading
       if (trouble_.enter(e.what()))

@@ -36,8 +36,8 @@ EpisodeWatch::EpisodeWatch(const store::EventStore& events)
   for (const store::EventRecord& record : events_.list(open)) open_ids_.push_back(record.id);
 }
 
-std::vector<EpisodeChange> EpisodeWatch::poll() {
-  std::vector<EpisodeChange> changes;
+std::vector<EpisodeTransition> EpisodeWatch::poll() {
+  std::vector<EpisodeTransition> changes;
   std::vector<std::int64_t> still_open;
   for (const std::int64_t id : open_ids_) {
     std::optional<store::EventRecord> record = events_.get(id);
@@ -64,7 +64,7 @@ std::vector<EpisodeChange> EpisodeWatch::poll() {
   return changes;
 }
 
-std::string putnotif_line(const EpisodeChange& change, const std::string& host, const std::string& table_name) {
+std::string putnotif_line(const EpisodeTransition& change, const std::string& host, const std::string& table_name) {
   const store::EventRecord& e = change.record;
   const std::int64_t at_ns = change.opened ? e.start_wall_ns : e.end_wall_ns.value_or(e.start_wall_ns);
   const std::string what =

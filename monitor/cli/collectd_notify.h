@@ -15,7 +15,7 @@
 namespace ctmon::cli {
 
 /// One episode that began or ended since the last look.
-struct EpisodeChange {
+struct EpisodeTransition {
   store::EventRecord record;
   bool opened = false;  ///< true: it began; false: it ended
 };
@@ -30,7 +30,7 @@ class EpisodeWatch {
   /// What began or ended since the last call, episodes that were already open first, then new
   /// ones by id; one that began and ended in between gives both. Throws store::SqliteError when
   /// the database cannot be read (the watch stays as it was: the next call catches up).
-  [[nodiscard]] std::vector<EpisodeChange> poll();
+  [[nodiscard]] std::vector<EpisodeTransition> poll();
 
  private:
   const store::EventStore& events_;
@@ -43,7 +43,7 @@ class EpisodeWatch {
 /// them (plugin nftables, instance the table's name), type "episode" with the id as its
 /// instance, and a one-line message with kind, score, length and summary. Values are quoted:
 /// collectd splits its commands at spaces.
-[[nodiscard]] std::string putnotif_line(const EpisodeChange& change, const std::string& host,
+[[nodiscard]] std::string putnotif_line(const EpisodeTransition& change, const std::string& host,
                                         const std::string& table_name);
 
 }  // namespace ctmon::cli

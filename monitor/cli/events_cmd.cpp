@@ -28,8 +28,6 @@
 namespace ctmon::cli {
 namespace {
 
-// The live interval is a nicety in the "no episodes" answer: not worth a long wait on a stuck daemon.
-constexpr std::int64_t kAskDaemon_ms = 1000;
 // One screen on a router's SSH session; --limit or --since shows more.
 constexpr std::size_t kDefaultTableRows = 20;
 
@@ -64,7 +62,7 @@ std::string describe_window(const EventsOptions& o, std::int64_t since_ns, std::
 std::string no_episodes_message(const EventsOptions& o, std::int64_t since_ns, std::int64_t until_ns,
                                 store::Database& db, const Config& config) {
   const SamplingFacts facts =
-      sampling_facts(db, status_for_db(status::contact_daemon(config.status_file, kAskDaemon_ms).status, config.db));
+      sampling_facts(db, status_for_db(status::contact_daemon(config.status_file, status::kCourtesyTimeout_ms).status, config.db));
   const std::string what = "No episodes " + describe_window(o, since_ns, until_ns);
   if (!facts.first_sample_wall_ns)
     return what + fmt::format(", and no samples stored in {} yet: is the daemon running? "

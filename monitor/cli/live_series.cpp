@@ -7,18 +7,11 @@
 #include "monitor/status/status_socket.h"
 
 namespace ctmon::cli {
-namespace {
-
-// The live samples are a nicety: a daemon that does not answer quickly is not waited for.
-constexpr std::int64_t kAskDaemon_ms = 1000;
-
-}  // namespace
-
 void add_live_samples(store::Series& series, const Config& config, std::int64_t since_wall_ns,
                       std::int64_t until_wall_ns) {
   if (config.status_file.empty()) return;
   const status::Answer answer = status::ask_daemon(status::socket_of(config.status_file),
-                                                   status::kSamplesRequest, kAskDaemon_ms);
+                                                   status::kSamplesRequest, status::kCourtesyTimeout_ms);
   if (answer.outcome != status::Answer::Outcome::kAnswered) return;
   status::LiveSamples live;
   try {

@@ -42,6 +42,11 @@ struct Answer {
   std::string error;  ///< one line, for kDenied and kNoAnswer
 };
 
+/// How long a reader waits when the daemon's answer only adds to what the database says (the
+/// live interval in `ctmon events`, the samples not yet committed in `ctmon series`): a stuck
+/// daemon must not make those commands hang.
+inline constexpr std::int64_t kCourtesyTimeout_ms = 1000;
+
 /// Sends `request` to the daemon listening on `socket_path` and waits up to `timeout_ms` for its
 /// whole answer (at most `max_bytes`; more is kNoAnswer). Never throws for what the daemon or the
 /// socket does.

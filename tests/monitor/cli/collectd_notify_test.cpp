@@ -28,7 +28,7 @@ EventRecord episode(std::int64_t id, std::optional<std::int64_t> end_s = std::nu
 }
 
 // "id:began" or "id:ended" for each change, in order.
-std::vector<std::string> seen(const std::vector<EpisodeChange>& changes) {
+std::vector<std::string> seen(const std::vector<EpisodeTransition>& changes) {
   std::vector<std::string> out;
   for (const auto& c : changes) out.push_back(std::to_string(c.record.id) + (c.opened ? ":began" : ":ended"));
   return out;
