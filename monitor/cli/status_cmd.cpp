@@ -308,12 +308,19 @@ void check_notify(const Config& config, const std::optional<status::DaemonStatus
   if (!status || status->notifiers.empty()) {
     if (!config.notify.exec.empty())
       r.lines.emplace_back("Notify", "exec hook configured; the daemon reports no notifier");
+    if (!config.mqtt.url.empty())
+      r.lines.emplace_back("MQTT", "broker configured; the daemon reports no MQTT state");
     return;
   }
   for (const status::NotifierStatus& n : status->notifiers) {
-    r.lines.emplace_back("Notify", fmt::format("{}: {}, {} delivered, {} failed, {} queued, last success {}", n.name,
-                                               n.state, n.delivered, n.failed, n.queued,
-                                               when_or_never(n.last_success_wall_ns)));
+    // MQTT has its own line: it is a connection (to a broker shown here), not a run per episode.
+    if (n.name == "mqtt")
+      r.lines.emplace_back("MQTT", fmt::format("{} ({}), {} published, {} queued, last ack {}", n.state, n.target,
+                                               n.delivered, n.queued, when_or_never(n.last_success_wall_ns)));
+    else
+      r.lines.emplace_back("Notify", fmt::format("{}: {}, {} delivered, {} failed, {} queued, last success {}", n.name,
+                                                 n.state, n.delivered, n.failed, n.queued,
+                                                 when_or_never(n.last_success_wall_ns)));
     if (!n.detail.empty()) r.warnings.push_back(fmt::format("notify {}: {}", n.name, n.detail));
   }
 }

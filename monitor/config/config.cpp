@@ -132,6 +132,20 @@ void validate_config(const Config& config) {
   if (config.db.empty())
     throw UserError("db is empty: give the path of the database file (e.g. --db "
                     "/var/lib/ctmon/ctmon.db)");
+  if (!config.mqtt.url.empty()) {
+    (void)parse_mqtt_url(config.mqtt.url);
+    for (const auto& [key, topic] : {std::pair{"mqtt.base_topic", &config.mqtt.base_topic},
+                                     std::pair{"mqtt.discovery_prefix", &config.mqtt.discovery_prefix}}) {
+      if (key == std::string_view("mqtt.base_topic") && topic->empty()) continue;  // the default
+      if (const std::string problem = topic_prefix_problem(*topic); !problem.empty())
+        throw UserError(fmt::format("{} '{}': {}; give topic levels separated by '/', e.g. "
+                                    "ctmon/gw1",
+                                    key, *topic, problem));
+    }
+    if (!config.mqtt.password_file.empty() && config.mqtt.user.empty())
+      throw UserError("mqtt.password_file is set but mqtt.user is empty: MQTT sends a password only "
+                      "with a user name; set mqtt.user");
+  }
   if (!config.notify.exec.empty())
     if (const std::string problem = executable_file_problem(config.notify.exec); !problem.empty())
       throw UserError(fmt::format("notify.exec '{}': {}; give the absolute path of an executable file "
@@ -145,6 +159,61 @@ std::string executable_file_problem(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return std::strerror(errno);
   if (!S_ISREG(st.st_mode)) return "not a regular file";
   if (::access(path.c_str(), X_OK) != 0) return fmt::format("not executable ({})", std::strerror(errno));
+  return "";
+}
+
+MqttBroker parse_mqtt_url(const std::string& url) {
+  const auto bad = [&url](std::string_view why) {
+    return UserError(fmt::format("mqtt.url '{}': {}; write mqtt://host or mqtt://host:port, e.g. "
+                                 "mqtt://192.168.1.10:1883",
+                                 url, why));
+  };
+  constexpr std::string_view kScheme = "mqtt://";
+  if (url.starts_with("mqtts://"))
+    throw bad("TLS (mqtts://) is not supported; use a broker on your LAN over mqtt://");
+  if (!url.starts_with(kScheme)) throw bad("it must start with mqtt://");
+  std::string_view rest = std::string_view(url).substr(kScheme.size());
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find('@') != std::string_view::npos)
+    throw bad("no user or password in the URL (set mqtt.user and mqtt.password_file)");
+  if (rest.find_first_of("/?#") != std::string_view::npos) throw bad("a broker URL has no path");
+  MqttBroker broker;
+  std::string_view port;
+  if (rest.starts_with('[')) {
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos) throw bad("an IPv6 address needs its closing ']'");
+    broker.host = std::string(rest.substr(1, close - 1));
+    rest.remove_prefix(close + 1);
+    if (!rest.empty() && rest.front() != ':') throw bad("only :port may follow ']'");
+    if (!rest.empty()) port = rest.substr(1);
+  } else {
+    const std::size_t colon = rest.find(':');
+    broker.host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
+  }
+  if (broker.host.empty()) throw bad("the host is missing");
+  if (std::any_of(broker.host.begin(), broker.host.end(),
+                  [](unsigned char c) { return c <= ' ' || c >= 0x7f || c == '[' || c == ']'; }))
+    throw bad("the host holds a character no host name has");
+  if (!port.empty() || (rest.ends_with(':'))) {
+    int value = 0;
+    const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || error != std::errc{} || end != port.data() + port.size() || value < 1 || value > 65535)
+      throw bad("the port must be a number from 1 to 65535");
+    broker.port = value;
+  }
+  return broker;
+}
+
+std::string topic_prefix_problem(std::string_view topic) {
+  if (topic.empty()) return "it is empty";
+  if (topic.size() > 1024) return "it is longer than 1024 bytes";
+  if (topic.find_first_of("+#") != std::string_view::npos)
+    return "'+' and '#' are wildcards, not allowed in a topic ctmon publishes to";
+  if (topic.find('\0') != std::string_view::npos) return "it holds a NUL byte";
+  if (topic.front() == '$') return "topics starting with '$' belong to the broker";
+  if (topic.front() == '/' || topic.back() == '/' || topic.find("//") != std::string_view::npos)
+    return "it has an empty level (a leading, trailing or doubled '/')";
   return "";
 }
 

@@ -34,6 +34,18 @@ struct NotifyConfig {
   double exec_timeout_s = 10;  ///< then SIGTERM, and SIGKILL 2 s later
 };
 
+/// MQTT with Home Assistant discovery (monitor/mqtt/). Off while url is empty.
+struct MqttConfig {
+  std::string url;                 ///< mqtt://host[:port] (port 1883 when left out); empty: off
+  std::string user;                ///< optional
+  std::string password_file;       ///< the password, read from this file (never from argv or here)
+  std::string client_id;           ///< empty: "ctmon-<host>"
+  std::string base_topic;          ///< empty: "ctmon/<host>"
+  std::string discovery_prefix = "homeassistant";
+  bool discovery = true;           ///< publish Home Assistant discovery configs
+  double rates_interval_s = 60;    ///< rates published at most this often; 0: never
+};
+
 struct Config {
   std::string table = "ip:conntrack_stats";
   std::string db = "/var/lib/ctmon/ctmon.db";
@@ -49,6 +61,7 @@ struct Config {
   std::string status_file = "/run/ctmon/ctmon.status";
   InfluxConfig influx;
   NotifyConfig notify;
+  MqttConfig mqtt;
 
   /// Where the settings came from, for `ctmon config check` and error messages.
   std::string source = "built-in defaults";
@@ -69,6 +82,21 @@ void validate_config(const Config& config);
 /// Why `path` cannot be run as a program (not absolute, missing, not a regular file, not
 /// executable), or empty when it can. For notify.exec, at start and by `ctmon config check`.
 [[nodiscard]] std::string executable_file_problem(const std::string& path);
+
+/// Where mqtt.url points.
+struct MqttBroker {
+  std::string host;  ///< a name or an address (IPv6 without brackets)
+  int port = 1883;
+};
+
+/// Reads mqtt.url: "mqtt://host" or "mqtt://host:port" (IPv6 in brackets), nothing else (no
+/// user info: the password comes from mqtt.password_file; no path; mqtts:// is not supported).
+/// Throws UserError saying what is wrong and what to write instead.
+[[nodiscard]] MqttBroker parse_mqtt_url(const std::string& url);
+
+/// Why `topic` cannot be a topic prefix that ctmon appends levels to (empty, a wildcard '+' or
+/// '#', an empty level, a leading '$', a NUL byte, over 1024 bytes), or empty when it can.
+[[nodiscard]] std::string topic_prefix_problem(std::string_view topic);
 
 /// The effective configuration as a TOML file that load_config_file reads back unchanged, except
 /// that the InfluxDB URL's credentials are redacted (redact_url): it is printed and logged.

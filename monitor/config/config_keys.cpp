@@ -19,15 +19,19 @@ constexpr double kDay_s = 86400;
 
 template <class T>
 constexpr ConfigMember<T> top(T Config::*member) {
-  return {member, nullptr, nullptr};
+  return {.top = member};
 }
 template <class T>
 constexpr ConfigMember<T> influx(T InfluxConfig::*member) {
-  return {nullptr, member, nullptr};
+  return {.influx = member};
 }
 template <class T>
 constexpr ConfigMember<T> notify(T NotifyConfig::*member) {
-  return {nullptr, nullptr, member};
+  return {.notify = member};
+}
+template <class T>
+constexpr ConfigMember<T> mqtt(T MqttConfig::*member) {
+  return {.mqtt = member};
 }
 
 constexpr std::array kInfluxApis = {
@@ -134,12 +138,39 @@ constexpr std::array kKeys = {
               .value_name = "DURATION",
               .help = "the program is stopped after this long (SIGTERM, SIGKILL 2 s later)",
               .min_s = 0.1, .max_s = kHour_s},
+    // mqtt.rates_interval: a router's uplink may be metered or slow; once a minute is what a
+    // Home Assistant graph needs, and episodes are published the moment they change anyway.
+    ConfigKey{.name = "mqtt.url", .member = mqtt(&MqttConfig::url), .value_name = "URL",
+              .help = "the broker, mqtt://host[:port] (port 1883 when left out; no TLS); empty: "
+                      "off"},
+    ConfigKey{.name = "mqtt.user", .member = mqtt(&MqttConfig::user), .value_name = "NAME",
+              .help = "user name at the broker, optional"},
+    ConfigKey{.name = "mqtt.password_file", .member = mqtt(&MqttConfig::password_file),
+              .value_name = "PATH",
+              .help = "file holding the broker password (never given on the command line)"},
+    ConfigKey{.name = "mqtt.client_id", .member = mqtt(&MqttConfig::client_id), .value_name = "ID",
+              .help = "MQTT client id; empty: ctmon-<host>"},
+    ConfigKey{.name = "mqtt.base_topic", .member = mqtt(&MqttConfig::base_topic),
+              .value_name = "TOPIC",
+              .help = "state topics go under it; empty: ctmon/<host> (host made topic-safe)"},
+    ConfigKey{.name = "mqtt.discovery_prefix", .member = mqtt(&MqttConfig::discovery_prefix),
+              .value_name = "TOPIC", .help = "Home Assistant's discovery prefix"},
+    ConfigKey{.name = "mqtt.discovery", .member = mqtt(&MqttConfig::discovery),
+              .help = "publish Home Assistant discovery configs (retained)",
+              .flag_help = "publish no Home Assistant discovery configs, only the state topics"},
+    ConfigKey{.name = "mqtt.rates_interval", .member = mqtt(&MqttConfig::rates_interval_s),
+              .value_name = "DURATION",
+              .help = "the forwarded rates are published as their mean over this period, and only "
+                      "when they changed; 0: never",
+              .min_s = 0, .max_s = kHour_s},
 };
 
 constexpr std::array kSections = {
     ConfigSection{"", "", "where the counters are, how often they are read, how long kept"},
     ConfigSection{"influx", "InfluxDB", "forwarding of episodes (off unless influx.url is set)"},
     ConfigSection{"notify", "Notifications", "telling a person about episodes (each off unless set)"},
+    ConfigSection{"mqtt", "MQTT", "episodes and rates to an MQTT broker, with Home Assistant "
+                                  "discovery (off unless mqtt.url is set)"},
 };
 
 // Each key's section is one of kSections, and each section's keys are together, in kSections'

@@ -4,9 +4,9 @@
 // validation, `ctmon config check`, the example files (`ctmon config example`) and the OpenWrt
 // UCI options (`ctmon config keys`) are all made from it, so they cannot drift apart.
 //
-// Adding a key: a member in Config or InfluxConfig (its initializer is the built-in default,
-// which every generated text reads from Config{}), one row in config_keys.cpp, and the code that
-// uses it; then regenerate packaging/ctmon.toml and packaging/openwrt/files/ctmon.config (the
+// Adding a key: a member in Config or in one of its sections (InfluxConfig, NotifyConfig,
+// MqttConfig; its initializer is the built-in default, which every generated text reads from
+// Config{}), one row in config_keys.cpp, and the code that uses it; then regenerate packaging/ctmon.toml and packaging/openwrt/files/ctmon.config (the
 // commands are at the top of each file; a test fails until they are regenerated).
 //
 // Names derived from a key (never spelled out elsewhere):
@@ -26,17 +26,25 @@
 
 namespace ctmon {
 
-/// A member of Config holding a T, either directly or inside Config::influx or Config::notify.
+/// A member of Config holding a T, either directly or inside Config::influx, Config::notify or
+/// Config::mqtt.
 template <class T>
 struct ConfigMember {
   T Config::*top = nullptr;
   T InfluxConfig::*influx = nullptr;
   T NotifyConfig::*notify = nullptr;
+  T MqttConfig::*mqtt = nullptr;
   [[nodiscard]] T& of(Config& config) const {
-    return top ? config.*top : influx ? config.influx.*influx : config.notify.*notify;
+    return top      ? config.*top
+           : influx ? config.influx.*influx
+           : notify ? config.notify.*notify
+                    : config.mqtt.*mqtt;
   }
   [[nodiscard]] const T& of(const Config& config) const {
-    return top ? config.*top : influx ? config.influx.*influx : config.notify.*notify;
+    return top      ? config.*top
+           : influx ? config.influx.*influx
+           : notify ? config.notify.*notify
+                    : config.mqtt.*mqtt;
   }
 };
 

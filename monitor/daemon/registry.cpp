@@ -2,6 +2,7 @@
 
 #include "monitor/daemon/counter_input.h"
 #include "monitor/influx/influx_output.h"
+#include "monitor/mqtt/mqtt_output.h"
 #include "monitor/notify/exec_hook.h"
 
 namespace ctmon {
@@ -37,6 +38,7 @@ std::vector<std::unique_ptr<io::Output>> make_outputs(const Config& config, stor
   std::vector<std::unique_ptr<io::Output>> outputs;
   add(outputs, influx::make_output(config, db, log_sink(log)));
   add(outputs, notify::make_exec_output(config, log_sink(log)));
+  add(outputs, mqtt::make_output(config, log_sink(log)));
   return outputs;
 }
 

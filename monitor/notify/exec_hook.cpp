@@ -127,6 +127,7 @@ ExecHook::ExecHook(ExecHookConfig config, io::LogSink log) : config_(std::move(c
                                 "(chmod +x; it is run without a shell, so a script needs a #! line)",
                                 config_.path, problem));
   status_.name = "exec";
+  status_.target = config_.path;
   if (log_)
     log_(io::Severity::kInfo, fmt::format("notify: running {} when an episode opens and closes (timeout {})",
                                           config_.path, format_duration_exact(config_.timeout_s)));

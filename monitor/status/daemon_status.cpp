@@ -111,6 +111,7 @@ nlohmann::json to_json(const DaemonStatus& s) {
     nlohmann::json notify = nlohmann::json::array();
     for (const NotifierStatus& n : s.notifiers)
       notify.push_back({{"name", n.name},
+                        {"target", n.target},
                         {"state", n.state},
                         {"detail", n.detail},
                         {"queued", n.queued},
@@ -161,6 +162,7 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
     for (const nlohmann::json& n : list) {
       NotifierStatus notifier;
       notifier.name = get<std::string>(n, "name", "notify");
+      if (n.contains("target")) notifier.target = get<std::string>(n, "target", "notify");
       notifier.state = get<std::string>(n, "state", "notify");
       notifier.detail = get<std::string>(n, "detail", "notify");
       notifier.queued = get<std::uint64_t>(n, "queued", "notify");

@@ -9,8 +9,9 @@
 //   counters, missed_ticks, last_sample_ts, reading_us_per_sample; the store's db, commit_interval_s, samples_in_ram,
 //   samples_dropped, store_state ("ok", "disk full", ...); and, only when forwarding is on,
 //   influx {state, detail, queued, last_success_ts, retry_in_ms, sent_lines, rejected_lines};
-//   and, only when a notification output is on, notify: [{name, state, detail, queued,
-//   delivered, failed, last_success_ts, last_error_ts}], one per notification output.
+//   and, only when a notification output is on, notify: [{name, target, state, detail, queued,
+//   delivered, failed, last_success_ts, last_error_ts}], one per notification output (target
+//   is optional for readers: daemons before it did not send it).
 // Times are Unix seconds (floats; 0 = never). Readers ignore keys they do not know, so a newer
 // daemon can add keys; a key a reader needs that is missing or mistyped is an error, not a
 // default.
@@ -69,8 +70,9 @@ struct InfluxStatus {
 
 /// One notification output (the exec hook, the webhook, ...); listed only when it is on.
 struct NotifierStatus {
-  std::string name;                       ///< "exec", "webhook"
-  std::string state = "idle";             ///< idle, running or sending, ok, or the last failure
+  std::string name;                       ///< "exec", "mqtt"
+  std::string target;                     ///< where it goes: the hook's path, the broker's URL
+  std::string state = "idle";             ///< idle, running, ok, connected, or the last failure
   std::string detail;                     ///< the last failure in one line; empty when ok
   std::uint64_t queued = 0;               ///< notifications waiting to run or to be sent
   std::uint64_t delivered = 0;            ///< since start
