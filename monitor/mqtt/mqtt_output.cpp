@@ -71,6 +71,7 @@ MqttOutput::MqttOutput(MqttSettings settings, io::LogSink log)
 MqttOutput::~MqttOutput() = default;
 
 void MqttOutput::enqueue(std::string topic, std::string payload, bool replaceable) {
+  current_[topic] = payload;
   if (replaceable) {
     // Only over values not yet handed to the library and not past an open or a close, so the
     // order of transitions is kept.
@@ -212,6 +213,9 @@ void MqttOutput::connected() {
   std::vector<Message> first;
   if (settings_.discovery) first = discovery_messages(settings_.id, CTMON_VERSION);
   first.push_back({settings_.id.availability, std::string(kOnline)});
+  for (const auto& [topic, payload] : current_)
+    if (std::none_of(queue_.begin(), queue_.end(), [&](const Queued& q) { return q.message.topic == topic; }))
+      first.push_back({topic, payload});
   for (const Message& m : first) {
     const int rc = mosquitto_publish(client_.get(), nullptr, m.topic.c_str(), static_cast<int>(m.payload.size()),
                                      m.payload.data(), 1, true);

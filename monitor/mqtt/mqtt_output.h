@@ -25,7 +25,8 @@
 //     replaces it in the queue; opens and closes are kept in order. At most kMaxQueued messages
 //     wait; past that the oldest are dropped (logged once): the newest, the current state, stay.
 //   - At each connection: the discovery configs (when on), "online" on the availability topic,
-//     then the queue. The last will is "offline", retained: the broker publishes it when the
+//     the last value of each state topic that has nothing newer in the queue (a broker without
+//     persistence forgets retained messages when it restarts), then the queue. The last will is "offline", retained: the broker publishes it when the
 //     connection dies without a DISCONNECT, which is also how a stopping ctmon goes offline
 //     (finish() sends nothing: it must not wait on the network).
 //   - The password is read once at start from mqtt.password_file; it is never in argv or the
@@ -34,6 +35,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -119,6 +121,7 @@ class MqttOutput : public io::Output {
   std::uint32_t failures_ = 0;
   std::optional<int> refusal_;  // the CONNACK code of the attempt under way, when not 0
   std::deque<Queued> queue_;
+  std::map<std::string, std::string> current_;  // the newest payload of each state topic
   ConditionLog<MqttTrouble> trouble_;
   ConditionLog<> overflow_;
   std::minstd_rand random_;
