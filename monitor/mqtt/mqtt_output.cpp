@@ -163,7 +163,7 @@ void MqttOutput::on_sample(const io::SampleView& view) {
   enqueue(settings_.id.rates, std::move(payload), true);
 }
 
-void MqttOutput::connect(std::int64_t now_mono_ns) {
+void MqttOutput::connect(const std::string& address, std::int64_t now_mono_ns) {
   refusal_.reset();
   client_.reset(mosquitto_new(settings_.id.client_id.c_str(), true, this));
   if (!client_) {
@@ -185,7 +185,7 @@ void MqttOutput::connect(std::int64_t now_mono_ns) {
                                    settings_.password.empty() ? nullptr : settings_.password.c_str());
   if (rc == MOSQ_ERR_SUCCESS) {
     errno = 0;
-    rc = mosquitto_connect_async(c, settings_.broker.host.c_str(), settings_.broker.port, kKeepalive_s);
+    rc = mosquitto_connect_async(c, address.c_str(), settings_.broker.port, kKeepalive_s);
   }
   if (rc != MOSQ_ERR_SUCCESS) {
     const int saved = errno;
@@ -285,6 +285,10 @@ void MqttOutput::lost(MqttTrouble trouble, const std::string& why, std::int64_t 
 }
 
 std::int64_t MqttOutput::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) {
+  if (link_ == Link::kResolving) {
+    if (resolver_.fd() >= 0) fds.push_back({resolver_.fd(), POLLIN, 0});
+    return io::kNever;
+  }
   if (!client_) return retry_at_mono_ns_;
   const int fd = mosquitto_socket(client_.get());
   if (fd >= 0) {
@@ -298,10 +302,22 @@ std::int64_t MqttOutput::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns
 }
 
 void MqttOutput::pump(std::int64_t now_mono_ns) {
-  if (!client_) {
-    if (now_mono_ns >= retry_at_mono_ns_) connect(now_mono_ns);
-    if (!client_) return;
+  if (link_ == Link::kDown && now_mono_ns >= retry_at_mono_ns_) {
+    link_ = Link::kResolving;
+    status_.state = "resolving";
+    (void)resolver_.start(settings_.broker.host);  // a failure to start is in its answer
   }
+  if (link_ == Link::kResolving) {
+    const std::optional<Resolver::Answer> answer = resolver_.take();
+    if (!answer) return;
+    if (answer->address.empty()) {
+      lost(MqttTrouble::kUnreachable, fmt::format("cannot look up {}: {}", settings_.broker.host, answer->error),
+           now_mono_ns);
+      return;
+    }
+    connect(answer->address, now_mono_ns);
+  }
+  if (!client_) return;
   mosquitto* c = client_.get();
   if (link_ == Link::kUp) send_queued();
   errno = 0;

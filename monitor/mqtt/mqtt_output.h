@@ -7,10 +7,10 @@
 //   - libmosquitto without its thread: the client's socket is one more descriptor of the
 //     daemon's ppoll (POLLOUT only while the library has bytes to write), and pump() runs
 //     mosquitto_loop_read/write/misc, which never block on a non-blocking socket.
-//   - The connection is made with mosquitto_connect_async: the TCP connect does not wait. The
-//     broker's address is resolved with the system resolver at each attempt; an address in
-//     mqtt.url never waits, a name waits as long as the resolver does (on a router, dnsmasq
-//     answers local names at once). No CONNACK within kConnectTimeout_ns: the attempt is given up.
+//   - A broker given by name is looked up at each attempt on the resolver's thread (resolver.h
+//     says why that thread exists); libmosquitto is then given the address, so it never calls
+//     the resolver itself. The connection is made with mosquitto_connect_async: the TCP connect
+//     does not wait. No CONNACK within kConnectTimeout_ns: the attempt is given up.
 //   - A broker that is down or refuses costs a timer: attempts back off from 1 s to 60 s (with
 //     jitter, influx/retry_policy.h). The failure is logged once per condition (unreachable,
 //     refused by the broker), its end once.
@@ -47,6 +47,7 @@
 #include "monitor/io/log_sink.h"
 #include "monitor/io/output.h"
 #include "monitor/mqtt/discovery.h"
+#include "monitor/mqtt/resolver.h"
 
 struct mosquitto;
 
@@ -100,11 +101,11 @@ class MqttOutput : public io::Output {
   struct ClientDeleter {
     void operator()(mosquitto* client) const;
   };
-  enum class Link { kDown, kConnecting, kUp };
+  enum class Link { kDown, kResolving, kConnecting, kUp };
 
   void enqueue(std::string topic, std::string payload, bool replaceable);
   void enqueue_episode(const Episode& episode, bool transition);
-  void connect(std::int64_t now_mono_ns);
+  void connect(const std::string& address, std::int64_t now_mono_ns);
   void connected();
   void send_queued();
   void acknowledged(int mid);
@@ -113,6 +114,7 @@ class MqttOutput : public io::Output {
 
   MqttSettings settings_;
   io::LogSink log_;
+  Resolver resolver_;
   std::unique_ptr<mosquitto, ClientDeleter> client_;
   Link link_ = Link::kDown;
   std::int64_t retry_at_mono_ns_ = 0;

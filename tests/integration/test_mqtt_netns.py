@@ -34,7 +34,8 @@ class Broker:
     def __init__(self, topo, folder, password_file=None):
         self.topo, self.folder = topo, folder
         self.conf = os.path.join(folder, "mosquitto.conf")
-        lines = [f"listener {PORT} 127.0.0.1", "user root", "persistence false", "log_dest stderr",
+        # Every address of the namespace (loopback, IPv4 and IPv6): the namespace is the test's own.
+        lines = [f"listener {PORT}", "user root", "persistence false", "log_dest stderr",
                  "log_type all"]
         if password_file:
             lines += ["allow_anonymous false", f"password_file {password_file}"]
@@ -79,9 +80,9 @@ class MqttHomeAssistant(NetnsTestCase):
         self.addCleanup(lambda: b.proc.poll() is not None or b.stop())
         return b
 
-    def daemon(self, *flags):
+    def daemon(self, *flags, url=f"mqtt://127.0.0.1:{PORT}"):
         d = super().daemon("--interval", str(INTERVAL_S), "--commit-interval", "1s", "--host", HOST,
-                           "--mqtt-url", f"mqtt://127.0.0.1:{PORT}", "--mqtt-rates-interval", "1s", *flags)
+                           "--mqtt-url", url, "--mqtt-rates-interval", "1s", *flags)
         d.wait_log("detectors resumed")
         return d
 
@@ -124,7 +125,7 @@ class MqttHomeAssistant(NetnsTestCase):
         with open(rates_log, "w") as out:
             self.topo.spawn(self.topo.router, "mosquitto_sub", "-h", "127.0.0.1", "-p", str(PORT),
                             "-t", f"{BASE}/rates", "-F", "%p", stdout=out)
-        d = self.daemon()
+        d = self.daemon(url=f"mqtt://localhost:{PORT}")  # a name: looked up on the resolver's thread
         configs = {}
         wait_for(lambda: len(configs.update(self.retained("homeassistant/#")) or configs) >= 7, 15,
                  "the seven discovery configs")
@@ -167,11 +168,11 @@ class MqttHomeAssistant(NetnsTestCase):
         mqtt = [n for n in j["notify"] if n["name"] == "mqtt"]
         self.assertEqual(len(mqtt), 1, j["notify"])
         self.assertEqual(mqtt[0]["state"], "connected")
-        self.assertEqual(mqtt[0]["target"], f"mqtt://127.0.0.1:{PORT}")
+        self.assertEqual(mqtt[0]["target"], f"mqtt://localhost:{PORT}")
         self.assertGreater(mqtt[0]["delivered"], 10)
         text = subprocess.run([ctmon_binary(), "status", "--db", self.db, "--status-file", d.status_path],
                               capture_output=True, text=True).stdout
-        self.assertRegex(text, rf"MQTT +connected \(mqtt://127\.0\.0\.1:{PORT}\), [1-9]\d* published, \d+ queued")
+        self.assertRegex(text, rf"MQTT +connected \(mqtt://localhost:{PORT}\), [1-9]\d* published, \d+ queued")
 
         # Killed without a goodbye: the broker publishes the last will.
         d.stop(signal.SIGKILL)

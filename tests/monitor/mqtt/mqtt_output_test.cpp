@@ -1,6 +1,7 @@
 #include "monitor/mqtt/mqtt_output.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "monitor/mqtt/resolver.h"
 #include "monitor/user_error.h"
 
 using namespace ctmon;
@@ -130,4 +132,24 @@ TEST_CASE("a refused broker: queued messages wait, backoff, one log line per con
   status = {};
   out->report(status);
   CHECK(status.notifiers[0].failed >= 4);
+}
+
+TEST_CASE("the resolver answers an address at once and a name from its thread, waking a poll") {
+  Resolver resolver;
+  REQUIRE(resolver.start("192.0.2.7"));
+  CHECK(resolver.fd() == -1);  // no thread for an address
+  auto answer = resolver.take();
+  REQUIRE(answer);
+  CHECK(answer->address == "192.0.2.7");
+  CHECK_FALSE(resolver.take());
+
+  REQUIRE(resolver.start("localhost"));  // /etc/hosts: no DNS server needed
+  REQUIRE(resolver.fd() >= 0);
+  pollfd p{resolver.fd(), POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 10'000) == 1);
+  answer = resolver.take();
+  REQUIRE(answer);
+  CHECK((answer->address == "127.0.0.1" || answer->address == "::1"));
+  CHECK(answer->error.empty());
+  CHECK(resolver.fd() == -1);
 }
