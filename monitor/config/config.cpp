@@ -166,7 +166,7 @@ MqttBroker parse_mqtt_url(const std::string& url) {
   const auto bad = [&url](std::string_view why) {
     return UserError(fmt::format("mqtt.url '{}': {}; write mqtt://host or mqtt://host:port, e.g. "
                                  "mqtt://192.168.1.10:1883",
-                                 url, why));
+                                 redact_url(url), why));
   };
   constexpr std::string_view kScheme = "mqtt://";
   if (url.starts_with("mqtts://"))
@@ -229,6 +229,7 @@ std::string redact_url(std::string_view url) {
 Config redacted(const Config& config) {
   Config copy = config;
   copy.influx.url = redact_url(config.influx.url);
+  copy.mqtt.url = redact_url(config.mqtt.url);  // refused with user info, but never shown with it
   return copy;
 }
 

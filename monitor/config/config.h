@@ -107,7 +107,7 @@ struct MqttBroker {
 [[nodiscard]] std::string redact_url(std::string_view url);
 
 /// A copy of `config` fit to print or log: every credential it may hold redacted (today the
-/// user info of influx.url; the token and password are only ever file names).
+/// user info of influx.url and mqtt.url; the token and passwords are only ever file names).
 [[nodiscard]] Config redacted(const Config& config);
 
 /// The name ctmon gives this router in what it sends out: `host` when set, else the system's

@@ -49,6 +49,30 @@ TEST_CASE("DaemonStatus: a round trip through JSON text keeps everything") {
   CHECK(back.influx->rejected_lines == 2);
 }
 
+TEST_CASE("DaemonStatus: notifiers keep their target; one from a daemon that sent none reads") {
+  DaemonStatus s = sample_status();
+  NotifierStatus mqtt;
+  mqtt.name = "mqtt";
+  mqtt.target = "mqtt://192.168.1.10:1883";
+  mqtt.state = "disconnected";
+  mqtt.detail = "mqtt://192.168.1.10:1883: cannot connect: Connection refused";
+  mqtt.queued = 4;
+  mqtt.delivered = 17;
+  mqtt.failed = 3;
+  s.notifiers.push_back(mqtt);
+  nlohmann::json j = to_json(s);
+  const DaemonStatus back = daemon_status_from_json(nlohmann::json::parse(j.dump()));
+  REQUIRE(back.notifiers.size() == 1);
+  CHECK(back.notifiers[0].target == "mqtt://192.168.1.10:1883");
+  CHECK(back.notifiers[0].state == "disconnected");
+  CHECK(back.notifiers[0].delivered == 17);
+  CHECK(back.notifiers[0].queued == 4);
+  j["notify"][0].erase("target");
+  CHECK(daemon_status_from_json(j).notifiers.at(0).target.empty());
+  j["notify"][0]["target"] = 5;
+  CHECK_THROWS_AS(daemon_status_from_json(j), StatusFormatError);
+}
+
 TEST_CASE("DaemonStatus: the wire keys readers and scripts rely on") {
   DaemonStatus s = sample_status();
   s.influx.reset();
