@@ -4,7 +4,8 @@ config. mosquitto_sub checks what Home Assistant would see: the retained discove
 jitter-episode binary sensor going ON when a burst of new connections opens an episode and OFF
 when it closes, the episode's JSON as `ctmon events --json` prints it, the rates, availability
 (offline by the last will once the daemon is killed). Then the broker is stopped: an episode that
-opens and closes while it is down arrives, ON then OFF, once it is back, and sampling goes on
+opens and closes while it is down arrives, ON then OFF, once it is back; a broker restarted
+(forgetting its retained messages) during an episode gets its state again; sampling goes on
 undisturbed. A wrong password and an unreachable broker each give one log line."""
 import json
 import os
@@ -210,6 +211,27 @@ class MqttHomeAssistant(NetnsTestCase):
         self.assertEqual(d.text().count("mqtt: mqtt://"), 1, "the outage is logged once:\n" + d.text())
         self.assertEqual(d.text().count("connected to mqtt://127.0.0.1:18830 again"), 1)
         self.assert_sampling_undisturbed(started)
+
+    def test_a_broker_restarted_during_an_episode_gets_the_current_state_again(self):
+        broker = self.broker()
+        d = self.daemon()
+        self.wait_retained(f"{BASE}/episode", lambda p: p == "OFF")
+        self.burst_until_open(d)
+        self.wait_retained(f"{BASE}/episode", lambda p: p == "ON")
+        # Restarted without persistence, the broker forgot every retained message: ctmon sends the
+        # open episode's state again once it is connected, and its close when it comes.
+        broker.stop()
+        d.wait_log("lost the connection", timeout_s=15)
+        broker.start()
+        self.assertEqual(self.wait_retained(f"{BASE}/episode", lambda p: True, timeout_s=75), "ON")
+        opened = json.loads(self.retained(f"{BASE}/episode/attributes")[f"{BASE}/episode/attributes"])
+        self.assertIsNone(opened["end"])
+        d.wait_log("episode closed", timeout_s=90)
+        self.wait_retained(f"{BASE}/episode", lambda p: p == "OFF", what="the close after the restart")
+        attributes = json.loads(self.retained(f"{BASE}/episode/attributes")[f"{BASE}/episode/attributes"])
+        self.assertEqual(attributes["id"], opened["id"])
+        self.assertIn(attributes, self.stored_events())
+        self.assertEqual(d.stop(), 0, d.text())
 
     def test_a_wrong_password_and_an_unreachable_broker_each_give_one_line(self):
         passwords = os.path.join(self.dir, "passwords")
