@@ -71,6 +71,7 @@ struct Report {
   nlohmann::json database = nlohmann::json::object();
   nlohmann::json influx = nlohmann::json::object();
   nlohmann::json notify = nlohmann::json::array();
+  nlohmann::json prometheus = nlohmann::json::object();
   std::vector<std::pair<std::string, std::string>> lines;  // label, text
 };
 
@@ -325,6 +326,25 @@ void check_notify(const Config& config, const std::optional<status::DaemonStatus
   }
 }
 
+// The Prometheus endpoint as the running daemon reports it. A failure to serve is a warning:
+// sampling goes on whatever a scraper does.
+void check_prometheus(const Config& config, const std::optional<status::DaemonStatus>& status, Report& r) {
+  if (!status || !status->prometheus) {
+    r.prometheus["state"] = config.prometheus_listen.empty() ? "off" : "unknown";
+    r.lines.emplace_back("Prometheus", config.prometheus_listen.empty()
+                                           ? "off"
+                                           : "configured; the daemon reports no endpoint");
+    return;
+  }
+  const status::PrometheusStatus& p = *status->prometheus;
+  r.prometheus = status::to_json(*status).at("prometheus");
+  r.prometheus["state"] = "on";
+  r.lines.emplace_back("Prometheus", fmt::format("http://{}/metrics, {} scrape(s), last {}", p.listen, p.scrapes,
+                                                 when_or_never(p.last_scrape_wall_ns)));
+  if (!p.last_error.empty())
+    r.warnings.push_back(fmt::format("Prometheus endpoint at {}: {}", when_or_never(p.last_error_wall_ns), p.last_error));
+}
+
 void run_status(const Config& config, const StatusOptions& o) {
   const std::int64_t now = now_wall_ns();
   Report r;
@@ -333,12 +353,13 @@ void run_status(const Config& config, const StatusOptions& o) {
   check_database(config, now, r);
   check_influx(config, contact.status, r);
   check_notify(config, contact.status, r);
+  check_prometheus(config, contact.status, r);
   check_clock(now, r);
   const bool healthy = r.problems.empty();
   if (o.json) {
     const nlohmann::json out = {{"healthy", healthy}, {"problems", r.problems}, {"warnings", r.warnings},
                                 {"daemon", r.daemon}, {"database", r.database}, {"influx", r.influx},
-                                {"notify", r.notify}};
+                                {"notify", r.notify}, {"prometheus", r.prometheus}};
     fmt::print("{}\n", out.dump());
   } else {
     const Terminal term = detect_terminal();
@@ -363,12 +384,13 @@ void add_status_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "status",
       "Is the daemon alive and sampling (last sample age against the interval), what the database\n"
-      "holds, bytes written to flash today, episodes today, InfluxDB forwarding, notifications, and warnings\n"
+      "holds, bytes written to flash today, episodes today, InfluxDB forwarding, notifications, the\n"
+      "Prometheus endpoint, and warnings\n"
       "(table missing, clock not synchronised, disk almost full).\n"
       "Exit code 0 when healthy, 1 when not (daemon not running, last sample older than 3\n"
       "intervals, table missing, store failing): usable as a health check.");
   auto flags = std::make_shared<ConfigFlags>(cmd, ConfigScope::kDatabase);
-  cmd->add_flag("--json", options->json, "one JSON object: healthy, problems, warnings, daemon, database, influx, notify");
+  cmd->add_flag("--json", options->json, "one JSON object: healthy, problems, warnings, daemon, database, influx, notify, prometheus");
   cmd->callback([flags, options] { run_status(flags->resolve(), *options); });
 }
 

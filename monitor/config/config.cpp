@@ -18,6 +18,7 @@
 
 #include "core/time.h"
 #include "monitor/config/config_keys.h"
+#include "monitor/config/listen_address.h"
 #include "monitor/user_error.h"
 
 namespace ctmon {
@@ -151,6 +152,10 @@ void validate_config(const Config& config) {
       throw UserError(fmt::format("notify.exec '{}': {}; give the absolute path of an executable file "
                                   "(chmod +x; it is run without a shell, so a script needs a #! line)",
                                   config.notify.exec, problem));
+  if (!config.prometheus_listen.empty())
+    if (const auto parsed = parse_listen_address(config.prometheus_listen);
+        const auto* problem = std::get_if<std::string>(&parsed))
+      throw UserError(fmt::format("prometheus_listen '{}': {}", config.prometheus_listen, *problem));
 }
 
 std::string executable_file_problem(const std::string& path) {

@@ -59,6 +59,8 @@ struct Config {
   /// The daemon's pid file, written once at start; `ctmon status` asks the socket beside it
   /// (".sock" for ".status", monitor/status/status_socket.h). Keep both in RAM (/run).
   std::string status_file = "/run/ctmon/ctmon.status";
+  /// ADDRESS:PORT of the Prometheus endpoint (GET /metrics); empty: off. See listen_address.h.
+  std::string prometheus_listen;
   InfluxConfig influx;
   NotifyConfig notify;
   MqttConfig mqtt;

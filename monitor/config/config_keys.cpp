@@ -85,6 +85,11 @@ constexpr std::array kKeys = {
               .help = "the daemon's pid file, written once at start; it answers 'ctmon status' on "
                       "the socket beside it (.sock for .status); keep both in RAM",
               .flag_scopes = kRunAndReaders},
+    ConfigKey{.name = "prometheus_listen", .member = top(&Config::prometheus_listen),
+              .value_name = "ADDR:PORT",
+              .help = "serve GET /metrics for Prometheus here: 192.168.1.1:9101, [fd00::1]:9101, "
+                      "or :9101 for every address; empty: off",
+              .flag_scopes = kRunAndReaders},
     ConfigKey{.name = "influx.url", .member = influx(&InfluxConfig::url), .value_name = "URL",
               .help = "http://host:8086 or https://...; empty: nothing is ever sent",
               .flag_scopes = kRunAndReplay},

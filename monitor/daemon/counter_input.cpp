@@ -228,14 +228,9 @@ void CounterInput::pump(std::int64_t now_mono_ns, CounterCatalog& catalog, io::S
   const bool tick = now_mono_ns >= deadline_ns_;
   reader_->watch_rules(now_mono_ns, !tick);
   if (!tick) return;
-  // The first tick pays for start-up (cold code, the table's first dump): not timed.
-  const bool timed = ++ticks_ % kTimedEvery == 0;
-  const std::int64_t cpu_start_ns = timed ? clock_ns(CLOCK_THREAD_CPUTIME_ID) : 0;
+  const std::int64_t read_start_ns = ctmon::now_mono_ns();
   if (reader_->read(sample_, catalog, now_mono_ns)) {
-    if (timed) {
-      reading_cpu_ns_ += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu_start_ns;
-      ++readings_timed_;
-    }
+    read_ns_ += ctmon::now_mono_ns() - read_start_ns;
     last_sample_wall_ns_ = sample_.wall_ns;
     sink.on_reading(sample_, catalog);
   }
@@ -261,9 +256,7 @@ void CounterInput::report(status::DaemonStatus& status) const {
   status.source.table_error = reader_->error();
   status.source.missed_ticks = missed_ticks_;
   status.source.last_sample_wall_ns = last_sample_wall_ns_;
-  if (readings_timed_ > 0)
-    status.source.reading_us_per_sample =
-        std::round(static_cast<double>(reading_cpu_ns_) / static_cast<double>(readings_timed_) / 10.0) / 100.0;
+  status.source.read_s_total = static_cast<double>(read_ns_) / kNsPerS;
   // What the table holds now: the catalog also keeps names that were renamed or deleted.
   status.source.counters = static_cast<std::uint64_t>(
       std::count_if(sample_.counters.begin(), sample_.counters.end(), [](const CounterTotals& c) { return c.present; }));

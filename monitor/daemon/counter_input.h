@@ -56,14 +56,8 @@ class CounterInput : public io::Input {
   ConditionLog<> behind_;           // ticks were skipped and it has not kept up since
   std::uint64_t ticks_on_time_ = 0;  // since the last skipped tick
   std::int64_t last_sample_wall_ns_ = 0;
+  std::int64_t read_ns_ = 0;  // in the readings that made samples
   Sample sample_;  // reused: no allocation per reading
-  // The reading's own CPU cost, so that `ctmon status` and bench/daemon can set the whole
-  // daemon's cost against it. Timed on one reading in kTimedEvery: the thread CPU clock is a
-  // real system call, not a vDSO read, and one in 16 is plenty for a mean.
-  static constexpr std::uint64_t kTimedEvery = 16;
-  std::uint64_t ticks_ = 0;
-  std::uint64_t readings_timed_ = 0;
-  std::int64_t reading_cpu_ns_ = 0;
 };
 
 }  // namespace ctmon

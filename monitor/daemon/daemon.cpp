@@ -256,7 +256,8 @@ class Daemon : public io::SampleSink {
 
   void start_pipeline() {
     pipeline_ = std::make_unique<Pipeline>(db_, AnalyzerConfig::network(config_.interval_s), writer_, log_);
-    for (auto& output : make_outputs(config_, db_, log_)) pipeline_->add_output(std::move(output));
+    for (auto& output : make_outputs(config_, db_, log_, [this] { return status(); }))
+      pipeline_->add_output(std::move(output));
   }
 
   // Someone deleted the database (or its -wal or -shm) under the daemon: its commits reach files

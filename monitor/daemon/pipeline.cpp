@@ -82,6 +82,7 @@ void Pipeline::report(status::DaemonStatus& status) const {
   status.episodes_opened = stats_.episodes_opened;
   status.open_episode = analyzer_->open_episode() != nullptr;
   status.detector_us_per_sample = detector_us_per_sample(stats_);
+  status.detector_s_total = static_cast<double>(stats_.detector_ns) / kNsPerS;
   store_.report(status);
   for (const auto& output : outputs_) output->report(status);
 }

@@ -4,6 +4,7 @@
 #include "monitor/influx/influx_output.h"
 #include "monitor/mqtt/mqtt_output.h"
 #include "monitor/notify/exec_hook.h"
+#include "monitor/prometheus/prometheus_output.h"
 
 namespace ctmon {
 namespace {
@@ -34,11 +35,12 @@ std::vector<std::unique_ptr<io::Input>> make_inputs(const Config& config, Logger
 }
 
 std::vector<std::unique_ptr<io::Output>> make_outputs(const Config& config, store::Database& db,
-                                                      Logger& log) {
+                                                      Logger& log, const StatusSource& status) {
   std::vector<std::unique_ptr<io::Output>> outputs;
   add(outputs, influx::make_output(config, db, log_sink(log)));
   add(outputs, notify::make_exec_output(config, log_sink(log)));
   add(outputs, mqtt::make_output(config, log_sink(log)));
+  add(outputs, prometheus::make_output(config, status, log_sink(log)));
   return outputs;
 }
 

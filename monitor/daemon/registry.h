@@ -3,6 +3,7 @@
 // io/input.h or io/output.h, and one line in registry.cpp.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,9 +25,13 @@ namespace ctmon {
 [[nodiscard]] std::vector<std::unique_ptr<io::Input>> make_inputs(const Config& config, Logger& log,
                                                                   std::int64_t now_mono_ns);
 
+/// The daemon's whole status on demand (for outputs that publish it, like Prometheus).
+using StatusSource = std::function<status::DaemonStatus()>;
+
 /// The outputs beside the store that `config` turns on, in the order they receive samples;
 /// those that are off are not constructed. Throws UserError for bad settings.
 [[nodiscard]] std::vector<std::unique_ptr<io::Output>> make_outputs(const Config& config,
-                                                                    store::Database& db, Logger& log);
+                                                                    store::Database& db, Logger& log,
+                                                                    const StatusSource& status);
 
 }  // namespace ctmon

@@ -38,12 +38,6 @@ T get(const nlohmann::json& object, const char* key, const char* where = "the st
   return value.get<T>();
 }
 
-/// A key that readers can do without: `fallback` when it is absent, an error when mistyped.
-template <class T>
-T get_or(const nlohmann::json& object, const char* key, T fallback) {
-  return object.is_object() && object.contains(key) ? get<T>(object, key) : fallback;
-}
-
 TableState parse_table_state(const std::string& text, std::string& error) {
   if (text.starts_with(kErrorPrefix)) {
     error = text.substr(kErrorPrefix.size());
@@ -87,12 +81,13 @@ nlohmann::json to_json(const DaemonStatus& s) {
       {"episodes_opened", s.episodes_opened},
       {"open_episode", s.open_episode},
       {"detector_us_per_sample", s.detector_us_per_sample},
+      {"detector_s_total", s.detector_s_total},
       {"table", s.source.table},
       {"table_state", table_state_text(s.source.table_state, s.source.table_error)},
       {"counters", s.source.counters},
       {"missed_ticks", s.source.missed_ticks},
       {"last_sample_ts", seconds(s.source.last_sample_wall_ns)},
-      {"reading_us_per_sample", s.source.reading_us_per_sample},
+      {"read_s_total", s.source.read_s_total},
       {"db", s.store.db},
       {"commit_interval_s", s.store.commit_interval_s},
       {"samples_in_ram", s.store.samples_in_ram},
@@ -121,6 +116,12 @@ nlohmann::json to_json(const DaemonStatus& s) {
                         {"last_error_ts", seconds(n.last_error_wall_ns)}});
     j["notify"] = std::move(notify);
   }
+  if (s.prometheus)
+    j["prometheus"] = {{"listen", s.prometheus->listen},
+                       {"scrapes", s.prometheus->scrapes},
+                       {"last_scrape_ts", seconds(s.prometheus->last_scrape_wall_ns)},
+                       {"last_error", s.prometheus->last_error},
+                       {"last_error_ts", seconds(s.prometheus->last_error_wall_ns)}};
   return j;
 }
 
@@ -133,12 +134,13 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
   s.episodes_opened = get<std::uint64_t>(j, "episodes_opened");
   s.open_episode = get<bool>(j, "open_episode");
   s.detector_us_per_sample = get<double>(j, "detector_us_per_sample");
+  s.detector_s_total = get<double>(j, "detector_s_total");
   s.source.table = get<std::string>(j, "table");
   s.source.table_state = parse_table_state(get<std::string>(j, "table_state"), s.source.table_error);
   s.source.counters = get<std::uint64_t>(j, "counters");
   s.source.missed_ticks = get<std::uint64_t>(j, "missed_ticks");
   s.source.last_sample_wall_ns = nanoseconds(get<double>(j, "last_sample_ts"));
-  s.source.reading_us_per_sample = get_or<double>(j, "reading_us_per_sample", 0.0);
+  s.source.read_s_total = get<double>(j, "read_s_total");
   s.store.db = get<std::string>(j, "db");
   s.store.commit_interval_s = get<double>(j, "commit_interval_s");
   s.store.samples_in_ram = get<std::uint64_t>(j, "samples_in_ram");
@@ -172,6 +174,16 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
       notifier.last_error_wall_ns = nanoseconds(get<double>(n, "last_error_ts", "notify"));
       s.notifiers.push_back(std::move(notifier));
     }
+  }
+  if (j.contains("prometheus")) {
+    const nlohmann::json& p = j.at("prometheus");
+    PrometheusStatus prometheus;
+    prometheus.listen = get<std::string>(p, "listen", "prometheus");
+    prometheus.scrapes = get<std::uint64_t>(p, "scrapes", "prometheus");
+    prometheus.last_scrape_wall_ns = nanoseconds(get<double>(p, "last_scrape_ts", "prometheus"));
+    prometheus.last_error = get<std::string>(p, "last_error", "prometheus");
+    prometheus.last_error_wall_ns = nanoseconds(get<double>(p, "last_error_ts", "prometheus"));
+    s.prometheus = std::move(prometheus);
   }
   return s;
 }

@@ -5,13 +5,15 @@
 //
 // The wire format is one JSON object (docs/daemon.md lists every key):
 //   pid, started_ts, interval_s, samples, episodes_opened, open_episode, detector_us_per_sample,
-//   the counter source's table, table_state ("ok", "missing", "no counters", "rules missing", "error: <why>"),
-//   counters, missed_ticks, last_sample_ts, reading_us_per_sample; the store's db, commit_interval_s, samples_in_ram,
-//   samples_dropped, store_state ("ok", "disk full", ...); and, only when forwarding is on,
-//   influx {state, detail, queued, last_success_ts, retry_in_ms, sent_lines, rejected_lines};
-//   and, only when a notification output is on, notify: [{name, target, state, detail, queued,
-//   delivered, failed, last_success_ts, last_error_ts}], one per notification output (target
-//   is optional for readers: daemons before it did not send it).
+//   detector_s_total, the counter source's table, table_state ("ok", "missing", "no counters",
+//   "rules missing", "error: <why>"), counters, missed_ticks, last_sample_ts, read_s_total; the
+//   store's db, commit_interval_s, samples_in_ram, samples_dropped, store_state ("ok", "disk
+//   full", ...); and, only when forwarding is on, influx {state, detail, queued,
+//   last_success_ts, retry_in_ms, sent_lines, rejected_lines}; and, only when a notification
+//   output is on, notify: [{name, target, state, detail, queued, delivered, failed,
+//   last_success_ts, last_error_ts}], one per notification output (target is optional for
+//   readers: daemons before it did not send it); and, only when the Prometheus endpoint is on,
+//   prometheus {listen, scrapes, last_scrape_ts, last_error, last_error_ts}.
 // Times are Unix seconds (floats; 0 = never). Readers ignore keys they do not know, so a newer
 // daemon can add keys; a key a reader needs that is missing or mistyped is an error, not a
 // default.
@@ -43,9 +45,7 @@ struct CounterSourceStatus {
   std::uint64_t counters = 0;            ///< counters in the table at the last reading
   std::uint64_t missed_ticks = 0;        ///< ticks skipped because sampling fell behind
   std::int64_t last_sample_wall_ns = 0;  ///< 0: no sample yet
-  /// Mean CPU time (user and kernel) of one netlink reading inside the daemon, timed on one
-  /// reading in 16; 0 until one was timed. Absent from an older daemon's answer: read as 0.
-  double reading_us_per_sample = 0;
+  double read_s_total = 0;               ///< time spent in the readings that made samples
 };
 
 /// The store (the output that keeps samples and episodes in the database).
@@ -81,6 +81,15 @@ struct NotifierStatus {
   std::int64_t last_error_wall_ns = 0;    ///< 0: never
 };
 
+/// The Prometheus endpoint (GET /metrics); present only when it is on.
+struct PrometheusStatus {
+  std::string listen;                     ///< the address it listens on, "192.168.1.1:9101"
+  std::uint64_t scrapes = 0;              ///< /metrics answered since start
+  std::int64_t last_scrape_wall_ns = 0;   ///< 0: never
+  std::string last_error;                 ///< the last failure in one line; empty: none
+  std::int64_t last_error_wall_ns = 0;    ///< 0: never
+};
+
 struct DaemonStatus {
   std::int64_t pid = 0;
   std::int64_t started_wall_ns = 0;
@@ -89,10 +98,12 @@ struct DaemonStatus {
   std::uint64_t episodes_opened = 0;
   bool open_episode = false;
   double detector_us_per_sample = 0;     ///< mean detector time, wall clock
+  double detector_s_total = 0;           ///< detector time over all samples
   CounterSourceStatus source;
   StoreStatus store;
   std::optional<InfluxStatus> influx;
   std::vector<NotifierStatus> notifiers;
+  std::optional<PrometheusStatus> prometheus;
 };
 
 /// "ok", "missing", "no counters", "rules missing", or "error: <why>" (with `error`).

@@ -25,7 +25,7 @@ apt-cache show "zlib1g:$arch" >/dev/null 2>&1 ||
 # What ctmon links, for ARCH (their run-time dependencies follow), and the header-only
 # libraries, which are the same on every architecture.
 libraries="libnftnl-dev libmnl-dev libnftables-dev libsqlite3-dev libcurl4-openssl-dev libfmt-dev
-           zlib1g-dev libmosquitto-dev libtomlplusplus-dev catch2"
+           zlib1g-dev libmosquitto-dev libtomlplusplus-dev libmicrohttpd-dev catch2"
 header_only="libeigen3-dev libcli11-dev nlohmann-json3-dev"
 # Provided by the cross toolchain under /usr/<triplet> (and pkg-config is this machine's).
 from_toolchain='^(libc6|libc6-dev|libc-dev-bin|linux-libc-dev|libcrypt-dev|libnsl-dev|libtirpc-dev|libgcc-s1|libstdc\+\+6|gcc-12-base|pkgconf|pkgconf-bin|pkg-config|rpcsvc-proto)$'

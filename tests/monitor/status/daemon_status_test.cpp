@@ -24,6 +24,11 @@ DaemonStatus sample_status() {
   s.store = {"/var/lib/ctmon/ctmon.db", 300, 12, 1, store::CommitCondition::kDiskFull};
   s.influx = InfluxStatus{"unreachable", "no answer from http://192.0.2.1:8086/write", 812,
                           1'795'132'700'000'000'000, 4000, 120, 2};
+  s.detector_s_total = 0.0031;
+  s.source.read_s_total = 0.0125;
+  s.prometheus = PrometheusStatus{"[fd00::1]:9101", 77, 1'795'132'850'000'000'000,
+                                  "Server reached connection limit. Closing inbound connection.",
+                                  1'795'132'840'000'000'000};
   return s;
 }
 
@@ -47,6 +52,25 @@ TEST_CASE("DaemonStatus: a round trip through JSON text keeps everything") {
   CHECK(back.influx->state == "unreachable");
   CHECK(back.influx->queued == 812);
   CHECK(back.influx->rejected_lines == 2);
+  CHECK(back.detector_s_total == s.detector_s_total);
+  CHECK(back.source.read_s_total == s.source.read_s_total);
+  REQUIRE(back.prometheus);
+  CHECK(back.prometheus->listen == "[fd00::1]:9101");
+  CHECK(back.prometheus->scrapes == 77);
+  CHECK(std::llabs(back.prometheus->last_scrape_wall_ns - s.prometheus->last_scrape_wall_ns) < 1000);
+  CHECK(back.prometheus->last_error == s.prometheus->last_error);
+  CHECK(std::llabs(back.prometheus->last_error_wall_ns - s.prometheus->last_error_wall_ns) < 1000);
+}
+
+TEST_CASE("DaemonStatus: the Prometheus entry is absent when the endpoint is off") {
+  DaemonStatus s = sample_status();
+  s.prometheus.reset();
+  const nlohmann::json j = to_json(s);
+  CHECK_FALSE(j.contains("prometheus"));
+  CHECK_FALSE(daemon_status_from_json(j).prometheus.has_value());
+  nlohmann::json broken = to_json(sample_status());
+  broken["prometheus"].erase("scrapes");
+  CHECK_THROWS_WITH(daemon_status_from_json(broken), Catch::Contains("'scrapes'"));
 }
 
 TEST_CASE("DaemonStatus: notifiers keep their target; one from a daemon that sent none reads") {
