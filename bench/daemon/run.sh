@@ -8,6 +8,9 @@
 # with hot caches, which no daemon that sleeps between samples has: its ratio shows that cost,
 # and the paced loop shows how much of it is only waking up cold. Needs root.
 #   usage: bench/daemon/run.sh [BUILD_DIR] [INTERVAL] [SECONDS]
+#   CTMON_BENCH_FLAGS   more flags for `ctmon run`, e.g. "--prometheus-listen 127.0.0.1:9101"
+#   CTMON_BENCH_SCRAPE  a URL fetched (curl, inside the namespace) once a second while measuring,
+#                       e.g. http://127.0.0.1:9101/metrics, to count what serving it costs
 set -eu
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$repo/build}
@@ -16,11 +19,14 @@ seconds=${3:-30}
 ns=ctmbenchd$$
 dir=$(mktemp -d)
 run=$(mktemp -d -p /dev/shm)  # the pid file and the status socket live in RAM (/run) on a real system
-trap 'kill $pid 2>/dev/null || true; ip netns del $ns 2>/dev/null || true; rm -rf "$dir" "$run"' EXIT
+scraper=""
+trap 'kill $pid $scraper 2>/dev/null || true; ip netns del $ns 2>/dev/null || true; rm -rf "$dir" "$run"' EXIT
 ctmon=$build/monitor/cli/ctmon
 ip netns add "$ns"
+ip -n "$ns" link set lo up  # for a scraper on 127.0.0.1
+# shellcheck disable=SC2086 # CTMON_BENCH_FLAGS is split into flags on purpose
 ip netns exec "$ns" "$ctmon" run --db "$dir/ctmon.db" --status-file "$run/ctmon.status" \
-  --interval "$interval" --commit-interval 5s --retention-raw 1h 2>"$dir/log" &
+  --interval "$interval" --commit-interval 5s --retention-raw 1h ${CTMON_BENCH_FLAGS:-} 2>"$dir/log" &
 pid=$!
 # What the daemon answers on its socket (the same question `ctmon status` asks).
 ask() {
@@ -33,9 +39,14 @@ ask() {
 # a daemon that uses a few ms per second.
 cpu_ns() { awk '{print $1}' "/proc/$pid/schedstat"; }
 sleep 3
+if [ -n "${CTMON_BENCH_SCRAPE:-}" ]; then
+  ip netns exec "$ns" sh -c "while :; do curl -fsS -o /dev/null --max-time 2 '$CTMON_BENCH_SCRAPE'; sleep 1; done" &
+  scraper=$!
+fi
 t0=$(cpu_ns); n0=$(ask samples)
 sleep "$seconds"
 t1=$(cpu_ns); n1=$(ask samples)
+[ -z "$scraper" ] || { kill "$scraper"; wait "$scraper" 2>/dev/null || true; scraper=""; }
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 detector_us=$(ask detector_us_per_sample)
 inside_us=$(ask reading_us_per_sample)
