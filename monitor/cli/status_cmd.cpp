@@ -341,8 +341,11 @@ void check_prometheus(const Config& config, const std::optional<status::DaemonSt
   r.prometheus["state"] = "on";
   r.lines.emplace_back("Prometheus", fmt::format("http://{}/metrics, {} scrape(s), last {}", p.listen, p.scrapes,
                                                  when_or_never(p.last_scrape_wall_ns)));
-  if (!p.last_error.empty())
+  // A scrape answered since the last error means it passed (a burst of clients, say).
+  if (!p.last_error.empty() && p.last_error_wall_ns >= p.last_scrape_wall_ns)
     r.warnings.push_back(fmt::format("Prometheus endpoint at {}: {}", when_or_never(p.last_error_wall_ns), p.last_error));
+  else if (!p.last_error.empty())
+    r.lines.emplace_back("", fmt::format("last error {}: {}", when_or_never(p.last_error_wall_ns), p.last_error));
 }
 
 void run_status(const Config& config, const StatusOptions& o) {
