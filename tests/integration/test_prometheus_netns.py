@@ -1,7 +1,8 @@
 """The Prometheus endpoint of a real `ctmon run` in a network namespace (root): scraped over the
 router's loopback, its counters follow the traffic the test sends through the router and promtool
-accepts what it serves; a port in use or an address the router does not have stops the start with
-one line and exit 1; clients that connect and send nothing do not delay a sample."""
+accepts what it serves; a port in use, a port below 1024 without the privilege or an address the
+router does not have stops the start with one line and exit 1; clients that connect and send
+nothing do not delay a sample."""
 import re
 import shutil
 import subprocess
@@ -123,6 +124,16 @@ class PrometheusEndpoint(NetnsTestCase):
         self.assertEqual(p.stderr.strip().splitlines()[-1],
                          f"ctmon: prometheus_listen {LISTEN}: port {PORT} is already in use (another ctmon or "
                          "exporter?); choose another port")
+
+    def test_a_privileged_port_without_the_privilege_stops_the_start(self):
+        # root without CAP_NET_BIND_SERVICE, as a packaged daemon runs (ambient capabilities only)
+        p = self.topo.run(self.topo.router, "setpriv", "--bounding-set=-net_bind_service", ctmon_binary(), "run",
+                          "--db", self.db, "--status-file", self.db + ".status", "--prometheus-listen", "127.0.0.1:80",
+                          check=False, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(p.stderr.strip().splitlines()[-1],
+                         "ctmon: prometheus_listen 127.0.0.1:80: no permission to listen on port 80 (ports below 1024 "
+                         "need root or CAP_NET_BIND_SERVICE); choose a port from 1024 up, e.g. 9101")
 
     def test_an_address_the_router_does_not_have_or_a_malformed_one_stops_the_start(self):
         p = self.run_ctmon("--prometheus-listen", "192.0.2.1:9101")
