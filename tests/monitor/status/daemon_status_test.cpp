@@ -20,7 +20,7 @@ DaemonStatus sample_status() {
   s.open_episode = true;
   s.detector_us_per_sample = 2.5;
   s.source = {"ip:conntrack_stats", TableState::kUnreadable, "netlink: Device or resource busy", 18, 2,
-              1'795'132'900'500'000'000, 41.5};
+              1'795'132'900'500'000'000};
   s.store = {"/var/lib/ctmon/ctmon.db", 300, 12, 1, store::CommitCondition::kDiskFull};
   s.influx = InfluxStatus{"unreachable", "no answer from http://192.0.2.1:8086/write", 812,
                           1'795'132'700'000'000'000, 4000, 120, 2};
@@ -45,7 +45,6 @@ TEST_CASE("DaemonStatus: a round trip through JSON text keeps everything") {
   CHECK(back.source.table_state == TableState::kUnreadable);
   CHECK(back.source.table_error == "netlink: Device or resource busy");
   CHECK(back.source.counters == 18);
-  CHECK(back.source.reading_us_per_sample == 41.5);
   CHECK(back.store.state == store::CommitCondition::kDiskFull);
   CHECK(back.store.samples_dropped == 1);
   REQUIRE(back.influx);
@@ -114,14 +113,6 @@ TEST_CASE("DaemonStatus: the wire keys readers and scripts rely on") {
     s.source.table_state = state;
     CHECK(daemon_status_from_json(to_json(s)).source.table_state == state);
   }
-}
-
-TEST_CASE("DaemonStatus: the reading's cost is optional, since an older daemon does not send it") {
-  nlohmann::json j = to_json(sample_status());
-  j.erase("reading_us_per_sample");
-  CHECK(daemon_status_from_json(j).source.reading_us_per_sample == 0);
-  j["reading_us_per_sample"] = "fast";
-  CHECK_THROWS_WITH(daemon_status_from_json(j), Catch::Contains("'reading_us_per_sample' has the wrong type"));
 }
 
 TEST_CASE("DaemonStatus: a missing or mistyped key is named") {
