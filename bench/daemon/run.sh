@@ -2,7 +2,8 @@
 # The whole daemon's CPU per sample and peak RSS: `ctmon run` in a throw-away namespace with the
 # 18 counters, sampling every INTERVAL for SECONDS, read from /proc before SIGTERM, against the
 # netlink reading measured in the same run: inside the daemon (the time it spent reading, which
-# it reports as read_s_total: wall time, but a netlink dump never waits, so on a machine with
+# it reports as reading_us_per_sample, a mean since its start: wall time, but a netlink dump
+# never waits, so on a machine with
 # nothing else to run that is its CPU time), and, in the same namespace
 # right after, the bare reading (bench/nft's CounterReader loop) back to back and at the daemon's
 # cadence. Target: the whole daemon <= 3x the reading inside it. The back-to-back loop reads
@@ -44,9 +45,9 @@ if [ -n "${CTMON_BENCH_SCRAPE:-}" ]; then
   ip netns exec "$ns" sh -c "while :; do curl -fsS -o /dev/null --max-time 2 '$CTMON_BENCH_SCRAPE'; sleep 1; done" &
   scraper=$!
 fi
-t0=$(cpu_ns); n0=$(ask samples); r0=$(ask read_s_total)
+t0=$(cpu_ns); n0=$(ask samples); r0=$(ask reading_us_per_sample)
 sleep "$seconds"
-t1=$(cpu_ns); n1=$(ask samples); r1=$(ask read_s_total)
+t1=$(cpu_ns); n1=$(ask samples); r1=$(ask reading_us_per_sample)
 [ -z "$scraper" ] || { kill "$scraper"; wait "$scraper" 2>/dev/null || true; scraper=""; }
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 detector_us=$(ask detector_us_per_sample)
@@ -57,14 +58,14 @@ reading_us=$(ip netns exec "$ns" "$build/bench/nft/bench_sampling_cost" --reader
 paced_samples=$(awk -v i="$interval" 'BEGIN { n = int(10 / i); print (n < 20 ? 20 : n) }')
 paced_us=$(ip netns exec "$ns" "$build/bench/nft/bench_sampling_cost" --reader-only "$paced_samples" "$interval")
 awk -v t="$((t1 - t0))" -v n="$((n1 - n0))" -v kb="$hwm_kb" -v i="$interval" -v s="$seconds" \
-    -v d="$detector_us" -v r0="$r0" -v r1="$r1" -v r="$reading_us" -v p="$paced_us" 'BEGIN {
+    -v d="$detector_us" -v n0="$n0" -v n1="$n1" -v r0="$r0" -v r1="$r1" -v r="$reading_us" -v p="$paced_us" 'BEGIN {
   cpu = t / 1e9
   per = cpu / n * 1e6
   printf "ctmon run, interval %ss, steady state over %ss: %d samples, %.2f s CPU\n", i, s, n, cpu
   printf "CPU per sample (netlink dump, detectors, ring buffer, commits, poll loop): %.1f us\n", per
   printf "of which detectors (wall time, mean over the run; the core is cold after each sleep): %s us\n", d
-  ins = (r1 - r0) / n * 1e6
-  printf "the netlink reading inside the daemon (read_s_total over the same samples): %.1f us\n", ins
+  ins = (r1 * n1 - r0 * n0) / n  # the mean since the start, over this window only
+  printf "the netlink reading inside the daemon (over the same samples): %.1f us\n", ins
   printf "the bare netlink reading alone (CounterReader in a loop, same namespace): %.1f us\n", r
   printf "the bare netlink reading every %ss (sleeping between, cold caches as in the daemon): %.1f us\n", i, p
   printf "whole daemon / the reading inside it: %.2fx (target <= 3x)\n", per / ins
