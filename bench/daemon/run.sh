@@ -1,14 +1,13 @@
 #!/bin/sh
 # The whole daemon's CPU per sample and peak RSS: `ctmon run` in a throw-away namespace with the
 # 18 counters, sampling every INTERVAL for SECONDS, read from /proc before SIGTERM, against the
-# netlink reading measured in the same run: inside the daemon (the time it spent reading, which
-# it reports as reading_us_per_sample, a mean since its start: wall time, but a netlink dump
-# never waits, so on a machine with
-# nothing else to run that is its CPU time), and, in the same namespace
-# right after, the bare reading (bench/nft's CounterReader loop) back to back and at the daemon's
-# cadence. Target: the whole daemon <= 3x the reading inside it. The back-to-back loop reads
-# with hot caches, which no daemon that sleeps between samples has: its ratio shows that cost,
-# and the paced loop shows how much of it is only waking up cold. Needs root.
+# netlink reading measured in the same run: inside the daemon (reading_us_per_sample of its
+# status, taken over the same samples: wall time, but a netlink dump never waits, so on a machine
+# with nothing else to run that is its CPU time), and, in the same namespace right after, the
+# bare reading (bench/nft's CounterReader loop) back to back and at the daemon's cadence.
+# Target: the whole daemon <= 3x the reading inside it. The back-to-back loop reads with hot
+# caches, which no daemon that sleeps between samples has: its ratio shows that cost, and the
+# paced loop shows how much of it is only waking up cold. Needs root.
 #   usage: bench/daemon/run.sh [BUILD_DIR] [INTERVAL] [SECONDS]
 #   CTMON_BENCH_FLAGS   more flags for `ctmon run`, e.g. "--prometheus-listen 127.0.0.1:9101"
 #   CTMON_BENCH_SCRAPE  a URL fetched (curl, inside the namespace) once a second while measuring,
