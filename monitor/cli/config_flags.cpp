@@ -82,7 +82,7 @@ ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
   Values& v = *values_;
   if (scope == ConfigScope::kReplay)
     command->add_option("--config", v.config_path,
-                        "TOML config file to take the InfluxDB settings from");
+                        "TOML config file to take the InfluxDB settings and episode_gap from");
   else if (scope != ConfigScope::kExample)
     command->add_option("--config", v.config_path,
                         fmt::format("TOML config file (default: {} when it exists)",

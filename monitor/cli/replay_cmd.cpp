@@ -203,7 +203,7 @@ void run_replay_csv(const Options& o) {
     // database ends up as if the daemon had sampled this file.
     store::Database db = store::Database::open(o.forward.db);
     Logger log;
-    Pipeline pipeline(db, AnalyzerConfig::network(interval_s), store::SampleWriterOptions{}, log);
+    Pipeline pipeline(db, network_detectors(interval_s, o.forward.episode_gap_s), store::SampleWriterOptions{}, log);
     influx::Sender* sender = nullptr;
     if (auto forwarding = influx::make_output(o.forward, db, log_sink(log))) {
       sender = &forwarding->sender();
@@ -234,7 +234,7 @@ void run_replay_csv(const Options& o) {
     }
     return;
   }
-  Analyzer analyzer(AnalyzerConfig::network(interval_s));
+  Analyzer analyzer(network_detectors(interval_s, o.forward.episode_gap_s));
   analyze_source(source, catalog, analyzer, offset, [&](const Sample&, const StepResult& r) {
     printer.step(r);
     progress.update(csv.bytes_read(), analyzer.samples_seen());

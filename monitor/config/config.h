@@ -51,6 +51,8 @@ struct Config {
   std::string db = "/var/lib/ctmon/ctmon.db";
   double interval_s = 5;             ///< seconds between samples
   double commit_interval_s = 300;    ///< seconds of samples a power cut may lose, at most
+  /// Quiet time that closes an episode; a burst within it joins the episode (network_detectors).
+  double episode_gap_s = 60;
   double retention_raw_s = 48 * 3600.0;
   double retention_rollup_s = 30 * 86400.0;
   bool install_rules = true;         ///< `ctmon run` installs the table when it is missing

@@ -48,6 +48,8 @@ constexpr unsigned kRunAndReplay = kFlagOfRun | kFlagOfReplay;
 // - commit_interval: an hour of samples is the most a power cut may lose.
 // - retention_raw: at least 10 minutes (and two commit intervals, checked in validate_config) so
 //   the ring has slots to turn over; retention_rollup: at least one hourly rollup block.
+// - episode_gap: under 5 s a household's ordinary lulls would cut one disturbance into many
+//   episodes; over an hour one bad evening is one episode already.
 // - influx windows: 6 h of 10 s buckets is already ~2,000 points per counter per episode.
 constexpr std::array kKeys = {
     ConfigKey{.name = "table", .member = top(&Config::table), .value_name = "FAMILY:NAME",
@@ -65,6 +67,11 @@ constexpr std::array kKeys = {
               .help = "time between writes to flash; a power cut loses at most this much of the "
                       "raw samples",
               .min_s = 1, .max_s = kHour_s},
+    ConfigKey{.name = "episode_gap", .member = top(&Config::episode_gap_s),
+              .value_name = "DURATION",
+              .help = "an episode closes after this long without an alarm (and at least 3 samples); "
+                      "a burst within it joins the same episode, a later one is a new episode",
+              .min_s = 5, .max_s = kHour_s, .flag_scopes = kRunAndReplay},
     ConfigKey{.name = "retention_raw", .member = top(&Config::retention_raw_s),
               .value_name = "DURATION", .help = "how long every sample is kept",
               .min_s = 10 * kMinute_s, .max_s = 365 * kDay_s},

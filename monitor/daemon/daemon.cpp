@@ -255,7 +255,7 @@ class Daemon : public io::SampleSink {
   };
 
   void start_pipeline() {
-    pipeline_ = std::make_unique<Pipeline>(db_, AnalyzerConfig::network(config_.interval_s), writer_, log_);
+    pipeline_ = std::make_unique<Pipeline>(db_, network_detectors(config_.interval_s, config_.episode_gap_s), writer_, log_);
     for (auto& output : make_outputs(config_, db_, log_, [this] { return status(); }))
       pipeline_->add_output(std::move(output));
   }
@@ -345,7 +345,7 @@ class Daemon : public io::SampleSink {
     if (fresh.interval_s != config_.interval_s) {
       // The detectors' memories are set in seconds and held in samples: a new interval needs
       // detectors built for it, or every step would be a gap (or a too-short memory).
-      const AnalyzerConfig detectors = AnalyzerConfig::network(fresh.interval_s);
+      const AnalyzerConfig detectors = network_detectors(fresh.interval_s, config_.episode_gap_s);
       if (pipeline_->reconfigure(detectors))
         log_.info("SIGHUP: detectors now sample every {}, keeping what they learned",
                   format_duration_exact(fresh.interval_s));

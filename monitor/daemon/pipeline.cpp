@@ -1,5 +1,6 @@
 #include "monitor/daemon/pipeline.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/time.h"
@@ -16,6 +17,15 @@ double detector_us_per_sample(const PipelineStats& stats) {
 }
 
 }  // namespace
+
+AnalyzerConfig network_detectors(double interval_s, double episode_gap_s) {
+  AnalyzerConfig config = AnalyzerConfig::network(interval_s);
+  constexpr std::uint32_t kMinCloseSamples = 3;  // one late tick must not close an episode
+  const auto gap_samples = static_cast<std::uint32_t>(std::lround(episode_gap_s / config.rates.nominal_interval_s));
+  config.episodes.merge_gap_s = episode_gap_s;
+  config.episodes.close_samples = std::min(config.episodes.close_samples, std::max(kMinCloseSamples, gap_samples));
+  return config;
+}
 
 Pipeline::Pipeline(store::Database& db, const AnalyzerConfig& analyzer,
                    const store::SampleWriterOptions& writer, Logger& log)

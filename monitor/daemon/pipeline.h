@@ -18,6 +18,11 @@
 
 namespace ctmon {
 
+/// The detectors for conntrack counters sampled every `interval_s` (AnalyzerConfig::network),
+/// with the episode gap of the configuration: merge_gap_s is the gap, and the quiet samples that
+/// close an episode are capped so that they do not hold a short-gap episode open longer.
+[[nodiscard]] AnalyzerConfig network_detectors(double interval_s, double episode_gap_s);
+
 struct PipelineStats {
   std::uint64_t samples = 0;
   std::uint64_t episodes_opened = 0;

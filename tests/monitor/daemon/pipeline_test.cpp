@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/time.h"
+#include "monitor/config/config.h"
 #include "monitor/daemon/pipeline.h"
 #include "monitor/influx/influx_output.h"
 #include "monitor/store/outbox.h"
@@ -276,4 +277,23 @@ TEST_CASE("Pipeline: an episode a crash left open is closed at the last stored s
   Pipeline again(db, quick_detectors(), options, log);
   again.add_output(influx_output(db));
   CHECK(outbox_lines(db, "ctmon_event").size() == 2);
+}
+
+TEST_CASE("network_detectors: the default episode gap leaves the detectors' defaults as they are") {
+  for (const double interval_s : {0.05, 1.0, 5.0, 30.0}) {
+    const AnalyzerConfig defaults = AnalyzerConfig::network(interval_s);
+    const AnalyzerConfig configured = network_detectors(interval_s, Config{}.episode_gap_s);
+    CHECK(configured.episodes.merge_gap_s == defaults.episodes.merge_gap_s);
+    CHECK(configured.episodes.close_samples == defaults.episodes.close_samples);
+  }
+}
+
+TEST_CASE("network_detectors: a short episode gap closes episodes after that gap") {
+  const AnalyzerConfig one_s = network_detectors(1.0, 10);
+  CHECK(one_s.episodes.merge_gap_s == 10);
+  CHECK(one_s.episodes.close_samples == 10);
+  CHECK(network_detectors(5.0, 10).episodes.close_samples == 3);  // never fewer than 3 samples
+  // A longer gap than the default holds episodes by time; the quiet samples stay the default.
+  CHECK(network_detectors(1.0, 600).episodes.merge_gap_s == 600);
+  CHECK(network_detectors(1.0, 600).episodes.close_samples == AnalyzerConfig::network(1.0).episodes.close_samples);
 }
