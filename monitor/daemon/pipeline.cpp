@@ -63,10 +63,24 @@ const StepResult& Pipeline::feed(const Sample& sample, const CounterCatalog& cat
   const io::SampleView view{sample, catalog, step, *analyzer_, now_mono_ns, now_wall_ns()};
   const std::uint64_t commits_before = store_.writer().stats().commits_ok;
   store_.on_sample(view);
-  for (const auto& output : outputs_) output->on_sample(view);
+  // The other outputs name the episode by its events-table id, as `ctmon events` does: a copy
+  // of the step with that id, made only on the rare samples where the numbers differ.
+  std::optional<Episode> stored_episode;
+  std::optional<StepResult> stored_step;
+  if (step.change != EpisodeChange::none && step.episode != nullptr &&
+      step.episode->id != static_cast<std::uint64_t>(store_.event_id())) {
+    stored_episode = *step.episode;
+    stored_episode->id = static_cast<std::uint64_t>(store_.event_id());
+    stored_step = step;
+    stored_step->episode = &*stored_episode;
+  }
+  const io::SampleView outputs_view{sample, catalog, stored_step ? *stored_step : step, *analyzer_, now_mono_ns,
+                                    view.now_wall_ns};
+  for (const auto& output : outputs_) output->on_sample(outputs_view);
   if (step.change != EpisodeChange::none && step.episode != nullptr) {
     store_.on_episode(*step.episode, step.change, view);
-    for (const auto& output : outputs_) output->on_episode(*step.episode, step.change, view);
+    for (const auto& output : outputs_)
+      output->on_episode(*outputs_view.step.episode, step.change, outputs_view);
   }
   if (store_.writer().stats().commits_ok != commits_before)
     for (const auto& output : outputs_) output->on_samples_durable(now_mono_ns, view.now_wall_ns);

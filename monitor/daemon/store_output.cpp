@@ -59,6 +59,7 @@ std::optional<Episode> StoreOutput::settle_open_event(const Analyzer& analyzer) 
                  "stored sample, {}",
                  id, rfc3339_utc(*closed.end_wall_ns));
     Episode episode;
+    episode.id = static_cast<std::uint64_t>(id);
     episode.open = false;
     episode.start_wall_ns = closed.start_wall_ns;
     episode.end_wall_ns = *closed.end_wall_ns;
@@ -107,6 +108,7 @@ void StoreOutput::record_episode(const Episode& episode, std::int64_t now_mono_n
     if (pending_event_ && pending_event_->id >= *open_event_id_) open_event_id_ = pending_event_->id + 1;
   }
   pending_event_ = events::to_event_record(episode, *open_event_id_, now_wall_ns());
+  recorded_event_id_ = *open_event_id_;
   last_event_write_mono_ns_ = now_mono_ns;
   if (!episode.open) open_event_id_.reset();
   flush_pending_event();

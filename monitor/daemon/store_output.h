@@ -47,6 +47,11 @@ class StoreOutput : public io::Output {
   /// else nullopt. Between commits nothing is checked: nothing was written that could be lost.
   [[nodiscard]] std::optional<std::string> files_moved();
 
+  /// The events-table id of the episode this sample opened, changed or closed (after on_sample).
+  /// It is the id `ctmon events` and `ctmon show` know; the detectors' own number is not (a
+  /// restart that restores a state saved before the last episodes numbers them again).
+  [[nodiscard]] std::int64_t event_id() const { return open_event_id_.value_or(recorded_event_id_); }
+
   [[nodiscard]] const store::SampleWriter& writer() const { return writer_; }
   /// The samples not yet committed, for readers (the status socket's "samples").
   [[nodiscard]] status::LiveSamples live_samples() const;
@@ -67,6 +72,7 @@ class StoreOutput : public io::Output {
   store::StateStore state_;
   std::optional<std::int64_t> open_event_id_;        // events-table id of the open episode
   std::optional<store::EventRecord> pending_event_;  // written when the database lets us
+  std::int64_t recorded_event_id_ = 0;              // id of the episode recorded last
   std::int64_t last_event_write_mono_ns_ = 0;
   std::int64_t last_state_save_mono_ns_ = 0;
   ConditionLog<> event_failure_;

@@ -279,6 +279,42 @@ TEST_CASE("Pipeline: an episode a crash left open is closed at the last stored s
   CHECK(outbox_lines(db, "ctmon_event").size() == 2);
 }
 
+TEST_CASE("Pipeline: the outputs name an episode by its events-table id, also after a crash") {
+  store::testing::TempDir dir;
+  const auto path = dir / "ctmon.db";
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  store::SampleWriterOptions options = writer_options();
+  options.commit_interval_s = 5;
+  {
+    store::Database db = store::Database::open(path);
+    Pipeline pipeline(db, quick_detectors(), options, log);
+    for (int i = 0; i < 300 + 20; ++i) {
+      const Sample s = traffic.next(i >= 300);
+      pipeline.feed(s, catalog, 0, s.mono_ns);
+    }
+    REQUIRE(pipeline.analyzer().open_episode() != nullptr);
+  }  // kill -9: the detectors' state is from before the episode, which they numbered 1
+  store::Database db = store::Database::open(path);
+  Pipeline restarted(db, quick_detectors(), options, log);
+  restarted.add_output(influx_output(db));
+  std::uint64_t detectors_id = 0;
+  for (int i = 0; i < 300 + 20; ++i) {
+    const Sample s = traffic.next(i >= 300);
+    const StepResult& step = restarted.feed(s, catalog, 0, s.mono_ns);
+    if (step.change == EpisodeChange::opened) detectors_id = step.episode->id;
+  }
+  REQUIRE(detectors_id == 1);  // numbered again: the case this test is about
+  const auto events = store::EventStore(db).list({});
+  REQUIRE(events.size() == 2);
+  // The first episode's close (state and time_end only), then the second one's open.
+  const auto markers = outbox_lines(db, "ctmon_event");
+  REQUIRE(markers.size() == 2);
+  CHECK(markers[1].find("state=\"open\"") != std::string::npos);
+  CHECK(markers[1].find("event_id=\"2\"") != std::string::npos);
+}
+
 TEST_CASE("network_detectors: the default episode gap leaves the detectors' defaults as they are") {
   for (const double interval_s : {0.05, 1.0, 5.0, 30.0}) {
     const AnalyzerConfig defaults = AnalyzerConfig::network(interval_s);
