@@ -50,10 +50,12 @@ def csv_text(rows, header=True):
 
 
 class InfluxD:
-    """`influxd run` as the current user on 127.0.0.1:0; the port is read from its log."""
+    """`influxd run` as the current user on 127.0.0.1:0; the port is read from its log. With
+    `netns`, inside that network namespace (on its loopback), and asked over HTTP from there."""
 
-    def __init__(self, data_dir=None):
+    def __init__(self, data_dir=None, netns=None):
         self.dir = data_dir or tempfile.mkdtemp(prefix="ctmon-influxd-")
+        self.netns = netns
         self.proc = None
         self.port = None
 
@@ -74,25 +76,44 @@ class InfluxD:
                 for n in dirs + files:
                     shutil.chown(os.path.join(root, n), "nobody")
             cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + cmd
+        if self.netns:
+            cmd = ["ip", "netns", "exec", self.netns] + cmd
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:
-            m = re.search(r'msg="Listening on HTTP".*addr=127\.0\.0\.1:(\d+)', open(self.log_path).read())
+            m = re.search(r'msg="Listening on HTTP".*addr=127\.0\.0\.1:(\d+)', self.log_text())
             if m:
                 self.port = int(m.group(1))
                 break
             if self.proc.poll() is not None:
-                raise RuntimeError("influxd exited: " + open(self.log_path).read()[-2000:])
+                raise RuntimeError("influxd exited: " + self.log_text()[-2000:])
             time.sleep(0.05)
         else:
             raise RuntimeError("influxd did not listen within 20 s")
         while time.time() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/ping", timeout=1)
+                self._request("/ping")
                 return self
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("influxd did not answer /ping")
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def _request(self, path, data=None):
+        """GET `path`, or POST `data`; the body of the answer."""
+        if not self.netns:
+            with urllib.request.urlopen(urllib.request.Request(self.url + path, data=data), timeout=10) as r:
+                return r.read()
+        # The namespace's loopback is out of this process's reach: curl runs inside it.
+        post = ["--data-binary", "@-"] if data is not None else []
+        r = subprocess.run(["ip", "netns", "exec", self.netns, "curl", "-sSf", "--max-time", "10", *post,
+                            self.url + path], input=data, capture_output=True, timeout=20)
+        if r.returncode != 0:
+            raise OSError(f"curl {path} in {self.netns}: {r.stderr.decode(errors='replace').strip()}")
+        return r.stdout
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -118,9 +139,7 @@ class InfluxD:
         params = {"q": q, "epoch": "ms"}
         if db:
             params["db"] = db
-        data = urllib.parse.urlencode(params).encode()
-        with urllib.request.urlopen(urllib.request.Request(self.url + "/query", data=data), timeout=10) as r:
-            return json.load(r)
+        return json.loads(self._request("/query", urllib.parse.urlencode(params).encode()))
 
     def create_db(self, name):
         self.query(f'CREATE DATABASE "{name}"')
