@@ -4,9 +4,13 @@
 # private and shared), on the CPU (share of one core at a 1 s interval) and in flash writes
 # (bytes a day). Needs root (a throw-away network namespace).
 #
-#   bench/footprint/run.sh [--seconds N] [--arches "s390x armhf arm64 mipsel"] [--out DIR]
+#   bench/footprint/run.sh [--seconds N] [--router] [--arches "s390x armhf arm64 mipsel"] [--out DIR]
 #
 #   --seconds  how long the daemon runs at 1 s (default 120; it commits every 30 s meanwhile)
+#   --router   run it as the end-to-end router instead (tests/integration/test_router_netns.py:
+#              a NAT router in namespaces, household traffic, the five WAN faults repeated until
+#              --seconds have passed, forwarding to a real InfluxDB; no kill -9), at the default
+#              5 min commit interval; --seconds 600 for the README's figures
 #   --arches   also cross-build the size-optimised binary for these (tests/cross/stage.sh stages
 #              their libraries; an architecture whose cross g++ is missing is reported as such)
 #   --out      build directories and logs (default build-footprint)
@@ -21,17 +25,24 @@
 # start-up (rules, database check) is left out. Flash writes: build/bench/store/store_bytes_per_day
 # --quick, the store's counting-VFS figure for the daemon's default configuration at 1 s (the
 # daemon's own run is too short to span a day of commits).
+# With --router the RAM and CPU figures are those of the router test's daemon (its smaps_rollup
+# read every second, VmHWM, CPU time from /proc/PID/schedstat over its whole life), and flash
+# writes are also measured: /proc/PID/io write_bytes (the bytes of page cache the daemon dirtied,
+# i.e. what the kernel writes back: its database, WAL and -shm files, and its few log lines)
+# divided by the daemon's lifetime and multiplied by a day. That day has a fault every minute or so, each an episode written the moment
+# it opens and closes: an upper bound for a router, beside store_bytes_per_day's quiet day.
 set -euo pipefail
 
 me=bench/footprint/run.sh
 die() { echo "$me: $*" >&2; exit 1; }
-seconds=120 arches="" out=""
+seconds=120 arches="" out="" router=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) [ $# -ge 2 ] || die "--seconds needs a value"; seconds=$2; shift ;;
     --arches) [ $# -ge 2 ] || die "--arches needs a value"; arches=$2; shift ;;
+    --router) router=1 ;;
     --out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift ;;
-    -h|--help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
   shift
@@ -103,7 +114,45 @@ for arch in $arches; do
   row "stripped ctmon, $arch, -Os + gc-sections" "$(kib "$(stripped_size "$triplet-strip" "$bin")")"
 done
 
+# ---- RAM, CPU and flash writes: the end-to-end router ------------------------------------------
+router_rows() {
+  local json=$1
+  python3 - "$json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))
+mb = lambda kb: kb / 1000
+rows = [
+    (f"daemon peak RSS (VmHWM), router at 1 s, {f['alive_s']:.0f} s", f"{mb(f['vm_hwm_kb']):.1f} MB"),
+    ("&nbsp;&nbsp;largest smaps_rollup Rss: shared / private (of which dirty) / Pss",
+     f"{mb(f['rss_kb']):.1f} MB: {mb(f['shared_kb']):.1f} / {mb(f['private_kb']):.1f} "
+     f"({mb(f['private_dirty_kb']):.1f}) / {mb(f['pss_kb']):.1f} MB"),
+    ("daemon CPU, router at 1 s, share of one core (its whole life)", f"{f['cpu_pct_one_core']:.2f} %"),
+    (f"bytes written a day, router at 1 s, {f['commit_interval_s']:g} s commits, a fault a minute "
+     "(/proc/PID/io write_bytes, extrapolated)",
+     f"{f['write_bytes_per_day'] / 1e6:.2f} MB ({f['write_bytes']} bytes in {f['alive_s']:.0f} s)"),
+    ("&nbsp;&nbsp;database files at the end (db, -wal, -shm)",
+     " / ".join(f"{f['db_file_bytes'].get(k, 0) / 1024:.0f} KiB" for k in ("", "-wal", "-shm"))),
+]
+for name, value in rows:
+    print(f"{name}\t{value}")
+PY
+}
+if [ "$router" = 1 ]; then
+  echo "$me: running the end-to-end router for $seconds s (tests/integration/test_router_netns.py)" >&2
+  run_dir=$(mktemp -d)
+  trap 'rm -rf "$run_dir"' EXIT
+  # The test's own assertions still hold: a run that fails them says so and stops here.
+  if ! (cd "$repo/tests/integration" && CTMON="$gc" PYTHONDONTWRITEBYTECODE=1 CTMON_ROUTER_SECONDS="$seconds" \
+        CTMON_ROUTER_KILLS=0 CTMON_ROUTER_COMMIT_S=300 CTMON_ROUTER_FOOTPRINT_JSON="$run_dir/footprint.json" \
+        /usr/bin/python3 test_router_netns.py) >"$out/router.log" 2>&1; then
+    die "the router run failed (log: $out/router.log)"
+  fi
+  echo "$me: the router's faults, episodes and footprint line: $out/router.log" >&2
+  while IFS=$'\t' read -r name value; do row "$name" "$value"; done < <(router_rows "$run_dir/footprint.json")
+fi
+
 # ---- RAM and CPU: the daemon at 1 s -------------------------------------------------------------
+if [ "$router" = 0 ]; then
 echo "$me: running ctmon run at 1 s for $seconds s" >&2
 ns=ctmfoot$$
 run_dir=$(mktemp -d)
@@ -149,6 +198,7 @@ row "&nbsp;&nbsp;largest smaps_rollup Rss: shared / private (of which dirty) / P
 row "daemon CPU at 1 s, share of one core (seconds 5-$seconds)" \
     "$(awk -v t="$((ticks1 - ticks0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
          'BEGIN {printf "%.2f %%", t / hz / (b - a) * 100}')"
+fi
 
 # ---- flash writes --------------------------------------------------------------------------------
 bytes_bench=$repo/build/bench/store/store_bytes_per_day
