@@ -174,3 +174,21 @@ class NetnsTestCase(unittest.TestCase):
         d = Daemon(self.topo, self.topo.router, db or self.db, *flags, log_path=log_path)
         self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
         return d
+
+    def burst_until_open(self, d, port="8080"):
+        """Bursts of new TCP connections from the LAN client to the WAN server's `port` (which the
+        test serves) until `d` logs an opened episode, for at most 30 s."""
+        t = self.topo
+        deadline = time.monotonic() + 30
+        while "episode opened" not in d.text() and time.monotonic() < deadline:
+            t.traffic(t.lan, "tcp", WAN_IP, port, "200")
+        self.assertIn("episode opened", d.text(), "no episode from the burst")
+
+    def assert_sampling_undisturbed(self, since_s, interval_s, while_what):
+        """Every sample since `since_s` (Unix seconds) was taken: no step over 3 intervals."""
+        from test_daemon_netns import read_csv  # it imports this module
+        _, rows = read_csv(self.db)
+        times = [ts for ts, _ in rows if ts >= since_s]
+        self.assertGreater(len(times), 5)
+        steps = [b - a for a, b in zip(times, times[1:])]
+        self.assertLess(max(steps), 3 * interval_s, f"a sample is missing while {while_what}")
