@@ -175,6 +175,15 @@ class NetnsTestCase(unittest.TestCase):
         self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
         return d
 
+    def learn_a_quiet_router(self):
+        """Detectors that learned already (24 minutes of a router as quiet as this namespace, in
+        self.db), so that a burst opens an episode within seconds of the daemon's start; and the
+        WAN server's TCP port 8080 for burst_until_open."""
+        scenario = os.path.join(self.dir, "learned.csv")
+        sh(SYSTEM_PYTHON, os.path.join(HERE, "make_scenario.py"), scenario, "--hours", "0.4", "--scale", "0.01")
+        sh(ctmon_binary(), "replay", "--input", scenario, "--db", self.db)
+        self.topo.serve(self.topo.wan, "tcp", 8080)
+
     def burst_until_open(self, d, port="8080"):
         """Bursts of new TCP connections from the LAN client to the WAN server's `port` (which the
         test serves) until `d` logs an opened episode, for at most 30 s."""

@@ -14,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from netns import HERE, SYSTEM_PYTHON, NetnsTestCase, ctmon_binary, sh, wait_for
+from netns import NetnsTestCase, ctmon_binary, sh, wait_for
 
 INTERVAL_S = 0.5
 HOST = "gw 1/+#"          # a host name that is no valid topic level: made topic-safe
@@ -66,11 +66,7 @@ class Broker:
 class MqttHomeAssistant(NetnsTestCase):
     def setUp(self):
         super().setUp()
-        # Detectors that learned already, so that a burst opens an episode within seconds.
-        scenario = os.path.join(self.dir, "learned.csv")
-        sh(SYSTEM_PYTHON, os.path.join(HERE, "make_scenario.py"), scenario, "--hours", "0.4", "--scale", "0.01")
-        sh(ctmon_binary(), "replay", "--input", scenario, "--db", self.db)
-        self.topo.serve(self.topo.wan, "tcp", 8080)
+        self.learn_a_quiet_router()
 
     sub_auth = ()
 

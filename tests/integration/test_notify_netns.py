@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from netns import HERE, SYSTEM_PYTHON, NetnsTestCase, ctmon_binary, sh, wait_for
+from netns import NetnsTestCase, ctmon_binary, sh, wait_for
 
 # The detectors' warm-up is 600 s, counted in samples: 1200 at 500 ms, within the 1440 the
 # scenario taught them.
@@ -20,12 +20,7 @@ INTERVAL_S = 0.5
 class NotifyExec(NetnsTestCase):
     def setUp(self):
         super().setUp()
-        # Detectors that learned already (24 minutes of a router as quiet as this namespace), so
-        # that a burst opens an episode within seconds of the start.
-        scenario = os.path.join(self.dir, "learned.csv")
-        sh(SYSTEM_PYTHON, os.path.join(HERE, "make_scenario.py"), scenario, "--hours", "0.4", "--scale", "0.01")
-        sh(ctmon_binary(), "replay", "--input", scenario, "--db", self.db)
-        self.topo.serve(self.topo.wan, "tcp", 8080)
+        self.learn_a_quiet_router()
 
     def script(self, name, body):
         path = os.path.join(self.dir, name)
