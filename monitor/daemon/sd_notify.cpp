@@ -13,6 +13,8 @@
 
 #include <fmt/core.h>
 
+#include "monitor/owned_fd.h"
+
 namespace ctmon::daemon {
 namespace {
 
@@ -27,21 +29,6 @@ std::optional<long long> parse_positive(const std::string& text) {
   if (error != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
   return value;
 }
-
-// Closes the descriptor on every path out of notify().
-class Socket {
- public:
-  Socket() : fd_(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {}
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -77,11 +64,11 @@ std::string SdNotifier::notify(std::string_view state) const {
   const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size() +
                                              (address_[0] == '/' ? 1 : 0));
 
-  const Socket socket;
-  if (socket.fd() < 0)
+  const OwnedFd socket(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (socket.get() < 0)
     return fmt::format("cannot open a socket to tell systemd {}: {}", state, std::strerror(errno));
   // Never wait: a service manager that does not read must not stall sampling (EAGAIN instead).
-  const ssize_t sent = ::sendto(socket.fd(), state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+  const ssize_t sent = ::sendto(socket.get(), state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                                 reinterpret_cast<const sockaddr*>(&addr), length);
   if (sent < 0)
     return fmt::format("cannot tell systemd {} through NOTIFY_SOCKET={}: {}", state, address_,

@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 
 #include "monitor/clock.h"
+#include "monitor/owned_fd.h"
 #include "monitor/user_error.h"
 
 #ifndef CTMON_VERSION
@@ -25,22 +26,6 @@
 
 namespace ctmon::prometheus {
 namespace {
-
-// Closes a socket on every path until libmicrohttpd takes it over.
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 std::string bind_problem(int error, const ListenAddress& address) {
   switch (error) {
@@ -79,7 +64,7 @@ int listen_on(const ListenAddress& address) {
     length = sizeof in6;
   }
   const std::string where = fmt::format("prometheus_listen {}", address.text());
-  Socket socket(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  OwnedFd socket(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (socket.get() < 0 && family == AF_INET6 && address.family == ListenAddress::Family::kAny &&
       errno == EAFNOSUPPORT) {
     ListenAddress ipv4 = address;
@@ -140,7 +125,7 @@ void PrometheusOutput::DaemonDeleter::operator()(MHD_Daemon* daemon) const { MHD
 
 PrometheusOutput::PrometheusOutput(const ListenAddress& address, StatusSource status, io::LogSink log)
     : status_(std::move(status)), log_(std::move(log)) {
-  Socket socket(listen_on(address));
+  OwnedFd socket(listen_on(address));
   port_ = bound_port(socket.get());
   state_.listen = address.text();
   if (address.port == 0) state_.listen.replace(state_.listen.rfind(':') + 1, std::string::npos, std::to_string(port_));
@@ -159,7 +144,7 @@ PrometheusOutput::PrometheusOutput(const ListenAddress& address, StatusSource st
       MHD_OPTION_END);
   if (daemon == nullptr)
     throw UserError(fmt::format("prometheus_listen {}: the HTTP server (libmicrohttpd) did not start", address.text()));
-  socket.release();  // MHD_stop_daemon closes it
+  (void)socket.release();  // MHD_stop_daemon closes it
   daemon_.reset(daemon);
   say(io::Severity::kInfo, fmt::format("serving Prometheus metrics on http://{}/metrics", state_.listen));
 }
