@@ -116,6 +116,11 @@ class Analyzer {
 
   /// Samples observed so far (survives save/restore).
   [[nodiscard]] std::uint64_t samples_seen() const { return samples_seen_; }
+  /// Samples still to observe before an episode may open (0: detecting). Counts warm-up only:
+  /// the few resume samples after a gap are too short to be worth telling anyone about.
+  [[nodiscard]] std::uint64_t warmup_samples_left() const {
+    return samples_seen_ > config_.warmup_samples ? 0 : config_.warmup_samples + 1 - samples_seen_;
+  }
   [[nodiscard]] const AnalyzerConfig& config() const { return config_; }
 
   /// Format version written by save_state(); bumped whenever the layout changes.

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -61,15 +62,26 @@ std::string describe_window(const EventsOptions& o, std::int64_t since_ns, std::
 // The answer when nothing matched: say what was searched and that sampling works (or not).
 std::string no_episodes_message(const EventsOptions& o, std::int64_t since_ns, std::int64_t until_ns,
                                 store::Database& db, const Config& config) {
-  const SamplingFacts facts =
-      sampling_facts(db, status_for_db(status::contact_daemon(config.status_file, status::kCourtesyTimeout_ms).status, config.db));
+  const std::optional<status::DaemonStatus> daemon =
+      status_for_db(status::contact_daemon(config.status_file, status::kCourtesyTimeout_ms).status, config.db);
+  const SamplingFacts facts = sampling_facts(db, daemon);
   const std::string what = "No episodes " + describe_window(o, since_ns, until_ns);
+  // A running daemon keeps its first samples in RAM until a commit, and learns before it
+  // detects: both are normal, and the answer says so instead of asking whether it runs.
+  const std::string learning =
+      daemon && daemon->learning_until_wall_ns != 0
+          ? fmt::format("; the detectors are learning this router's traffic until {}, no episodes before then",
+                        format_local_time(daemon->learning_until_wall_ns, "%H:%M"))
+          : "";
+  if (!facts.first_sample_wall_ns && daemon && daemon->samples > 0)
+    return what + fmt::format(" (the daemon has taken {} samples since {}, not yet committed to {}{}).",
+                              daemon->samples, format_local_time(daemon->started_wall_ns), config.db, learning);
   if (!facts.first_sample_wall_ns)
     return what + fmt::format(", and no samples stored in {} yet: is the daemon running? "
                               "('ctmon status' tells)",
                               config.db);
   std::string how = facts.interval_s ? "sampling every " + format_interval(*facts.interval_s) : "sampling";
-  return what + fmt::format(" ({} since {}).", how, format_local_time(*facts.first_sample_wall_ns));
+  return what + fmt::format(" ({} since {}{}).", how, format_local_time(*facts.first_sample_wall_ns), learning);
 }
 
 void run_events(const Config& config, const EventsOptions& o) {

@@ -79,6 +79,16 @@ struct Report {
 // shorter than a person's patience. A daemon that does not answer in time is stuck or stopped.
 constexpr std::int64_t kAnswerTimeout_ms = 3000;
 
+// Whether episodes can open yet: a fresh daemon learns the router's traffic first, and a
+// person looking at an empty `ctmon events` needs to know that it is not broken.
+std::string detectors_line(const status::DaemonStatus& status) {
+  if (status.learning_until_wall_ns != 0)
+    return fmt::format("learning until {}: no episodes before then",
+                       format_local_time(status.learning_until_wall_ns, "%H:%M"));
+  return fmt::format("detecting, {} episode(s) opened since start{}", status.episodes_opened,
+                     status.open_episode ? ", one open now" : "");
+}
+
 void check_daemon(const Config& config, const status::DaemonContact& contact, std::int64_t now, Report& r) {
   const std::optional<status::DaemonStatus>& status = contact.status;
   const bool running = contact.alive;
@@ -112,6 +122,9 @@ void check_daemon(const Config& config, const status::DaemonContact& contact, st
     return s.samples == 0 ? 0.0 : std::round(s.source.read_s_total / static_cast<double>(s.samples) * 1e8) / 100.0;
   });
   d["db"] = status ? nlohmann::json(status->store.db) : nlohmann::json(nullptr);
+  d["learning_until"] = status && status->learning_until_wall_ns != 0
+                            ? nlohmann::json(rfc3339_utc(status->learning_until_wall_ns))
+                            : nlohmann::json(nullptr);
 
   if (!contact.pid_file_present && !status) {
     if (contact.outcome == status::Answer::Outcome::kDenied) {
@@ -162,6 +175,7 @@ void check_daemon(const Config& config, const status::DaemonContact& contact, st
   } else {
     r.lines.emplace_back("last sample", "none yet");
   }
+  r.lines.emplace_back("detectors", detectors_line(*status));
   const std::string& table = status->source.table;
   const std::string table_state = status::table_state_text(status->source.table_state, status->source.table_error);
   r.lines.emplace_back("table", fmt::format("{}: {}, {} counters", table, table_state, status->source.counters));

@@ -351,9 +351,8 @@ class Daemon : public io::SampleSink {
                   format_duration_exact(fresh.interval_s));
       else
         log_.warning("SIGHUP: detectors now sample every {} but could not keep what they learned: "
-                     "they learn again, no episodes for the next {}",
-                     format_duration_exact(fresh.interval_s),
-                     format_duration_exact(detectors.warmup_samples * fresh.interval_s));
+                     "they learn again (the next sample says until when)",
+                     format_duration_exact(fresh.interval_s));
     }
     status::DaemonStatus now;
     for (const auto& input : inputs_) input->report(now);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/core.h>
+
 #include "core/time.h"
 #include "monitor/clock.h"
 
@@ -14,6 +16,14 @@ namespace {
 double detector_us_per_sample(const PipelineStats& stats) {
   if (stats.samples == 0) return 0.0;
   return std::round(static_cast<double>(stats.detector_ns) / static_cast<double>(stats.samples) / 10.0) / 100.0;
+}
+
+// "14:32" for a wall time in the zone `local_offset_s` east of UTC: the log line a person reads
+// on the router, whose own clock is local.
+std::string local_hh_mm(std::int64_t wall_ns, std::int64_t local_offset_s) {
+  const std::int64_t local_s = floor_div(wall_ns, kNsPerS) + local_offset_s;
+  const std::int64_t minute_of_day = floor_div(local_s, 60) - floor_div(local_s, kSecondsPerDay) * 1440;
+  return fmt::format("{:02}:{:02}", minute_of_day / 60, minute_of_day % 60);
 }
 
 }  // namespace
@@ -47,6 +57,7 @@ const StepResult& Pipeline::feed(const Sample& sample, const CounterCatalog& cat
   const StepResult& step = analyzer_->observe(sample, catalog, local_offset_s);
   stats_.detector_ns += ctmon::now_mono_ns() - detectors_start_ns;
   ++stats_.samples;
+  note_learning(sample.wall_ns, local_offset_s);
 
   if (step.change != EpisodeChange::none && step.episode != nullptr) {
     const Episode& episode = *step.episode;
@@ -87,11 +98,29 @@ const StepResult& Pipeline::feed(const Sample& sample, const CounterCatalog& cat
   return step;
 }
 
+void Pipeline::note_learning(std::int64_t wall_ns, std::int64_t local_offset_s) {
+  const std::uint64_t left = analyzer_->warmup_samples_left();
+  if (left == 0) {
+    if (learning_until_wall_ns_ != 0)
+      log_.info("detectors ready: they learned this router's traffic, episodes can open from now on");
+    learning_until_wall_ns_ = 0;
+    return;
+  }
+  const double interval_s = analyzer_->config().rates.nominal_interval_s;
+  learning_until_wall_ns_ = wall_ns + static_cast<std::int64_t>(std::llround(static_cast<double>(left) * interval_s * kNsPerS));
+  if (!learning_said_)
+    log_.info("detectors learning this router's traffic until {} ({}): no episodes before then",
+              local_hh_mm(learning_until_wall_ns_, local_offset_s),
+              format_duration_exact(static_cast<double>(left) * interval_s));
+  learning_said_ = true;
+}
+
 bool Pipeline::reconfigure(const AnalyzerConfig& config) {
   const std::string learned = analyzer_->save_state();
   auto rebuilt = std::make_unique<Analyzer>(config);
   const bool kept = rebuilt->restore_state(learned).ok;  // refused: still the fresh detectors
   analyzer_ = std::move(rebuilt);
+  if (!kept) learning_said_ = false;
   return kept;
 }
 
@@ -107,6 +136,7 @@ void Pipeline::report(status::DaemonStatus& status) const {
   status.open_episode = analyzer_->open_episode() != nullptr;
   status.detector_us_per_sample = detector_us_per_sample(stats_);
   status.detector_s_total = static_cast<double>(stats_.detector_ns) / kNsPerS;
+  status.learning_until_wall_ns = learning_until_wall_ns_;
   store_.report(status);
   for (const auto& output : outputs_) output->report(status);
 }

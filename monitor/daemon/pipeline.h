@@ -62,7 +62,7 @@ class Pipeline {
   /// exit non-zero: data lost).
   bool finish(std::int64_t now_mono_ns);
 
-  /// Fills the pipeline's and every output's part of `status`.
+  /// Fills the pipeline's and every output's part of `status` (learning_until_wall_ns included).
   void report(status::DaemonStatus& status) const;
 
   /// The outputs after the store, for the daemon's poll loop.
@@ -78,12 +78,18 @@ class Pipeline {
   [[nodiscard]] const char* store_state() const { return store::to_string(store_.condition()); }
 
  private:
+  void note_learning(std::int64_t wall_ns, std::int64_t local_offset_s);
+
   Logger& log_;
   std::unique_ptr<Analyzer> analyzer_;
   StoreOutput store_;
   std::vector<std::unique_ptr<io::Output>> outputs_;
   std::optional<Episode> closed_at_restart_;
   PipelineStats stats_;
+  /// When the detectors' warm-up should end, from the last sample and the nominal interval;
+  /// 0 once they detect. Said in the log when warm-up starts and ends, and in the status.
+  std::int64_t learning_until_wall_ns_ = 0;
+  bool learning_said_ = false;
 };
 
 }  // namespace ctmon

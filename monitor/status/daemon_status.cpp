@@ -82,6 +82,7 @@ nlohmann::json to_json(const DaemonStatus& s) {
       {"open_episode", s.open_episode},
       {"detector_us_per_sample", s.detector_us_per_sample},
       {"detector_s_total", s.detector_s_total},
+      {"learning_until_ts", seconds(s.learning_until_wall_ns)},
       {"table", s.source.table},
       {"table_state", table_state_text(s.source.table_state, s.source.table_error)},
       {"counters", s.source.counters},
@@ -135,6 +136,7 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
   s.open_episode = get<bool>(j, "open_episode");
   s.detector_us_per_sample = get<double>(j, "detector_us_per_sample");
   s.detector_s_total = get<double>(j, "detector_s_total");
+  if (j.contains("learning_until_ts")) s.learning_until_wall_ns = nanoseconds(get<double>(j, "learning_until_ts"));
   s.source.table = get<std::string>(j, "table");
   s.source.table_state = parse_table_state(get<std::string>(j, "table_state"), s.source.table_error);
   s.source.counters = get<std::uint64_t>(j, "counters");

@@ -5,7 +5,8 @@
 //
 // The wire format is one JSON object (docs/daemon.md lists every key):
 //   pid, started_ts, interval_s, samples, episodes_opened, open_episode, detector_us_per_sample,
-//   detector_s_total, the counter source's table, table_state ("ok", "missing", "no counters",
+//   detector_s_total, learning_until_ts (0 once the detectors detect; optional for readers:
+//   daemons before it did not send it), the counter source's table, table_state ("ok", "missing", "no counters",
 //   "rules missing", "error: <why>"), counters, missed_ticks, last_sample_ts, read_s_total; the
 //   store's db, commit_interval_s, samples_in_ram, samples_dropped, store_state ("ok", "disk
 //   full", ...); and, only when forwarding is on, influx {state, detail, queued,
@@ -99,6 +100,8 @@ struct DaemonStatus {
   bool open_episode = false;
   double detector_us_per_sample = 0;     ///< mean detector time, wall clock
   double detector_s_total = 0;           ///< detector time over all samples
+  /// While the detectors learn (no episode can open): when that should end. 0: detecting.
+  std::int64_t learning_until_wall_ns = 0;
   CounterSourceStatus source;
   StoreStatus store;
   std::optional<InfluxStatus> influx;

@@ -14,6 +14,7 @@
 #include "monitor/config/config.h"
 #include "monitor/daemon/pipeline.h"
 #include "monitor/influx/influx_output.h"
+#include "monitor/status/daemon_status.h"
 #include "monitor/store/outbox.h"
 #include "monitor/store/event_store.h"
 #include "monitor/store/sample_reader.h"
@@ -120,6 +121,32 @@ TEST_CASE("Pipeline: samples, one episode and the detectors' state reach the dat
   store::Database db = store::Database::open(path);
   Pipeline resumed(db, quick_detectors(), writer_options(), log);
   CHECK(resumed.analyzer().samples_seen() == learned);
+}
+
+TEST_CASE("Pipeline: the status says until when the detectors learn, then that they detect") {
+  store::testing::TempDir dir;
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  store::Database db = store::Database::open(dir / "ctmon.db");
+  const AnalyzerConfig detectors = quick_detectors();
+  Pipeline pipeline(db, detectors, writer_options(), log);
+  status::DaemonStatus status;
+  pipeline.report(status);
+  CHECK(status.learning_until_wall_ns == 0);  // nothing seen: nothing to promise yet
+  // Sample i (0-based) is at kT0 + i s; the first that may open an episode is number warmup.
+  const std::int64_t first_detecting_wall_ns = kT0_wall_ns + static_cast<std::int64_t>(detectors.warmup_samples) * kNsPerS;
+  for (std::uint32_t i = 0; i < detectors.warmup_samples; ++i) {
+    const Sample sample = traffic.next(false);
+    REQUIRE_FALSE(pipeline.feed(sample, catalog, 0, sample.mono_ns).scored);
+    pipeline.report(status);
+    REQUIRE(status.learning_until_wall_ns == first_detecting_wall_ns);
+  }
+  const Sample sample = traffic.next(false);
+  CHECK(sample.wall_ns == first_detecting_wall_ns);
+  CHECK(pipeline.feed(sample, catalog, 0, sample.mono_ns).scored);
+  pipeline.report(status);
+  CHECK(status.learning_until_wall_ns == 0);
 }
 
 TEST_CASE("Pipeline: a locked database keeps the samples in RAM, and nothing is lost after") {

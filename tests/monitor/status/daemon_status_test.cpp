@@ -25,6 +25,7 @@ DaemonStatus sample_status() {
   s.influx = InfluxStatus{"unreachable", "no answer from http://192.0.2.1:8086/write", 812,
                           1'795'132'700'000'000'000, 4000, 120, 2};
   s.detector_s_total = 0.0031;
+  s.learning_until_wall_ns = 1'795'133'400'000'000'000;
   s.source.read_s_total = 0.0125;
   s.prometheus = PrometheusStatus{"[fd00::1]:9101", 77, 1'795'132'850'000'000'000,
                                   "Server reached connection limit. Closing inbound connection.",
@@ -52,6 +53,7 @@ TEST_CASE("DaemonStatus: a round trip through JSON text keeps everything") {
   CHECK(back.influx->queued == 812);
   CHECK(back.influx->rejected_lines == 2);
   CHECK(back.detector_s_total == s.detector_s_total);
+  CHECK(std::llabs(back.learning_until_wall_ns - s.learning_until_wall_ns) < 1000);
   CHECK(back.source.read_s_total == s.source.read_s_total);
   REQUIRE(back.prometheus);
   CHECK(back.prometheus->listen == "[fd00::1]:9101");
@@ -59,6 +61,14 @@ TEST_CASE("DaemonStatus: a round trip through JSON text keeps everything") {
   CHECK(std::llabs(back.prometheus->last_scrape_wall_ns - s.prometheus->last_scrape_wall_ns) < 1000);
   CHECK(back.prometheus->last_error == s.prometheus->last_error);
   CHECK(std::llabs(back.prometheus->last_error_wall_ns - s.prometheus->last_error_wall_ns) < 1000);
+}
+
+TEST_CASE("DaemonStatus: a daemon that does not say when it stops learning reads as detecting") {
+  nlohmann::json j = to_json(sample_status());
+  j.erase("learning_until_ts");
+  CHECK(daemon_status_from_json(j).learning_until_wall_ns == 0);
+  j["learning_until_ts"] = "soon";
+  CHECK_THROWS_WITH(daemon_status_from_json(j), Catch::Contains("'learning_until_ts'"));
 }
 
 TEST_CASE("DaemonStatus: the Prometheus entry is absent when the endpoint is off") {
