@@ -51,6 +51,11 @@ case "$arch" in
 esac
 case "$jobs" in ''|*[!0-9]*|0) die "--jobs '$jobs': expected a positive whole number" ;; esac
 
+# Minutes of compiling and emulating that nobody waits on interactively: at the lowest CPU
+# priority, so that a timing-sensitive test beside it (CI runs the end-to-end router at the same
+# time) keeps the CPU whenever it wants it.
+renice -n 19 -p $$ >/dev/null 2>&1 || true
+
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build_dir=${build_dir:-$repo/build-cross/$arch}
 mkdir -p "$build_dir"
