@@ -131,7 +131,7 @@ std::string median_max(const std::vector<double>& v, const char* unit) {
 }
 
 void row(const char* what, const std::string& tuning, const std::string& held_out, const char* bound) {
-  std::printf("  %-46s %-20s %-20s %s\n", what, tuning.c_str(), held_out.c_str(), bound);
+  std::printf("  %-50s %-20s %-20s %s\n", what, tuning.c_str(), held_out.c_str(), bound);
 }
 
 ScenarioReport run_group(SeedRange seeds, double interval_s, int days, long long& samples) {
