@@ -136,7 +136,7 @@ ScenarioConfig suite(std::uint64_t seed, double interval_s, int days) {
   c.nightly_start_jitter_s = 1200 + 2400 * uniform();  // the backup starts within 20..60 min
   c.nightly_skip_probability = 0.3 * uniform();
   c.second_nightly_job = uniform() < 0.5;
-  c.episodes_per_day = 4;
+  c.episodes_per_day = 5;  // one of each classic kind per day, even on the one scored day at 1 s
   c.outages_per_day = 1;
   c.losses_per_day = 1;
   c.slow_attacks_per_day = 1;
@@ -238,7 +238,7 @@ void ScenarioGenerator::plan() {
       const double end = start + 600 + 1200 * extra_.uniform();
       const bool runs = extra_.uniform() < 0.6;
       if (!runs || start < 0 || end > total_s) continue;
-      markers_.push_back({MarkerKind::nightly_job, d, ns(start), ns(end)});
+      markers_.push_back({MarkerKind::nightly_job, d, ns(start), ns(end), true});
       bumps_.push_back({ns(start), ns(end), {{kUdpFwdNew, 3.0}, {kUdpFwdEst, 2.0}}});
       busy.emplace_back(start, end);
     }
@@ -343,7 +343,7 @@ void ScenarioGenerator::plan_extra(std::vector<std::pair<double, double>>& busy)
   });
   place(config_.slow_attacks_per_day, [&](double start, int i) {
     InjectedEpisode e;
-    e.injection = i % 2 ? Injection::slow_invalid_burst : Injection::slow_scan;
+    e.injection = (i + config_.seed) % 2 ? Injection::slow_invalid_burst : Injection::slow_scan;
     e.intensity = 5 + 5 * extra_.uniform();
     e.start_mono_ns = ns(start);
     e.end_mono_ns = ns(start + 360 + 60 * extra_.uniform());
@@ -497,6 +497,7 @@ ScenarioReport& ScenarioReport::operator+=(const ScenarioReport& o) {
   if (nightly_alarms_by_night.size() < o.nightly_alarms_by_night.size())
     nightly_alarms_by_night.resize(o.nightly_alarms_by_night.size(), 0);
   for (std::size_t n = 0; n < o.nightly_alarms_by_night.size(); ++n) nightly_alarms_by_night[n] += o.nightly_alarms_by_night[n];
+  irregular_job_alarms_after_night3 += o.irregular_job_alarms_after_night3;
   repeats += o.repeats;
   repeats_found += o.repeats_found;
   short_faults += o.short_faults;
@@ -595,22 +596,25 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
     rep.kind_correct_3x += kind_right;
   }
   for (const Marker& m : gen.markers())
-    if (m.kind == MarkerKind::nightly_job && static_cast<int>(rep.nightly_alarms_by_night.size()) <= m.day)
+    if (m.kind == MarkerKind::nightly_job && !m.irregular_job && static_cast<int>(rep.nightly_alarms_by_night.size()) <= m.day)
       rep.nightly_alarms_by_night.resize(static_cast<std::size_t>(m.day) + 1, 0);
   for (std::size_t i = 0; i < detected.size(); ++i) {
     const Detected& d = detected[i];
     bool at_job_early = false, at_job_late = false, at_disturbance = false;
     int job_night = -1;
+    bool at_irregular_job = false;
     for (const Marker& m : gen.markers()) {
       const bool overlaps = d.open_ns >= m.start_ns - slack_ns && d.open_ns <= m.end_ns + slack_ns;
       const bool soon_after = d.open_ns >= m.start_ns && d.open_ns <= m.end_ns + 300 * kNsPerS;
       if (m.kind == MarkerKind::nightly_job && overlaps) {
         (m.day >= 3 ? at_job_late : at_job_early) = true;
-        job_night = m.day;
+        if (m.irregular_job) at_irregular_job = at_irregular_job || m.day >= 3;
+        else job_night = m.day;
       }
       if (m.kind != MarkerKind::nightly_job && soon_after) at_disturbance = true;
     }
     if (job_night >= 0 && !used[i]) ++rep.nightly_alarms_by_night[static_cast<std::size_t>(job_night)];
+    if (at_irregular_job && !used[i]) ++rep.irregular_job_alarms_after_night3;
     rep.nightly_alarms_after_day3 += at_job_late;
     rep.alarms_at_disturbances += at_disturbance;
     if (d.open_ns < first_counted_ns || (at_job_early && !used[i])) continue;

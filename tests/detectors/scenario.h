@@ -92,6 +92,7 @@ struct Marker {
   int day = 0;  ///< nightly job: the night (0 = the first night)
   std::int64_t start_ns = 0;  ///< monotonic
   std::int64_t end_ns = 0;
+  bool irregular_job = false;  ///< nightly job: the sync that runs only some nights, not the backup
 };
 
 class ScenarioGenerator {
@@ -163,7 +164,8 @@ struct ScenarioReport {
   KindFigures by_injection[kInjectionKinds];      ///< indexed by Injection
   KindFigures by_expected[6];                     ///< indexed by EpisodeKind, over found injections
   std::vector<double> outage_open_delay_s;        ///< per found outage: open - fall start
-  std::vector<int> nightly_alarms_by_night;       ///< episodes opened at a nightly job, per night
+  std::vector<int> nightly_alarms_by_night;       ///< false episodes opened at the backup, per night
+  int irregular_job_alarms_after_night3 = 0;      ///< false episodes at the some-nights sync job
   int repeats = 0, repeats_found = 0;             ///< second of a same-hour pair / found
   int short_faults = 0;                           ///< injections of at most 60 s, found
   std::vector<double> short_length_error_intervals;  ///< |episode length - fault length| of those
