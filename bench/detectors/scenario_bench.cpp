@@ -15,7 +15,8 @@
 // ScenarioConfig, unchanged since the first measurements) so old figures stay comparable.
 //
 // CTMON_TUNE="slack=1.5,alarm=15,point=6,mv=8,open=2" tries other settings without a rebuild;
-// CTMON_BENCH_VERBOSE=1 lists every false episode and every missed injection.
+// CTMON_BENCH_VERBOSE=1 lists, per seed, every false episode, every missed injection and the
+// episode length of each short fault.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -144,6 +145,8 @@ ScenarioReport run_group(SeedRange seeds, double interval_s, int days, long long
       std::printf("  seed %d (%s, UTC%+lld h): %d false\n", seed, ctmon::testing::to_string(sc.profile),
                   static_cast<long long>(sc.local_offset_s / 3600), r.false_episodes);
       for (const auto& f : r.false_descriptions) std::printf("    false: %s\n", f.c_str());
+      for (const auto& m : r.missed_descriptions) std::printf("    missed: %s\n", m.c_str());
+      for (const auto& m : r.short_descriptions) std::printf("    short: %s\n", m.c_str());
     }
     total += r;
   }

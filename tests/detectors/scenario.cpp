@@ -483,6 +483,8 @@ ScenarioReport& ScenarioReport::operator+=(const ScenarioReport& o) {
   evaluated_days += o.evaluated_days;
   delays.insert(delays.end(), o.delays.begin(), o.delays.end());
   false_descriptions.insert(false_descriptions.end(), o.false_descriptions.begin(), o.false_descriptions.end());
+  missed_descriptions.insert(missed_descriptions.end(), o.missed_descriptions.begin(), o.missed_descriptions.end());
+  short_descriptions.insert(short_descriptions.end(), o.short_descriptions.begin(), o.short_descriptions.end());
   for (int k = 0; k < kInjectionKinds; ++k) {
     by_injection[k].injected += o.by_injection[k].injected;
     by_injection[k].found += o.by_injection[k].found;
@@ -557,6 +559,16 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
     }
     if (e.start_mono_ns < first_counted_ns) continue;  // the first of a same-hour pair, on the learning day
     const bool found = match != nullptr;
+    auto describe = [&] {
+      const std::int64_t t = e.start_mono_ns / kNsPerS;
+      char b[128];
+      std::snprintf(b, sizeof b, "day %lld %02lld:%02lld:%02lld %s %.1fx %llds", static_cast<long long>(t / 86400),
+                    static_cast<long long>(t % 86400 / 3600), static_cast<long long>(t % 3600 / 60),
+                    static_cast<long long>(t % 60), to_string(e.injection), e.intensity,
+                    static_cast<long long>((e.end_mono_ns - e.start_mono_ns) / kNsPerS));
+      return std::string(b);
+    };
+    if (!found) rep.missed_descriptions.push_back(describe());
     const bool kind_right = found && match->kind == e.kind;
     KindFigures& by_inj = rep.by_injection[static_cast<int>(e.injection)];
     ++by_inj.injected;
@@ -580,6 +592,11 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
         const double episode_intervals = static_cast<double>(match->length_ns + interval_ns) / static_cast<double>(interval_ns);
         const double fault_intervals = static_cast<double>(fault_ns) / static_cast<double>(interval_ns);
         rep.short_length_error_intervals.push_back(std::fabs(episode_intervals - fault_intervals));
+        char b[96];
+        std::snprintf(b, sizeof b, ": episode opened %+.0f s after it, %.0f s long",
+                      static_cast<double>(match->open_ns - e.start_mono_ns) / kNsPerS,
+                      static_cast<double>(match->length_ns) / kNsPerS);
+        rep.short_descriptions.push_back(describe() + b);
       }
     }
     // The headline recall: every injection at 3x and more (WAN loss is a milder, separate row).
