@@ -86,7 +86,7 @@ std::vector<Effect> effects_of(EpisodeKind kind) {
   return {};
 }
 
-std::uint64_t splitmix(std::uint64_t& state) {
+std::uint64_t splitmix(std::uint64_t& state) {  // splitmix64
   std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
@@ -145,12 +145,7 @@ ScenarioConfig suite(std::uint64_t seed, double interval_s, int days) {
   return c;
 }
 
-std::uint64_t ScenarioGenerator::Rng::next_u64() {  // splitmix64
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+std::uint64_t ScenarioGenerator::Rng::next_u64() { return splitmix(state); }
 
 double ScenarioGenerator::Rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
