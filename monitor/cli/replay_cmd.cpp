@@ -3,6 +3,7 @@
 // single-series file instead and writes `timestamp,value,anomaly_score` to --scores-out.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -137,7 +138,39 @@ struct Options {
   std::shared_ptr<ConfigFlags> flags;  ///< --db, --host, InfluxDB: as 'ctmon run' has them
   Config forward;  ///< resolved from flags: db (empty without --db), host, InfluxDB settings
   double influx_drain_s = 60;  ///< how long to wait for the outbox to drain at the end
+  std::string gauge_settings;  ///< --format nab: "key=value,..." over AnalyzerConfig::gauge()
 };
+
+// The NAB benchmark compares a few pre-declared candidate configurations (bench/detectors/
+// nab_bench.sh); this is how it passes one. Benchmarking only: the daemon's settings are its
+// config keys.
+constexpr const char* kGaugeSettingKeys = "level, noise, window, point, alarm, slack, floor, open, close";
+AnalyzerConfig gauge_config(const std::string& spec) {
+  AnalyzerConfig c = AnalyzerConfig::gauge();
+  std::size_t pos = 0;
+  while (pos < spec.size()) {
+    const std::size_t comma = std::min(spec.find(',', pos), spec.size());
+    const std::string item = spec.substr(pos, comma - pos);
+    pos = comma + 1;
+    const std::size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    double v = 0;
+    char extra = 0;
+    if (eq == std::string::npos || std::sscanf(item.c_str() + eq + 1, "%lf%c", &v, &extra) != 1 || !(v >= 0))
+      throw UserError("--gauge-settings '" + item + "': expected key=number (number >= 0), e.g. level=200");
+    if (key == "level") c.counter.level_memory_samples = v;
+    else if (key == "noise") c.counter.noise_memory_samples = v;
+    else if (key == "window") c.counter.robust_window_samples = static_cast<std::size_t>(v);
+    else if (key == "point") c.counter.point_alarm_sd = v;
+    else if (key == "alarm") c.counter.cusum.alarm_sd = v;
+    else if (key == "slack") c.counter.cusum.slack_sd = v;
+    else if (key == "floor") c.counter.relative_floor = v;
+    else if (key == "open") c.episodes.open_samples = static_cast<std::uint32_t>(v);
+    else if (key == "close") c.episodes.close_samples = static_cast<std::uint32_t>(v);
+    else throw UserError("--gauge-settings: unknown key '" + key + "' (known: " + kGaugeSettingKeys + ")");
+  }
+  return c;
+}
 
 // Collects each episode once, when it closes, and the one still open at the end of the input,
 // and prints them only once the whole input was read: a file that turns out bad halfway leaves
@@ -252,7 +285,7 @@ void run_replay_nab(const Options& o) {
 
   CounterCatalog catalog;
   catalog.intern("value");
-  Analyzer analyzer(AnalyzerConfig::gauge());
+  Analyzer analyzer(gauge_config(o.gauge_settings));
   EpisodePrinter printer(o.json);
   Progress progress(o.input, "replay");
   const std::int64_t offset = parse_utc_offset(o.utc_offset);
@@ -290,6 +323,9 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--scores-out", opts->scores_out, "with --format nab: write timestamp,value,anomaly_score here");
   cmd->add_option("--utc-offset", opts->utc_offset,
                   "local time of the recording for time-of-day baselines, e.g. +02:00 (default +00:00)");
+  cmd->add_option("--gauge-settings", opts->gauge_settings,
+                  std::string("with --format nab, for benchmarking: override the gauge detector profile, "
+                              "key=value,... with keys ") + kGaugeSettingKeys);
   cmd->add_option("--interval", opts->interval_s, "sampling interval of the recording (default: learned from the file)")
       ->transform(duration_in_seconds());
   // The daemon's own flags for the database and InfluxDB: with --db, samples, episodes and
@@ -305,6 +341,8 @@ void add_replay_command(CLI::App& app) {
     if (opts->format == "nab") {
       run_replay_nab(*opts);
     } else {
+      if (!opts->gauge_settings.empty())
+        throw UserError("--gauge-settings applies to --format nab only: drop it or add --format nab");
       run_replay_csv(*opts);
     }
   });

@@ -42,6 +42,37 @@ struct Effect {
   bool up;
   double floor_pps;
 };
+// Shapes of the day and week per household: shape(hour) = night + evening_w * bump(evening) +
+// (weekday_w or weekend_w) * bump(day), times the peak levels above scaled per counter group.
+struct ProfileSpec {
+  double scale_fwd_tcp, scale_fwd_udp, scale_local;
+  double night, evening_w, evening_c, evening_width, day_c, day_width, weekday_w, weekend_w;
+};
+constexpr ProfileSpec kProfiles[] = {
+    /* classic      */ {1.0, 1.0, 1.0, 0.25, 0.75, 20.5, 3.5, 13.0, 3.0, 0.2, 0.5},
+    /* single       */ {0.25, 0.3, 0.6, 0.12, 0.88, 21.5, 2.5, 14.0, 3.0, 0.05, 0.45},
+    /* family       */ {1.6, 1.8, 1.2, 0.15, 0.85, 19.5, 3.0, 15.5, 3.5, 0.45, 0.8},
+    /* home_office  */ {0.9, 0.7, 1.0, 0.15, 0.5, 21.0, 2.5, 12.5, 3.5, 0.85, 0.25},
+    /* small_office */ {3.0, 2.0, 2.0, 0.05, 0.1, 20.0, 2.0, 13.0, 4.0, 0.95, 0.05},
+};
+double profile_scale(const ProfileSpec& p, CounterId c) {
+  const bool fwd = c == kTcpFwdNew || c == kTcpFwdEst || c == kTcpFwdInv || c == kUdpFwdNew || c == kUdpFwdEst ||
+                   c == kUdpFwdInv;
+  if (!fwd) return p.scale_local;
+  return c <= kTcpOutInv ? p.scale_fwd_tcp : p.scale_fwd_udp;
+}
+
+EpisodeKind expected_kind(Injection i) {
+  switch (i) {
+    case Injection::wan_drop: case Injection::wan_outage: case Injection::wan_loss: return EpisodeKind::wan_drop;
+    case Injection::invalid_burst: case Injection::slow_invalid_burst: return EpisodeKind::invalid_burst;
+    case Injection::scan: case Injection::slow_scan: return EpisodeKind::scan;
+    case Injection::udp_storm: case Injection::short_udp_storm: return EpisodeKind::udp_storm;
+    case Injection::conntrack_full: return EpisodeKind::conntrack_full;
+  }
+  return EpisodeKind::unknown;
+}
+
 std::vector<Effect> effects_of(EpisodeKind kind) {
   switch (kind) {
     case EpisodeKind::wan_drop:
@@ -55,14 +86,66 @@ std::vector<Effect> effects_of(EpisodeKind kind) {
   return {};
 }
 
-}  // namespace
-
-std::uint64_t ScenarioGenerator::Rng::next_u64() {  // splitmix64
+std::uint64_t splitmix(std::uint64_t& state) {  // splitmix64
   std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
 }
+
+}  // namespace
+
+const char* to_string(Profile p) {
+  switch (p) {
+    case Profile::classic: return "classic";
+    case Profile::single: return "single";
+    case Profile::family: return "family";
+    case Profile::home_office: return "home_office";
+    case Profile::small_office: return "small_office";
+  }
+  return "?";
+}
+
+const char* to_string(Injection i) {
+  switch (i) {
+    case Injection::wan_drop: return "wan_drop";
+    case Injection::invalid_burst: return "invalid_burst";
+    case Injection::scan: return "scan";
+    case Injection::udp_storm: return "udp_storm";
+    case Injection::conntrack_full: return "conntrack_full";
+    case Injection::wan_outage: return "wan_outage";
+    case Injection::wan_loss: return "wan_loss";
+    case Injection::slow_scan: return "slow_scan";
+    case Injection::slow_invalid_burst: return "slow_invalid_burst";
+    case Injection::short_udp_storm: return "short_udp_storm";
+  }
+  return "?";
+}
+
+ScenarioConfig suite(std::uint64_t seed, double interval_s, int days) {
+  std::uint64_t state = seed ^ 0x5EED5EED0000ULL;
+  auto uniform = [&state] { return static_cast<double>(splitmix(state) >> 11) * 0x1.0p-53; };
+  ScenarioConfig c;
+  c.seed = seed;
+  c.interval_s = interval_s;
+  c.days = days;
+  constexpr Profile kDrawn[] = {Profile::single, Profile::family, Profile::home_office, Profile::small_office};
+  c.profile = kDrawn[splitmix(state) % 4];
+  constexpr std::int64_t kOffsets[] = {0, 3600, 7200, -5 * 3600};
+  c.local_offset_s = kOffsets[splitmix(state) % 4];
+  c.nightly_start_jitter_s = 1200 + 2400 * uniform();  // the backup starts within 20..60 min
+  c.nightly_skip_probability = 0.3 * uniform();
+  c.second_nightly_job = uniform() < 0.5;
+  c.episodes_per_day = 5;  // one of each classic kind per day, even on the one scored day at 1 s
+  c.outages_per_day = 1;
+  c.losses_per_day = 1;
+  c.slow_attacks_per_day = 1;
+  c.short_storms_per_day = 1;
+  c.same_hour_repeats = std::max(1, days / 4);
+  return c;
+}
+
+std::uint64_t ScenarioGenerator::Rng::next_u64() { return splitmix(state); }
 
 double ScenarioGenerator::Rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
@@ -88,10 +171,12 @@ std::uint64_t ScenarioGenerator::Rng::poisson(double mean) {
   return k;
 }
 
-ScenarioGenerator::ScenarioGenerator(const ScenarioConfig& config) : config_(config), rng_{config.seed} {
+ScenarioGenerator::ScenarioGenerator(const ScenarioConfig& config)
+    : config_(config), rng_{config.seed}, extra_{config.seed ^ 0xA5A5F00DULL} {
+  const ProfileSpec& profile = kProfiles[static_cast<int>(config_.profile)];
   for (const auto& spec : kCounters) {
-    catalog_.intern(spec.name);
-    level_pps_.push_back(spec.level_pps);
+    const CounterId id = catalog_.intern(spec.name);
+    level_pps_.push_back(spec.level_pps * profile_scale(profile, id));
   }
   totals_.assign(level_pps_.size(), 0);
   for (auto& t : totals_) t = rng_.next_u64() % 1'000'000;  // counters were running before
@@ -110,13 +195,19 @@ double ScenarioGenerator::base_rate(CounterId c, double true_s) const {
     d = std::min(d, 24.0 - d);
     return std::exp(-(d / width) * (d / width));
   };
-  const double shape = 0.25 + 0.75 * bump(20.5, 3.5) + (weekend ? 0.5 : 0.2) * bump(13.0, 3.0);
+  const ProfileSpec& p = kProfiles[static_cast<int>(config_.profile)];
+  const double shape = p.night + p.evening_w * bump(p.evening_c, p.evening_width) +
+                       (weekend ? p.weekend_w : p.weekday_w) * bump(p.day_c, p.day_width);
   return level_pps_[c] * shape;
+}
+
+double ScenarioGenerator::midnight_s(int day) const {
+  return day * kSecondsPerDay -
+         std::fmod(static_cast<double>(config_.start_wall_s + config_.local_offset_s), kSecondsPerDay);
 }
 
 void ScenarioGenerator::plan() {
   const double total_s = config_.days * kSecondsPerDay;
-  const std::int64_t t0 = config_.start_wall_s;
   auto ns = [](double s) { return static_cast<std::int64_t>(s * kNsPerS); };
   auto day_of = [](double s) { return static_cast<int>(s / kSecondsPerDay); };
   // Busy stretches (mono seconds) an injected episode must keep clear of, so labels stay clean.
@@ -126,12 +217,24 @@ void ScenarioGenerator::plan() {
   if (config_.nightly_job) {
     for (int d = 0; d < config_.days; ++d) {
       // 03:00 local on day d, in seconds since the scenario started.
-      const double midnight = d * kSecondsPerDay - std::fmod(static_cast<double>(t0 + config_.local_offset_s), kSecondsPerDay);
-      const double start = midnight + 3 * 3600 + 120 * rng_.uniform();
+      const double start = midnight_s(d) + 3 * 3600 + config_.nightly_start_jitter_s * rng_.uniform();
       const double end = start + 1200 + 1200 * rng_.uniform();
       if (start < 0 || end > total_s) continue;
+      if (config_.nightly_skip_probability > 0 && extra_.uniform() < config_.nightly_skip_probability) continue;
       markers_.push_back({MarkerKind::nightly_job, d, ns(start), ns(end)});
       bumps_.push_back({ns(start), ns(end), {{kTcpFwdNew, 4.0}, {kTcpFwdEst, 2.5}}});
+      busy.emplace_back(start, end);
+    }
+  }
+  if (config_.second_nightly_job) {
+    for (int d = 0; d < config_.days; ++d) {
+      // A cloud photo sync: UDP-heavy, around 01:30, on about 60 % of the nights.
+      const double start = midnight_s(d) + 1.5 * 3600 + config_.nightly_start_jitter_s * extra_.uniform();
+      const double end = start + 600 + 1200 * extra_.uniform();
+      const bool runs = extra_.uniform() < 0.6;
+      if (!runs || start < 0 || end > total_s) continue;
+      markers_.push_back({MarkerKind::nightly_job, d, ns(start), ns(end), true});
+      bumps_.push_back({ns(start), ns(end), {{kUdpFwdNew, 3.0}, {kUdpFwdEst, 2.0}}});
       busy.emplace_back(start, end);
     }
   }
@@ -182,11 +285,98 @@ void ScenarioGenerator::plan() {
     if (clash) continue;
     const double intensity = config_.min_intensity * std::pow(config_.max_intensity / config_.min_intensity, rng_.uniform());
     const EpisodeKind kind = kKinds[episodes_.size() % 5];
-    episodes_.push_back({kind, intensity, ns(start), ns(end)});
+    episodes_.push_back({kind, intensity, ns(start), ns(end), static_cast<Injection>(episodes_.size() % 5)});
     busy.emplace_back(start, end);
   }
+  plan_extra(busy);
   std::sort(episodes_.begin(), episodes_.end(), [](const auto& a, const auto& b) { return a.start_mono_ns < b.start_mono_ns; });
   std::sort(bumps_.begin(), bumps_.end(), [](const Bump& a, const Bump& b) { return a.start_ns < b.start_ns; });
+}
+
+void ScenarioGenerator::plan_extra(std::vector<std::pair<double, double>>& busy) {
+  const double total_s = config_.days * kSecondsPerDay;
+  const double from = config_.first_episode_day * kSecondsPerDay;
+  const double eval_days = config_.days - config_.first_episode_day;
+  auto ns = [](double s) { return static_cast<std::int64_t>(s * kNsPerS); };
+  constexpr double kClearanceS = 900;
+  auto clear = [&](double start, double end) {
+    return std::none_of(busy.begin(), busy.end(), [&](const auto& b) {
+      return start < b.second + kClearanceS && end > b.first - kClearanceS;
+    });
+  };
+  auto aligned = [&](double s) { return std::floor(s / config_.interval_s) * config_.interval_s; };
+  auto log_uniform = [&](double lo, double hi) { return lo * std::pow(hi / lo, extra_.uniform()); };
+  // Places `per_day` injections a day; `make` draws one starting at `start` (its end and labels).
+  auto place = [&](double per_day, auto make) {
+    const int wanted = static_cast<int>(std::round(per_day * eval_days));
+    for (int placed = 0, tries = 0; placed < wanted && tries < wanted * 50; ++tries) {
+      const double start = aligned(from + (total_s - from - 1800) * extra_.uniform());
+      InjectedEpisode e = make(start, placed);
+      if (!clear(start, static_cast<double>(e.end_mono_ns) / kNsPerS)) continue;
+      busy.emplace_back(start, static_cast<double>(e.end_mono_ns) / kNsPerS);
+      episodes_.push_back(e);
+      ++placed;
+    }
+  };
+  place(config_.outages_per_day, [&](double start, int) {
+    InjectedEpisode e;
+    e.injection = Injection::wan_outage;
+    e.outage_share = 0.55 + 0.38 * extra_.uniform();
+    e.intensity = 1 / (1 - e.outage_share);
+    e.start_mono_ns = ns(start);
+    e.fall_end_mono_ns = ns(start + 120 + 480 * extra_.uniform());
+    e.end_mono_ns = e.fall_end_mono_ns + ns(20 + 40 * extra_.uniform());  // reconnect storm
+    return e;
+  });
+  place(config_.losses_per_day, [&](double start, int) {
+    InjectedEpisode e;
+    e.injection = Injection::wan_loss;
+    e.intensity = 1.3 + 0.3 * extra_.uniform();
+    e.start_mono_ns = ns(start);
+    e.end_mono_ns = ns(start + 30 + 30 * extra_.uniform());
+    return e;
+  });
+  place(config_.slow_attacks_per_day, [&](double start, int i) {
+    InjectedEpisode e;
+    e.injection = (i + config_.seed) % 2 ? Injection::slow_invalid_burst : Injection::slow_scan;
+    e.intensity = 5 + 5 * extra_.uniform();
+    e.start_mono_ns = ns(start);
+    e.end_mono_ns = ns(start + 360 + 60 * extra_.uniform());
+    return e;
+  });
+  place(config_.short_storms_per_day, [&](double start, int) {
+    InjectedEpisode e;
+    e.injection = Injection::short_udp_storm;
+    e.intensity = log_uniform(3, 20);
+    e.start_mono_ns = ns(start);
+    e.end_mono_ns = ns(start + 15 + 40 * extra_.uniform());
+    return e;
+  });
+  // Same-hour pairs: the first may fall on the learning day (what was learned yesterday must not
+  // hide today's), the second exactly one day later, so at the same local time.
+  const int first_day = std::max(0, config_.first_episode_day - 1);
+  const int days_for_first = config_.days - 1 - first_day;
+  for (int pair = 0, tries = 0; pair < config_.same_hour_repeats && days_for_first > 0 && tries < 200; ++tries) {
+    const int day = first_day + static_cast<int>(extra_.next_u64() % static_cast<std::uint64_t>(days_for_first));
+    const double start = aligned(day * kSecondsPerDay + 7200 + (kSecondsPerDay - 10800) * extra_.uniform());
+    const double len = 60 + 240 * extra_.uniform();
+    const double next_start = start + kSecondsPerDay;
+    if (!clear(start, start + len) || !clear(next_start, next_start + len) || next_start + len > total_s) continue;
+    InjectedEpisode e;
+    e.injection = static_cast<Injection>(pair % 5);
+    e.intensity = log_uniform(3, 20);
+    e.repeat_pair = pair;
+    for (int k = 0; k < 2; ++k) {
+      const double s = start + k * kSecondsPerDay;
+      e.start_mono_ns = ns(s);
+      e.end_mono_ns = ns(s + len);
+      e.repeat_index = k;
+      episodes_.push_back(e);
+      busy.emplace_back(s, s + len);
+    }
+    ++pair;
+  }
+  for (InjectedEpisode& e : episodes_) e.kind = expected_kind(e.injection);
 }
 
 bool ScenarioGenerator::next(Sample& out) {
@@ -218,9 +408,36 @@ bool ScenarioGenerator::next(Sample& out) {
     for (const InjectedEpisode& e : episodes_) {
       if (e.start_mono_ns > mid_ns) break;
       if (mid_ns >= e.end_mono_ns) continue;
-      for (const Effect& fx : effects_of(e.kind)) {
-        const double base = base_rate(fx.id, true_s - dt / 2);
-        rate[fx.id] = fx.up ? rate[fx.id] + (e.intensity - 1) * std::max(base, fx.floor_pps) : rate[fx.id] / e.intensity;
+      auto add = [&](CounterId c, double factor, double floor_pps) {
+        rate[c] += (factor - 1) * std::max(base_rate(c, true_s - dt / 2), floor_pps);
+      };
+      switch (e.injection) {
+        case Injection::wan_outage:
+          if (mid_ns < e.fall_end_mono_ns) {
+            rate[kTcpFwdEst] *= 1 - e.outage_share;
+            rate[kUdpFwdEst] *= 1 - e.outage_share;
+          } else {  // every device reconnects at once
+            add(kTcpFwdNew, 1 + 4 * e.outage_share, 5);
+            add(kUdpFwdNew, 1 + 4 * e.outage_share, 5);
+          }
+          break;
+        case Injection::wan_loss:  // retransmitted handshakes and retries: more new, same established
+          rate[kTcpFwdNew] *= e.intensity;
+          rate[kUdpFwdNew] *= e.intensity;
+          break;
+        case Injection::slow_scan:
+          add(kTcpInNew, e.intensity, 0.5);
+          add(kTcpInInv, e.intensity, 0.2);
+          break;
+        case Injection::slow_invalid_burst:
+          add(kTcpFwdInv, e.intensity, 0.5);
+          add(kTcpInInv, e.intensity, 0.5);
+          break;
+        default:
+          for (const Effect& fx : effects_of(e.kind)) {
+            const double base = base_rate(fx.id, true_s - dt / 2);
+            rate[fx.id] = fx.up ? rate[fx.id] + (e.intensity - 1) * std::max(base, fx.floor_pps) : rate[fx.id] / e.intensity;
+          }
       }
     }
     for (std::size_t c = 0; c < n; ++c) totals_[c] += rng_.poisson(rate[c] * dt);
@@ -247,6 +464,50 @@ bool ScenarioGenerator::next(Sample& out) {
   return false;
 }
 
+ScenarioReport& ScenarioReport::operator+=(const ScenarioReport& o) {
+  injected += o.injected;
+  injected_3x += o.injected_3x;
+  detected_3x += o.detected_3x;
+  detected_all += o.detected_all;
+  episodes_reported += o.episodes_reported;
+  true_episodes += o.true_episodes;
+  false_episodes += o.false_episodes;
+  nightly_alarms_after_day3 += o.nightly_alarms_after_day3;
+  alarms_at_disturbances += o.alarms_at_disturbances;
+  kind_correct_3x += o.kind_correct_3x;
+  evaluated_days += o.evaluated_days;
+  delays.insert(delays.end(), o.delays.begin(), o.delays.end());
+  false_descriptions.insert(false_descriptions.end(), o.false_descriptions.begin(), o.false_descriptions.end());
+  missed_descriptions.insert(missed_descriptions.end(), o.missed_descriptions.begin(), o.missed_descriptions.end());
+  short_descriptions.insert(short_descriptions.end(), o.short_descriptions.begin(), o.short_descriptions.end());
+  for (int k = 0; k < kInjectionKinds; ++k) {
+    by_injection[k].injected += o.by_injection[k].injected;
+    by_injection[k].found += o.by_injection[k].found;
+    by_injection[k].kind_right += o.by_injection[k].kind_right;
+  }
+  for (int k = 0; k < 6; ++k) {
+    by_expected[k].injected += o.by_expected[k].injected;
+    by_expected[k].found += o.by_expected[k].found;
+    by_expected[k].kind_right += o.by_expected[k].kind_right;
+  }
+  outage_open_delay_s.insert(outage_open_delay_s.end(), o.outage_open_delay_s.begin(), o.outage_open_delay_s.end());
+  if (nightly_alarms_by_night.size() < o.nightly_alarms_by_night.size())
+    nightly_alarms_by_night.resize(o.nightly_alarms_by_night.size(), 0);
+  for (std::size_t n = 0; n < o.nightly_alarms_by_night.size(); ++n) nightly_alarms_by_night[n] += o.nightly_alarms_by_night[n];
+  irregular_job_alarms_after_night3 += o.irregular_job_alarms_after_night3;
+  repeats += o.repeats;
+  repeats_found += o.repeats_found;
+  short_faults += o.short_faults;
+  short_length_error_intervals.insert(short_length_error_intervals.end(), o.short_length_error_intervals.begin(),
+                                      o.short_length_error_intervals.end());
+  if (!delays.empty()) {
+    std::vector<double> d = delays;
+    std::nth_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2), d.end());
+    median_delay_intervals = d[d.size() / 2];
+  }
+  return *this;
+}
+
 ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig& config) {
   ScenarioGenerator gen(scenario);
   Analyzer analyzer(config);
@@ -255,6 +516,7 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
     EpisodeKind kind;
     std::string summary;
     std::uint8_t detectors;
+    std::int64_t length_ns;  ///< last active sample - first sample, once closed; -1 while open
   };
   std::vector<Detected> detected;
   Sample s;
@@ -262,53 +524,109 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
   while (gen.next(s)) {
     last_ns = s.mono_ns;
     const StepResult& r = analyzer.observe(s, gen.catalog(), scenario.local_offset_s);
-    if (r.change == EpisodeChange::opened) detected.push_back({s.mono_ns, -1, r.episode->kind, {}, 0});
+    if (r.change == EpisodeChange::opened) detected.push_back({s.mono_ns, -1, r.episode->kind, {}, 0, -1});
     if (r.change != EpisodeChange::none && !detected.empty()) {
       detected.back().kind = r.episode->kind;
       detected.back().summary = r.episode->summary;
       detected.back().detectors = r.episode->detectors;
     }
-    if (r.change == EpisodeChange::closed && !detected.empty()) detected.back().close_ns = s.mono_ns;
+    if (r.change == EpisodeChange::closed && !detected.empty()) {
+      detected.back().close_ns = s.mono_ns;
+      detected.back().length_ns = r.episode->end_wall_ns - r.episode->start_wall_ns;
+    }
   }
   for (auto& d : detected)
     if (d.close_ns < 0) d.close_ns = last_ns;
 
   const std::int64_t slack_ns = 120 * kNsPerS;
   const auto interval_ns = static_cast<std::int64_t>(scenario.interval_s * kNsPerS);
+  const auto first_counted_ns = static_cast<std::int64_t>(scenario.first_episode_day * kSecondsPerDay * kNsPerS);
   ScenarioReport rep;
   rep.evaluated_days = scenario.days - scenario.first_episode_day;
   std::vector<bool> used(detected.size(), false);
   for (const InjectedEpisode& e : gen.episodes()) {
-    ++rep.injected;
-    const bool big = e.intensity >= 3.0;
-    rep.injected_3x += big;
-    bool found = false;
+    const Detected* match = nullptr;
     for (std::size_t i = 0; i < detected.size(); ++i) {
       const Detected& d = detected[i];
       if (d.close_ns < e.start_mono_ns || d.open_ns > e.end_mono_ns + slack_ns) continue;
       used[i] = true;  // every reported piece of an injected episode is a true one
-      if (found) continue;
-      found = true;
-      ++rep.detected_all;
-      if (big) {
-        ++rep.detected_3x;
-        // The first sample that can show the episode is the one closing the interval it began in.
-        const std::int64_t first_visible = (e.start_mono_ns / interval_ns + 1) * interval_ns;
-        rep.delays.push_back(static_cast<double>(std::max<std::int64_t>(0, d.open_ns - first_visible)) / interval_ns);
-        rep.kind_correct_3x += d.kind == e.kind;
+      if (!match) match = &d;
+    }
+    if (e.start_mono_ns < first_counted_ns) continue;  // the first of a same-hour pair, on the learning day
+    const bool found = match != nullptr;
+    auto describe = [&] {
+      const std::int64_t t = e.start_mono_ns / kNsPerS;
+      char b[128];
+      std::snprintf(b, sizeof b, "day %lld %02lld:%02lld:%02lld %s %.1fx %llds", static_cast<long long>(t / 86400),
+                    static_cast<long long>(t % 86400 / 3600), static_cast<long long>(t % 3600 / 60),
+                    static_cast<long long>(t % 60), to_string(e.injection), e.intensity,
+                    static_cast<long long>((e.end_mono_ns - e.start_mono_ns) / kNsPerS));
+      return std::string(b);
+    };
+    if (!found) rep.missed_descriptions.push_back(describe());
+    const bool kind_right = found && match->kind == e.kind;
+    KindFigures& by_inj = rep.by_injection[static_cast<int>(e.injection)];
+    ++by_inj.injected;
+    by_inj.found += found;
+    by_inj.kind_right += kind_right;
+    KindFigures& by_exp = rep.by_expected[static_cast<int>(e.kind)];
+    ++by_exp.injected;
+    by_exp.found += found;
+    by_exp.kind_right += kind_right;
+    if (e.repeat_index == 1) {
+      ++rep.repeats;
+      rep.repeats_found += found;
+    }
+    if (found && e.injection == Injection::wan_outage)
+      rep.outage_open_delay_s.push_back(static_cast<double>(match->open_ns - e.start_mono_ns) / kNsPerS);
+    const std::int64_t fault_ns = e.end_mono_ns - e.start_mono_ns;
+    if (fault_ns <= 60 * kNsPerS) {
+      ++rep.short_faults;
+      if (found && match->length_ns >= 0) {
+        // An episode of n samples spans (n - 1) intervals; the fault covers fault / interval.
+        const double episode_intervals = static_cast<double>(match->length_ns + interval_ns) / static_cast<double>(interval_ns);
+        const double fault_intervals = static_cast<double>(fault_ns) / static_cast<double>(interval_ns);
+        rep.short_length_error_intervals.push_back(std::fabs(episode_intervals - fault_intervals));
+        char b[96];
+        std::snprintf(b, sizeof b, ": episode opened %+.0f s after it, %.0f s long",
+                      static_cast<double>(match->open_ns - e.start_mono_ns) / kNsPerS,
+                      static_cast<double>(match->length_ns) / kNsPerS);
+        rep.short_descriptions.push_back(describe() + b);
       }
     }
+    // The headline recall: every injection at 3x and more (WAN loss is a milder, separate row).
+    if (e.injection == Injection::wan_loss) continue;
+    ++rep.injected;
+    rep.detected_all += found;
+    if (e.intensity < 3.0) continue;
+    ++rep.injected_3x;
+    if (!found) continue;
+    ++rep.detected_3x;
+    // The first sample that can show the episode is the one closing the interval it began in.
+    const std::int64_t first_visible = (e.start_mono_ns / interval_ns + 1) * interval_ns;
+    rep.delays.push_back(static_cast<double>(std::max<std::int64_t>(0, match->open_ns - first_visible)) / interval_ns);
+    rep.kind_correct_3x += kind_right;
   }
-  const auto first_counted_ns = static_cast<std::int64_t>(scenario.first_episode_day * kSecondsPerDay * kNsPerS);
+  for (const Marker& m : gen.markers())
+    if (m.kind == MarkerKind::nightly_job && !m.irregular_job && static_cast<int>(rep.nightly_alarms_by_night.size()) <= m.day)
+      rep.nightly_alarms_by_night.resize(static_cast<std::size_t>(m.day) + 1, 0);
   for (std::size_t i = 0; i < detected.size(); ++i) {
     const Detected& d = detected[i];
     bool at_job_early = false, at_job_late = false, at_disturbance = false;
+    int job_night = -1;
+    bool at_irregular_job = false;
     for (const Marker& m : gen.markers()) {
       const bool overlaps = d.open_ns >= m.start_ns - slack_ns && d.open_ns <= m.end_ns + slack_ns;
       const bool soon_after = d.open_ns >= m.start_ns && d.open_ns <= m.end_ns + 300 * kNsPerS;
-      if (m.kind == MarkerKind::nightly_job && overlaps) (m.day >= 3 ? at_job_late : at_job_early) = true;
+      if (m.kind == MarkerKind::nightly_job && overlaps) {
+        (m.day >= 3 ? at_job_late : at_job_early) = true;
+        if (m.irregular_job) at_irregular_job = at_irregular_job || m.day >= 3;
+        else job_night = m.day;
+      }
       if (m.kind != MarkerKind::nightly_job && soon_after) at_disturbance = true;
     }
+    if (job_night >= 0 && !used[i]) ++rep.nightly_alarms_by_night[static_cast<std::size_t>(job_night)];
+    if (at_irregular_job && !used[i]) ++rep.irregular_job_alarms_after_night3;
     rep.nightly_alarms_after_day3 += at_job_late;
     rep.alarms_at_disturbances += at_disturbance;
     if (d.open_ns < first_counted_ns || (at_job_early && !used[i])) continue;

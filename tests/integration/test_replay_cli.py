@@ -1,4 +1,5 @@
 """`ctmon replay` on bad input: one line on stderr, exit 1, and nothing at all on stdout."""
+import datetime
 import os
 import shutil
 import subprocess
@@ -68,6 +69,46 @@ class ReplayRefusesBadInput(unittest.TestCase):
         rows = [(1_700_000_000 + i, 10 * i) for i in range(100)] + [(1_700_000_050, 1000)]
         proc = self.replay("--input", self.write("back.csv", rows))
         self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
+class ReplayGaugeSettings(unittest.TestCase):
+    """--gauge-settings: how the NAB benchmark tries its declared candidate configurations."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ctmon-replay-gauge-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.input = os.path.join(self.dir, "series.csv")
+        start = datetime.datetime(2014, 4, 1)
+        with open(self.input, "w") as f:
+            f.write("timestamp,value\n")
+            for i in range(800):
+                value = 1000.0 if i == 600 else 10.0 + (i * 7919 % 13) / 10.0
+                when = start + datetime.timedelta(minutes=5 * i)
+                f.write(f"{when:%Y-%m-%d %H:%M:%S},{value}\n")
+
+    def scores(self, *settings):
+        out = os.path.join(self.dir, "scores.csv")
+        proc = subprocess.run([ctmon_binary(), "replay", "--format", "nab", "--input", self.input,
+                               "--scores-out", out, *settings], text=True, capture_output=True, check=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out) as f:
+            return [float(line.rsplit(",", 1)[1]) for line in f.readlines()[1:]]
+
+    def test_a_setting_changes_the_detector(self):
+        self.assertGreater(max(self.scores()), 0.0)  # the spike opens an episode with the gauge profile
+        self.assertEqual(max(self.scores("--gauge-settings", "open=1000000")), 0.0)
+
+    def test_unknown_key_and_wrong_format_are_one_line_errors(self):
+        for args, needle in ((["--format", "nab", "--scores-out", os.path.join(self.dir, "s.csv"),
+                               "--gauge-settings", "speed=3"], "unknown key 'speed'"),
+                             (["--format", "nab", "--scores-out", os.path.join(self.dir, "s.csv"),
+                               "--gauge-settings", "level=fast"], "expected key=number"),
+                             (["--gauge-settings", "level=100"], "applies to --format nab only")):
+            proc = subprocess.run([ctmon_binary(), "replay", "--input", self.input, *args], text=True,
+                                  capture_output=True, check=False)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+            self.assertIn(needle, proc.stderr)
 
 
 if __name__ == "__main__":
