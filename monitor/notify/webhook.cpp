@@ -71,6 +71,9 @@ void Webhook::on_episode(const Episode& episode, EpisodeChange change, const io:
 }
 
 void Webhook::on_episode_closed_at_restart(const Episode& episode) {
+  // The run before told about it when it qualifies (its open message was sent or is still in the
+  // outbox), so its close is owed like that of an episode open at a clean restart.
+  policy_.resume(episode);
   if (auto decision = policy_.on_closed(episode)) enqueue(*decision, now_wall_ns());
 }
 
@@ -165,12 +168,12 @@ void Webhook::answered(const HttpAnswer& answer, std::int64_t now_mono_ns) {
   const Outcome outcome = influx::classify_transfer(answer.result, answer.status);
   if (outcome == Outcome::kSent) {
     try {
-      outbox_.remove(n.row);
+      outbox_.mark_delivered(n.row, now_wall_ns());
       queued_ -= std::min<std::size_t>(queued_, 1);
     } catch (const store::SqliteError& e) {
       // Delivered but still queued: it goes again, with the same id for the receiver to drop.
       if (log_)
-        log_(Severity::kWarning, fmt::format("notify: cannot delete delivered notification {} ({})", n.notification_id,
+        log_(Severity::kWarning, fmt::format("notify: cannot mark notification {} delivered ({})", n.notification_id,
                                              e.what()));
     }
     ++status_.delivered;

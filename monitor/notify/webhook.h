@@ -6,9 +6,10 @@
 //
 // Delivery, and why:
 //   - Durable first: a notification is committed to the database's notify_outbox
-//     (store/notify_outbox.h) when the policy decides it, before its first try, and deleted
-//     only after a 2xx. A restart, a SIGTERM or a kill -9 loses none that was committed; a
-//     failed commit (disk full) keeps it in RAM and retries the write every 5 s.
+//     (store/notify_outbox.h) when the policy decides it, before its first try, and marked
+//     delivered only after a 2xx (a delivered id is never queued again). A restart, a SIGTERM
+//     or a kill -9 loses none that was committed; a failed commit (disk full) keeps it in RAM
+//     and retries the write every 5 s.
 //   - Oldest first, one request at a time, through curl's multi interface in the daemon's poll
 //     loop (http_post.h): a dead receiver costs a timer, never a stalled sample.
 //   - No answer, 5xx or 429: kept, retried with the InfluxDB sender's backoff (retry_policy.h:
@@ -18,7 +19,7 @@
 //     it is dropped (deleted, counted as failed, logged once per status code until a delivery
 //     succeeds). Keeping it would block every later notification behind it, and the episode
 //     stays in `ctmon events` anyway.
-//   - Exactly once, nearly: a notification is deleted right after its 2xx. When the daemon dies
+//   - Exactly once, nearly: a notification is marked delivered right after its 2xx. When the daemon dies
 //     between the two (milliseconds), or a SIGTERM lands while a POST is in flight, it is sent
 //     again after the restart with the same X-Ctmon-Notification-Id: a receiver that remembers
 //     the ids it saw drops the repeat.

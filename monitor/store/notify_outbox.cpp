@@ -19,8 +19,8 @@ bool NotifyOutbox::enqueue(const Notification& n, std::size_t* evicted) {
       .run();
   const bool added = sqlite3_changes(h) > 0;
   Statement trim(h,
-                 "DELETE FROM notify_outbox WHERE id IN (SELECT id FROM notify_outbox ORDER BY id DESC LIMIT -1 "
-                 "OFFSET ?)");
+                 "DELETE FROM notify_outbox WHERE id IN (SELECT id FROM notify_outbox WHERE delivered_wall_ns IS NULL "
+                 "ORDER BY id DESC LIMIT -1 OFFSET ?)");
   trim.bind(1, static_cast<std::int64_t>(kMaxRows)).run();
   if (evicted != nullptr) *evicted = static_cast<std::size_t>(sqlite3_changes(h));
   tx.commit();
@@ -30,9 +30,21 @@ bool NotifyOutbox::enqueue(const Notification& n, std::size_t* evicted) {
 std::optional<Notification> NotifyOutbox::oldest() const {
   Statement st(db_.handle(),
                "SELECT id, notification_id, created_wall_ns, state, event, held_back_ids, held_back_note "
-               "FROM notify_outbox ORDER BY id LIMIT 1");
+               "FROM notify_outbox WHERE delivered_wall_ns IS NULL ORDER BY id LIMIT 1");
   if (!st.step()) return std::nullopt;
   return Notification{st.int64(0), st.text(1), st.int64(2), st.text(3), st.text(4), st.text(5), st.text(6)};
+}
+
+void NotifyOutbox::mark_delivered(std::int64_t row, std::int64_t now_wall_ns) {
+  sqlite3* h = db_.handle();
+  Transaction tx(h);
+  Statement mark(h, "UPDATE notify_outbox SET delivered_wall_ns = ? WHERE id = ?");
+  mark.bind(1, now_wall_ns).bind(2, row).run();
+  Statement trim(h,
+                 "DELETE FROM notify_outbox WHERE id IN (SELECT id FROM notify_outbox WHERE delivered_wall_ns IS NOT "
+                 "NULL ORDER BY id DESC LIMIT -1 OFFSET ?)");
+  trim.bind(1, static_cast<std::int64_t>(kKeepDelivered)).run();
+  tx.commit();
 }
 
 void NotifyOutbox::remove(std::int64_t row) {
@@ -41,7 +53,7 @@ void NotifyOutbox::remove(std::int64_t row) {
 }
 
 std::size_t NotifyOutbox::size() const {
-  Statement st(db_.handle(), "SELECT count(*) FROM notify_outbox");
+  Statement st(db_.handle(), "SELECT count(*) FROM notify_outbox WHERE delivered_wall_ns IS NULL");
   st.step();
   return static_cast<std::size_t>(st.int64(0));
 }

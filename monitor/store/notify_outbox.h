@@ -1,9 +1,10 @@
 #pragma once
 // The durable outbox of the webhook (monitor/notify/webhook.h): a notification is committed here
-// before its first try and deleted once its receiver answered 2xx, so a restart (or a kill -9)
-// loses none and one that was delivered is never sent again. Notifications are rare (one per
-// episode, at most two), so every call is its own small transaction. Bounded (kMaxRows, oldest
-// dropped first): a receiver gone for months must not fill the flash.
+// before its first try and marked delivered once its receiver answered 2xx, so a restart (or a
+// kill -9) loses none, and one that was delivered is never sent again: its row stays (the newest
+// kKeepDelivered of them), and enqueueing its notification_id again is a no-op. Notifications
+// are rare (one per episode, at most two), so every call is its own small transaction. Bounded
+// (kMaxRows waiting, oldest dropped first): a receiver gone for months must not fill the flash.
 
 #include <cstdint>
 #include <optional>
@@ -28,21 +29,28 @@ struct Notification {
 class NotifyOutbox {
  public:
   static constexpr std::size_t kMaxRows = 1000;
+  /// Delivered rows kept to refuse a repeat: far more than the notifications of one restart.
+  static constexpr std::size_t kKeepDelivered = 100;
 
   /// `db` must outlive the outbox.
   explicit NotifyOutbox(Database& db) : db_(db) {}
 
-  /// Appends `n` (row ignored), durable on return. A notification_id already queued
-  /// is left as it is (false returned). Evicts the oldest rows past kMaxRows and returns how
-  /// many through `evicted`. Throws SqliteError (nothing written then).
+  /// Appends `n` (row ignored), durable on return. A notification_id already queued or
+  /// delivered is left as it is (false returned). Evicts the oldest waiting rows past kMaxRows
+  /// and returns how many through `evicted`. Throws SqliteError (nothing written then).
   bool enqueue(const Notification& n, std::size_t* evicted = nullptr);
 
-  /// The oldest queued notification, if any.
+  /// The oldest notification waiting for delivery, if any.
   [[nodiscard]] std::optional<Notification> oldest() const;
 
-  /// Deletes the row (delivered, or refused for good).
+  /// The receiver took the row's notification: it is not handed out again, nor queued again.
+  /// Delivered rows past kKeepDelivered are deleted, oldest first.
+  void mark_delivered(std::int64_t row, std::int64_t now_wall_ns);
+
+  /// Deletes the row (refused for good).
   void remove(std::int64_t row);
 
+  /// Notifications waiting for delivery.
   [[nodiscard]] std::size_t size() const;
 
  private:

@@ -5,6 +5,7 @@
 #include "monitor/store/meta_store.h"
 #include "monitor/store/notify_outbox.h"
 #include "monitor/store/outbox.h"
+#include "monitor/store/sqlite_handle.h"
 #include "monitor/store/state_store.h"
 #include "temp_dir.h"
 
@@ -181,9 +182,56 @@ TEST_CASE("the notify outbox hands out the oldest first, keeps it across a reope
   CHECK(first->notification_id == "1-0-open");
   CHECK(first->state == "open");
   CHECK(first->event == R"({"id":1})");
-  box.remove(first->row);
+  box.mark_delivered(first->row, kT + 1);
   CHECK(box.oldest()->notification_id == "1-0-close");
   CHECK(box.size() == 1);
+}
+
+TEST_CASE("a delivered notification is never handed out or queued again, also after a reopen") {
+  TempDir dir;
+  Notification n;
+  n.notification_id = "7-1000-open";
+  n.created_wall_ns = kT;
+  n.state = "open";
+  n.event = R"({"id":7})";
+  {
+    Database db = Database::open(dir / "ctmon.db");
+    NotifyOutbox box(db);
+    REQUIRE(box.enqueue(n));
+    box.mark_delivered(box.oldest()->row, kT + 1);
+    CHECK_FALSE(box.oldest());
+    CHECK(box.size() == 0);
+  }
+  Database db = Database::open(dir / "ctmon.db");
+  NotifyOutbox box(db);
+  CHECK_FALSE(box.oldest());
+  CHECK_FALSE(box.enqueue(n));  // the same notification decided again after a restart
+  CHECK_FALSE(box.oldest());
+  CHECK(box.size() == 0);
+}
+
+TEST_CASE("delivered rows are kept only for the newest kKeepDelivered, refused ones are removed") {
+  TempDir dir;
+  Database db = Database::open(dir / "ctmon.db");
+  NotifyOutbox box(db);
+  const auto note = [](std::size_t i) {
+    Notification n;
+    n.notification_id = std::to_string(i) + "-0-open";
+    n.state = "open";
+    n.event = "{}";
+    return n;
+  };
+  for (std::size_t i = 0; i < NotifyOutbox::kKeepDelivered + 5; ++i) {
+    REQUIRE(box.enqueue(note(i)));
+    box.mark_delivered(box.oldest()->row, kT);
+  }
+  Statement rows(db.handle(), "SELECT count(*) FROM notify_outbox");
+  REQUIRE(rows.step());
+  CHECK(rows.int64(0) == static_cast<std::int64_t>(NotifyOutbox::kKeepDelivered));
+  CHECK(box.enqueue(note(0)));   // forgotten: long ago
+  CHECK_FALSE(box.enqueue(note(NotifyOutbox::kKeepDelivered + 4)));  // remembered
+  box.remove(box.oldest()->row);  // refused for good
+  CHECK(box.size() == 0);
 }
 
 TEST_CASE("a full notify outbox drops its oldest rows") {
