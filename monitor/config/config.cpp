@@ -54,8 +54,11 @@ void set_from_node(Config& config, const ConfigKey& key, const toml::node& node,
             seconds = parse_duration_s(*node.value<std::string>());
           if (!seconds) bad_value(where, key.name, node_text(node), key.allowed());
           member.of(config) = *seconds;
-        } else if (key.check != nullptr && (node.is_integer() || node.is_floating_point())) {
-          member.of(config) = node_text(node);  // notify.min_score = 0.5
+        } else if (key.check != nullptr && node.is_floating_point()) {
+          // notify.min_score = 0.6 is kept as "0.6" (fmt's shortest form), not 0.59999999999999998.
+          member.of(config) = fmt::format("{}", *node.value<double>());
+        } else if (key.check != nullptr && node.is_integer()) {
+          member.of(config) = node_text(node);  // notify.min_score = 1
         } else if (key.check != nullptr && node.is_array()) {
           // notify.kinds = ["wan_drop", "scan"] is kept as "wan_drop,scan".
           std::string joined;
