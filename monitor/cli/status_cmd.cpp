@@ -326,6 +326,8 @@ void check_notify(const Config& config, const std::optional<status::DaemonStatus
   if (!status || status->notifiers.empty()) {
     if (!config.notify.exec.empty())
       r.lines.emplace_back("Notify", "exec hook configured; the daemon reports no notifier");
+    if (!config.notify.url.empty())
+      r.lines.emplace_back("Notify", "webhook configured; the daemon reports no notifier");
     if (!config.mqtt.url.empty())
       r.lines.emplace_back("MQTT", "broker configured; the daemon reports no MQTT state");
     return;
@@ -336,9 +338,11 @@ void check_notify(const Config& config, const std::optional<status::DaemonStatus
       r.lines.emplace_back("MQTT", fmt::format("{} ({}), {} published, {} queued, last ack {}", n.state, n.target,
                                                n.delivered, n.queued, when_or_never(n.last_success_wall_ns)));
     else
-      r.lines.emplace_back("Notify", fmt::format("{}: {}, {} delivered, {} failed, {} queued, last success {}", n.name,
+      // The webhook names its URL (redacted by the daemon): the owner sees where it posts.
+      r.lines.emplace_back("Notify", fmt::format("{}: {}, {} delivered, {} failed, {} queued, last success {}{}", n.name,
                                                  n.state, n.delivered, n.failed, n.queued,
-                                                 when_or_never(n.last_success_wall_ns)));
+                                                 when_or_never(n.last_success_wall_ns),
+                                                 n.name == "webhook" ? fmt::format(" ({})", n.target) : ""));
     if (!n.detail.empty()) r.warnings.push_back(fmt::format("notify {}: {}", n.name, n.detail));
   }
 }

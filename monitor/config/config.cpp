@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
+#include "core/episode.h"
 #include "core/time.h"
 #include "monitor/config/config_keys.h"
 #include "monitor/config/listen_address.h"
@@ -53,6 +54,19 @@ void set_from_node(Config& config, const ConfigKey& key, const toml::node& node,
             seconds = parse_duration_s(*node.value<std::string>());
           if (!seconds) bad_value(where, key.name, node_text(node), key.allowed());
           member.of(config) = *seconds;
+        } else if (key.check != nullptr && node.is_floating_point()) {
+          // notify.min_score = 0.6 is kept as "0.6" (fmt's shortest form), not 0.59999999999999998.
+          member.of(config) = fmt::format("{}", *node.value<double>());
+        } else if (key.check != nullptr && node.is_integer()) {
+          member.of(config) = node_text(node);  // notify.min_score = 1
+        } else if (key.check != nullptr && node.is_array()) {
+          // notify.kinds = ["wan_drop", "scan"] is kept as "wan_drop,scan".
+          std::string joined;
+          for (const toml::node& item : *node.as_array()) {
+            if (!item.is_string()) bad_value(where, key.name, node_text(node), "a list of quoted strings is expected");
+            joined += (joined.empty() ? "" : ",") + *item.value<std::string>();
+          }
+          member.of(config) = joined;
         } else {
           if (!node.is_string())
             bad_value(where, key.name, node_text(node), "a quoted string is expected");
@@ -231,10 +245,66 @@ std::string redact_url(std::string_view url) {
   return fmt::format("{}***{}", url.substr(0, host), url.substr(at));
 }
 
+std::string redact_url_and_query(std::string_view url) {
+  std::string out = redact_url(url);
+  const std::size_t query = out.find('?');
+  if (query != std::string::npos) out.replace(query + 1, std::string::npos, "***");
+  return out;
+}
+
+std::string notify_url_problem(std::string_view url) {
+  const auto lower = [](std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+  };
+  constexpr const char* kExpected = "give an http:// or https:// URL, e.g. https://ntfy.sh/my-router-alerts";
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }))
+    return fmt::format("it holds a space or a control character; {}", kExpected);
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return fmt::format("not a URL; {}", kExpected);
+  const std::string scheme = lower(url.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https")
+    return fmt::format("the scheme {}:// is not supported; {}", scheme, kExpected);
+  const std::size_t host = scheme_end + 3;
+  const std::size_t end = url.find_first_of("/?#", host);
+  std::string_view authority = url.substr(host, end == std::string_view::npos ? std::string_view::npos : end - host);
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (authority.empty() || authority.front() == ':') return fmt::format("the URL names no host; {}", kExpected);
+  return "";
+}
+
+std::string min_score_problem(std::string_view text) {
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !(value >= 0 && value <= 1))
+    return "a score from 0 to 1 is expected (0.5, or 0 for every episode)";
+  return "";
+}
+
+std::string kinds_problem(std::string_view text) {
+  constexpr std::array kKinds = {EpisodeKind::wan_drop, EpisodeKind::invalid_burst, EpisodeKind::scan,
+                                 EpisodeKind::udp_storm, EpisodeKind::conntrack_full, EpisodeKind::unknown};
+  std::string names;
+  for (const EpisodeKind kind : kKinds) names += fmt::format("{}{}", names.empty() ? "" : ", ", to_string(kind));
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', at), text.size());
+    std::string_view name = text.substr(at, comma - at);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (std::none_of(kKinds.begin(), kKinds.end(), [name](EpisodeKind k) { return to_string(k) == name; }))
+      return fmt::format("'{}' is not an episode kind; give a comma-separated list of {}", name, names);
+    at = comma + 1;
+  }
+  return "";
+}
+
 Config redacted(const Config& config) {
   Config copy = config;
   copy.influx.url = redact_url(config.influx.url);
   copy.mqtt.url = redact_url(config.mqtt.url);  // refused with user info, but never shown with it
+  copy.notify.url = redact_url_and_query(config.notify.url);
   return copy;
 }
 

@@ -32,6 +32,12 @@ struct InfluxConfig {
 struct NotifyConfig {
   std::string exec;            ///< absolute path of a program run at each episode open and close
   double exec_timeout_s = 10;  ///< then SIGTERM, and SIGKILL 2 s later
+  std::string url;             ///< webhook: POST each notification here (http:// or https://)
+  std::string format = "auto"; ///< "json" (the events line), "ntfy" (plain text), "auto": see below
+  std::string min_score = "0"; ///< a number 0..1 (a string so that TOML, flags and UCI agree)
+  std::string kinds;           ///< comma-separated episode kinds; empty: every kind
+  double min_gap_s = 0;        ///< at most one open notification per this long; 0: no limit
+  bool on_close = false;       ///< also a notification when a notified episode closes
 };
 
 /// MQTT with Home Assistant discovery (monitor/mqtt/). Off while url is empty.
@@ -110,8 +116,22 @@ struct MqttBroker {
 /// Everything that prints or logs a URL of the config shows this instead.
 [[nodiscard]] std::string redact_url(std::string_view url);
 
+/// redact_url(url) with the query string also replaced ("?***"), for URLs that carry a token
+/// there (ntfy's ?auth=, webhook receivers): notify.url is always shown this way.
+[[nodiscard]] std::string redact_url_and_query(std::string_view url);
+
+/// Why `url` cannot be the webhook's URL (not http:// or https://, no host, spaces), or empty.
+[[nodiscard]] std::string notify_url_problem(std::string_view url);
+
+/// Why `text` is not a score from 0 to 1, or empty when it is one (notify.min_score).
+[[nodiscard]] std::string min_score_problem(std::string_view text);
+
+/// Why `text` is not a comma-separated list of episode kinds, or empty (notify.kinds).
+[[nodiscard]] std::string kinds_problem(std::string_view text);
+
 /// A copy of `config` fit to print or log: every credential it may hold redacted (today the
-/// user info of influx.url and mqtt.url; the token and passwords are only ever file names).
+/// user info of influx.url and mqtt.url, and the user info and query string of notify.url; the
+/// InfluxDB token and the passwords are only ever file names).
 [[nodiscard]] Config redacted(const Config& config);
 
 /// The name ctmon gives this router in what it sends out: `host` when set, else the system's

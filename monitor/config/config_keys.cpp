@@ -39,6 +39,12 @@ constexpr std::array kInfluxApis = {
     ConfigChoice{"v2", "InfluxDB 2.x /api/v2/write"},
 };
 
+constexpr std::array kNotifyFormats = {
+    ConfigChoice{"auto", "ntfy when the host is ntfy.sh, else json"},
+    ConfigChoice{"json", "the episode's events JSON line"},
+    ConfigChoice{"ntfy", "ntfy's plain text with Title, Priority and Tags headers"},
+};
+
 constexpr unsigned kRunAndReaders = kFlagOfRun | kFlagOfReaders;
 constexpr unsigned kRunAndReplay = kFlagOfRun | kFlagOfReplay;
 
@@ -150,6 +156,31 @@ constexpr std::array kKeys = {
               .value_name = "DURATION",
               .help = "the program is stopped after this long (SIGTERM, SIGKILL 2 s later)",
               .min_s = 0.1, .max_s = kHour_s},
+    // notify.min_gap: a day is the longest a person would accept to hear nothing more.
+    ConfigKey{.name = "notify.url", .member = notify(&NotifyConfig::url), .value_name = "URL",
+              .help = "webhook: POST each notification here (http:// or https://; an ntfy topic "
+                      "URL works); kept in the database until the receiver answers 2xx; empty: off",
+              .check = notify_url_problem},
+    ConfigKey{.name = "notify.format", .member = notify(&NotifyConfig::format),
+              .value_name = "auto|json|ntfy", .help = "what the webhook's POST holds",
+              .choices = kNotifyFormats},
+    ConfigKey{.name = "notify.min_score", .member = notify(&NotifyConfig::min_score),
+              .value_name = "SCORE",
+              .help = "webhook: only episodes whose peak score reaches this (0 to 1; an episode "
+                      "is notified when its peak first reaches it)",
+              .check = min_score_problem},
+    ConfigKey{.name = "notify.kinds", .member = notify(&NotifyConfig::kinds),
+              .value_name = "KIND,...",
+              .help = "webhook: only these episode kinds (wan_drop, invalid_burst, scan, "
+                      "udp_storm, conntrack_full, unknown); empty: every kind",
+              .check = kinds_problem},
+    ConfigKey{.name = "notify.min_gap", .member = notify(&NotifyConfig::min_gap_s),
+              .value_name = "DURATION",
+              .help = "webhook: at most one episode notification per this long; those held back "
+                      "are summed up in the next one; 0: no limit",
+              .min_s = 0, .max_s = kDay_s},
+    ConfigKey{.name = "notify.on_close", .member = notify(&NotifyConfig::on_close),
+              .help = "webhook: also a notification when an episode it told about closes"},
     // mqtt.rates_interval: a router's uplink may be metered or slow; once a minute is what a
     // Home Assistant graph needs, and episodes are published the moment they change anyway.
     ConfigKey{.name = "mqtt.url", .member = mqtt(&MqttConfig::url), .value_name = "URL",
@@ -280,6 +311,10 @@ std::optional<std::string> ConfigKey::problem(const Config& config) const {
     if (std::none_of(choices.begin(), choices.end(),
                      [&value](const ConfigChoice& c) { return c.value == value; }))
       return allowed();
+  } else if (check != nullptr) {
+    const std::string& value = std::get<ConfigMember<std::string>>(member).of(config);
+    if (!value.empty())
+      if (std::string why = check(value); !why.empty()) return why;
   }
   return std::nullopt;
 }

@@ -85,6 +85,9 @@ struct ConfigKey {
   unsigned flag_scopes = kFlagOfRun;
   /// Bools whose flag sets the opposite of true (--no-...): what the flag does. Empty: `help`.
   std::string_view flag_help = {};
+  /// Strings with a rule of their own (a URL, a number, a list): why a non-empty value breaks
+  /// it, or "" when it is fine. The message says what is allowed.
+  std::string (*check)(std::string_view value) = nullptr;
 
   [[nodiscard]] bool is_duration() const { return member.index() == 1; }
   [[nodiscard]] bool is_bool() const { return member.index() == 2; }

@@ -4,6 +4,7 @@
 #include "monitor/influx/influx_output.h"
 #include "monitor/mqtt/mqtt_output.h"
 #include "monitor/notify/exec_hook.h"
+#include "monitor/notify/webhook.h"
 #include "monitor/prometheus/prometheus_output.h"
 
 namespace ctmon {
@@ -41,6 +42,7 @@ std::vector<std::unique_ptr<io::Output>> make_outputs(const Config& config, stor
   add(outputs, notify::make_exec_output(config, log_sink(log)));
   add(outputs, mqtt::make_output(config, log_sink(log)));
   add(outputs, prometheus::make_output(config, status, log_sink(log)));
+  add(outputs, notify::make_webhook_output(config, db, log_sink(log)));
   return outputs;
 }
 

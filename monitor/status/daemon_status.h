@@ -71,9 +71,10 @@ struct InfluxStatus {
 
 /// One notification output (the exec hook, the webhook, ...); listed only when it is on.
 struct NotifierStatus {
-  std::string name;                       ///< "exec", "mqtt"
-  std::string target;                     ///< where it goes: the hook's path, the broker's URL
-  std::string state = "idle";             ///< idle, running, ok, connected, or the last failure
+  std::string name;                       ///< "exec", "mqtt", "webhook"
+  std::string target;                     ///< the hook's path, the broker's URL, the webhook's URL
+                                          ///< (credentials and query redacted)
+  std::string state = "idle";             ///< idle, running, sending, ok, connected, or the last failure
   std::string detail;                     ///< the last failure in one line; empty when ok
   std::uint64_t queued = 0;               ///< notifications waiting to run or to be sent
   std::uint64_t delivered = 0;            ///< since start

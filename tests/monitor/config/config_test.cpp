@@ -158,3 +158,29 @@ TEST_CASE("the printed configuration never shows the InfluxDB URL's credentials"
   CHECK_THAT(toml, !Catch::Contains("pa55") && Catch::Contains("http://***@192.0.2.10:8086"));
   CHECK(redacted(config).influx.url == "http://***@192.0.2.10:8086");
 }
+
+TEST_CASE("the webhook's keys: a score and a list of kinds as TOML numbers and arrays") {
+  const Config c = load("[notify]\nurl = 'https://ntfy.sh/t?auth=tk'\nmin_score = 0.6\n"
+                        "kinds = ['wan_drop', 'conntrack_full']\nmin_gap = '15m'\non_close = true\n");
+  CHECK(c.notify.url == "https://ntfy.sh/t?auth=tk");
+  CHECK(c.notify.min_score == "0.6");
+  CHECK(c.notify.kinds == "wan_drop,conntrack_full");
+  CHECK(c.notify.min_gap_s == 900);
+  CHECK(c.notify.on_close);
+  CHECK(load("[notify]\nmin_score = 1\n").notify.min_score == "1");
+  CHECK(redacted(c).notify.url == "https://ntfy.sh/t?***");
+  CHECK_THAT(config_to_toml(c), !Catch::Contains("auth=tk"));
+}
+
+TEST_CASE("the webhook's keys refuse what cannot work, saying what is allowed") {
+  CHECK_THROWS_WITH(load("[notify]\nurl = 'ftp://x/y'\n"), Catch::Contains("the scheme ftp:// is not supported"));
+  CHECK_THROWS_WITH(load("[notify]\nurl = 'ntfy.sh/t'\n"), Catch::Contains("not a URL"));
+  CHECK_THROWS_WITH(load("[notify]\nurl = 'https://user@:80/t'\n"), Catch::Contains("names no host"));
+  CHECK_THROWS_WITH(load("[notify]\nurl = 'http://h/a b'\n"), Catch::Contains("a space"));
+  CHECK_THROWS_WITH(load("[notify]\nmin_score = 1.5\n"), Catch::Contains("a score from 0 to 1"));
+  CHECK_THROWS_WITH(load("[notify]\nmin_score = 'high'\n"), Catch::Contains("a score from 0 to 1"));
+  CHECK_THROWS_WITH(load("[notify]\nkinds = 'scan,nope'\n"), Catch::Contains("'nope' is not an episode kind"));
+  CHECK_THROWS_WITH(load("[notify]\nkinds = [1]\n"), Catch::Contains("a list of quoted strings"));
+  CHECK_THROWS_WITH(load("[notify]\nformat = 'xml'\n"), Catch::Contains("notify.format"));
+  CHECK_NOTHROW(load("[notify]\nurl = 'HTTP://[::1]:8080/hook'\nkinds = ''\n"));
+}

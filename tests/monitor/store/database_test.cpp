@@ -77,13 +77,41 @@ TEST_CASE("a missing file is created and migrated to the latest schema in WAL mo
   Statement jm(db.handle(), "PRAGMA journal_mode");
   REQUIRE(jm.step());
   CHECK(jm.text(0) == "wal");
-  for (const char* t : {"meta", "counters", "raw_blocks", "rollup_blocks", "events", "detector_state", "outbox"}) {
+  for (const char* t :
+       {"meta", "counters", "raw_blocks", "rollup_blocks", "events", "detector_state", "outbox", "notify_outbox"}) {
     INFO(t);
     Statement st(db.handle(), "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?");
     st.bind(1, std::string_view(t));
     REQUIRE(st.step());
     CHECK(st.int64(0) == 1);
   }
+}
+
+TEST_CASE("the schema is at version 2: 002 adds the webhook's outbox") {
+  CHECK(latest_schema_version() == 2);
+  CHECK(all_migrations()[1].name == "002_notify_outbox.sql");
+}
+
+TEST_CASE("a version-1 database is migrated to 2 at open, keeping its rows") {
+  TempDir dir;
+  {
+    // What a ctmon of schema 1 left: 001 applied by hand, with an InfluxDB line queued.
+    ConnectionPtr raw = open_connection((dir / "ctmon.db").string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    REQUIRE(apply_migrations(raw.get(), 0) == latest_schema_version());
+    exec(raw.get(), "DROP TABLE notify_outbox; PRAGMA user_version = 1");
+    exec(raw.get(), "INSERT INTO outbox (priority, created_wall_ns, line) VALUES (1, 5, 'm v=1')");
+  }
+  {
+    ConnectionPtr raw = open_connection((dir / "ctmon.db").string(), SQLITE_OPEN_READWRITE);
+    REQUIRE(query_int(raw.get(), "PRAGMA user_version") == 1);
+    REQUIRE(query_int(raw.get(), "SELECT count(*) FROM sqlite_schema WHERE name = 'notify_outbox'") == 0);
+  }
+  const Database db = Database::open(dir / "ctmon.db");
+  CHECK(db.schema_version() == 2);
+  CHECK(query_int(db.handle(), "SELECT count(*) FROM outbox WHERE line = 'm v=1'") == 1);
+  exec(db.handle(), "INSERT INTO notify_outbox (notification_id, created_wall_ns, state, event) VALUES ('1-0-open', "
+                    "1, 'open', '{}')");
+  CHECK(query_int(db.handle(), "SELECT count(*) FROM notify_outbox") == 1);
 }
 
 TEST_CASE("a zero-length file is taken as a new database") {

@@ -3,7 +3,9 @@
 #include "monitor/store/database.h"
 #include "monitor/store/event_store.h"
 #include "monitor/store/meta_store.h"
+#include "monitor/store/notify_outbox.h"
 #include "monitor/store/outbox.h"
+#include "monitor/store/sqlite_handle.h"
 #include "monitor/store/state_store.h"
 #include "temp_dir.h"
 
@@ -152,6 +154,101 @@ TEST_CASE("a full outbox evicts the oldest series before any marker") {
     for (const auto& e : outbox.peek(10, kT)) left.push_back(e.line);
     CHECK(left == std::vector<std::string>{"n1", "n2", "n3", "n4", "n5"});
   }
+}
+
+TEST_CASE("the notify outbox hands out the oldest first, keeps it across a reopen, and drops a repeat") {
+  TempDir dir;
+  const auto note = [](const char* id, const char* state) {
+    Notification n;
+    n.notification_id = id;
+    n.created_wall_ns = kT;
+    n.state = state;
+    n.event = R"({"id":1})";
+    return n;
+  };
+  {
+    Database db = Database::open(dir / "ctmon.db");
+    NotifyOutbox box(db);
+    CHECK_FALSE(box.oldest());
+    CHECK(box.enqueue(note("1-0-open", "open")));
+    CHECK(box.enqueue(note("1-0-close", "close")));
+    CHECK_FALSE(box.enqueue(note("1-0-open", "open")));  // the same notification twice: one row
+    CHECK(box.size() == 2);
+  }
+  Database db = Database::open(dir / "ctmon.db");
+  NotifyOutbox box(db);
+  const auto first = box.oldest();
+  REQUIRE(first);
+  CHECK(first->notification_id == "1-0-open");
+  CHECK(first->state == "open");
+  CHECK(first->event == R"({"id":1})");
+  box.mark_delivered(first->row, kT + 1);
+  CHECK(box.oldest()->notification_id == "1-0-close");
+  CHECK(box.size() == 1);
+}
+
+TEST_CASE("a delivered notification is never handed out or queued again, also after a reopen") {
+  TempDir dir;
+  Notification n;
+  n.notification_id = "7-1000-open";
+  n.created_wall_ns = kT;
+  n.state = "open";
+  n.event = R"({"id":7})";
+  {
+    Database db = Database::open(dir / "ctmon.db");
+    NotifyOutbox box(db);
+    REQUIRE(box.enqueue(n));
+    box.mark_delivered(box.oldest()->row, kT + 1);
+    CHECK_FALSE(box.oldest());
+    CHECK(box.size() == 0);
+  }
+  Database db = Database::open(dir / "ctmon.db");
+  NotifyOutbox box(db);
+  CHECK_FALSE(box.oldest());
+  CHECK_FALSE(box.enqueue(n));  // the same notification decided again after a restart
+  CHECK_FALSE(box.oldest());
+  CHECK(box.size() == 0);
+}
+
+TEST_CASE("delivered rows are kept only for the newest kKeepDelivered, refused ones are removed") {
+  TempDir dir;
+  Database db = Database::open(dir / "ctmon.db");
+  NotifyOutbox box(db);
+  const auto note = [](std::size_t i) {
+    Notification n;
+    n.notification_id = std::to_string(i) + "-0-open";
+    n.state = "open";
+    n.event = "{}";
+    return n;
+  };
+  for (std::size_t i = 0; i < NotifyOutbox::kKeepDelivered + 5; ++i) {
+    REQUIRE(box.enqueue(note(i)));
+    box.mark_delivered(box.oldest()->row, kT);
+  }
+  Statement rows(db.handle(), "SELECT count(*) FROM notify_outbox");
+  REQUIRE(rows.step());
+  CHECK(rows.int64(0) == static_cast<std::int64_t>(NotifyOutbox::kKeepDelivered));
+  CHECK(box.enqueue(note(0)));   // forgotten: long ago
+  CHECK_FALSE(box.enqueue(note(NotifyOutbox::kKeepDelivered + 4)));  // remembered
+  box.remove(box.oldest()->row);  // refused for good
+  CHECK(box.size() == 0);
+}
+
+TEST_CASE("a full notify outbox drops its oldest rows") {
+  TempDir dir;
+  Database db = Database::open(dir / "ctmon.db");
+  NotifyOutbox box(db);
+  std::size_t evicted = 0;
+  for (std::size_t i = 0; i < NotifyOutbox::kMaxRows + 3; ++i) {
+    Notification n;
+    n.notification_id = std::to_string(i) + "-0-open";
+    n.state = "open";
+    n.event = "{}";
+    box.enqueue(n, &evicted);
+  }
+  CHECK(evicted == 1);
+  CHECK(box.size() == NotifyOutbox::kMaxRows);
+  CHECK(box.oldest()->notification_id == "3-0-open");
 }
 
 TEST_CASE("meta keeps text and integers and stats report the files and tables") {

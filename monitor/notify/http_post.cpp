@@ -1,0 +1,154 @@
+#include "monitor/notify/http_post.h"
+
+#include <sys/select.h>
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+
+#include "monitor/influx/retry_policy.h"
+
+namespace ctmon::notify {
+namespace {
+
+constexpr std::int64_t kNsPerMs = 1'000'000;
+
+CURLM* new_multi() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  CURLM* m = curl_multi_init();
+  if (m == nullptr) throw std::runtime_error("curl_multi_init failed");
+  return m;
+}
+
+void multi_delete(CURLM* m) { curl_multi_cleanup(m); }
+
+}  // namespace
+
+// One POST: the easy handle, its headers and body, kept alive until curl is done with them.
+struct HttpPost::Request {
+  CURLM* multi = nullptr;
+  std::unique_ptr<CURL, void (*)(CURL*)> easy{nullptr, curl_easy_cleanup};
+  std::unique_ptr<curl_slist, void (*)(curl_slist*)> headers{nullptr, curl_slist_free_all};
+  std::string body;
+  HttpAnswer answer;
+  char error[CURL_ERROR_SIZE] = {};
+
+  Request() = default;
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+  ~Request() {
+    if (easy && multi != nullptr) curl_multi_remove_handle(multi, easy.get());
+  }
+
+  static size_t on_body(char* data, size_t size, size_t n, void* self) {
+    auto& response = static_cast<Request*>(self)->answer.response;
+    const size_t bytes = size * n;
+    if (response.size() < kMaxResponseBytes) response.append(data, std::min(bytes, kMaxResponseBytes - response.size()));
+    return bytes;
+  }
+  static size_t on_header(char* data, size_t size, size_t n, void* self) {
+    const std::string_view line(data, size * n);
+    constexpr std::string_view kName = "retry-after:";
+    if (line.size() > kName.size()) {
+      std::string lower(line.substr(0, kName.size()));
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (lower == kName) static_cast<Request*>(self)->answer.retry_after_ms = influx::parse_retry_after_ms(line.substr(kName.size()));
+    }
+    return size * n;
+  }
+};
+
+HttpPost::HttpPost() : multi_(new_multi(), multi_delete) {}
+
+HttpPost::~HttpPost() = default;
+
+bool HttpPost::start(const std::string& url, std::string body, const std::vector<std::string>& headers,
+                     long timeout_ms, std::string& why) {
+  auto req = std::make_unique<Request>();
+  req->body = std::move(body);
+  curl_slist* list = curl_slist_append(nullptr, "Expect:");  // no 100-continue round trip
+  for (const std::string& h : headers)
+    if (list != nullptr) list = curl_slist_append(list, h.c_str());
+  req->headers.reset(list);
+  req->easy.reset(curl_easy_init());
+  CURL* h = req->easy.get();
+  if (h == nullptr || list == nullptr) {
+    why = "curl could not allocate a request";
+    return false;
+  }
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  // Only what notify.url allows, also for redirects a receiver might answer with.
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req->body.size()));
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body.data());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Request::on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, req.get());
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Request::on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, req.get());
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, req->error);
+  if (curl_multi_add_handle(multi_.get(), h) != CURLM_OK) {
+    why = "curl refused the request";
+    return false;
+  }
+  req->multi = multi_.get();
+  request_ = std::move(req);
+  int running = 0;
+  curl_multi_perform(multi_.get(), &running);
+  return true;
+}
+
+std::optional<HttpAnswer> HttpPost::pump() {
+  if (!request_) return std::nullopt;
+  int running = 0;
+  curl_multi_perform(multi_.get(), &running);
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+    if (msg->msg != CURLMSG_DONE || msg->easy_handle != request_->easy.get()) continue;
+    const std::unique_ptr<Request> done = std::move(request_);
+    HttpAnswer answer = std::move(done->answer);
+    answer.result = msg->data.result;
+    if (answer.result == CURLE_OK)
+      curl_easy_getinfo(done->easy.get(), CURLINFO_RESPONSE_CODE, &answer.status);
+    else
+      answer.error = done->error[0] != '\0' ? std::string(done->error) : curl_easy_strerror(answer.result);
+    return answer;
+  }
+  return std::nullopt;
+}
+
+std::int64_t HttpPost::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) const {
+  constexpr std::int64_t kCurlBusyPoll_ns = 100 * kNsPerMs;
+  if (!request_) return std::numeric_limits<std::int64_t>::max();
+  fd_set read_set, write_set, error_set;
+  FD_ZERO(&read_set);
+  FD_ZERO(&write_set);
+  FD_ZERO(&error_set);
+  int max_fd = -1;
+  curl_multi_fdset(multi_.get(), &read_set, &write_set, &error_set, &max_fd);
+  for (int fd = 0; fd <= max_fd; ++fd) {
+    short events = 0;
+    if (FD_ISSET(fd, &read_set)) events |= POLLIN;
+    if (FD_ISSET(fd, &write_set)) events |= POLLOUT;
+    if (FD_ISSET(fd, &error_set)) events |= POLLPRI;
+    if (events != 0) fds.push_back({fd, events, 0});
+  }
+  long timeout_ms = -1;
+  curl_multi_timeout(multi_.get(), &timeout_ms);
+  std::int64_t due = timeout_ms >= 0 ? now_mono_ns + timeout_ms * kNsPerMs : std::numeric_limits<std::int64_t>::max();
+  if (max_fd < 0) due = std::min(due, now_mono_ns + kCurlBusyPoll_ns);
+  return due;
+}
+
+}  // namespace ctmon::notify
