@@ -25,7 +25,7 @@ ctmon::store::EventRecord burst() {
   r.end_wall_ns = r.start_wall_ns + 87 * kS;
   r.peak_score = 0.9998;
   r.kind = "invalid_burst";
-  r.summary = "Invalid-packet burst: tcp_conntrack_fwd_invalid rose to 34 pps (usually 0.06 pps).";
+  r.summary = "Invalid-packet burst: tcp_conntrack_fwd_invalid rose from about 0 to 34 pps, peak 9 s in.";
   r.evidence_json =
       R"([{"baseline_pps":0.06,"direction":"up","name":"tcp_conntrack_fwd_invalid","peak_pps":34.0,)"
       R"("peak_score":1.0,"peak_ts":1795135839.0},{"baseline_pps":120.0,"direction":"down",)"
@@ -67,10 +67,11 @@ TEST_CASE("counter names lose the conntrack noise") {
 
 TEST_CASE("an episode line has id, local start, duration, kind, score, top counters and summary") {
   UtcTime tz;
-  Terminal wide{200, false, true};
+  Terminal wide{240, false, true};
   CHECK(event_line(burst(), wide) ==
         "   7  11-20 00:50:00  1m27s  invalid_burst    1.00  tcp fwd invalid ~0.06 to 34 pps, tcp fwd "
-        "established -75% to 30 pps  Invalid-packet burst: tcp_conntrack_fwd_invalid rose to 34 pps (usually 0.06 pps).");
+        "established -75% to 30 pps  Invalid-packet burst: tcp_conntrack_fwd_invalid rose from about 0 to 34 pps, "
+        "peak 9 s in.");
   Terminal narrow{80, false, false};
   const std::string line = event_line(burst(), narrow);
   CHECK(line.size() == 80);
