@@ -16,6 +16,14 @@ namespace ctmon {
 /// Best guess at the cause, from which counters moved and which way (detectors/classify.h).
 enum class EpisodeKind : std::uint8_t { unknown, wan_drop, invalid_burst, scan, udp_storm, conntrack_full };
 
+/// Below this usual rate a ratio says nothing: at 1 s sampling, a usual 0.2 pps means most
+/// seconds see no packet at all, and "180 / 0.01 = 18000x" is an artefact of the estimate. Such
+/// changes are written "from about 0 to 180 pps". One rule for every output (summary, tables).
+inline constexpr double kRatioMinUsualPps = 1.0;
+
+/// True when peak/usual is worth printing as a ratio (see kRatioMinUsualPps).
+[[nodiscard]] inline bool ratio_is_meaningful(double usual_pps) { return usual_pps >= kRatioMinUsualPps; }
+
 /// "wan_drop", "invalid_burst", ... as in the events contract.
 [[nodiscard]] std::string_view to_string(EpisodeKind kind);
 
@@ -36,15 +44,26 @@ enum DetectorBit : std::uint8_t {
 /// bits that name no detector are left out. The views point to static strings.
 [[nodiscard]] std::vector<std::string_view> detector_names(std::uint8_t bits);
 
-/// One counter that moved during an episode, at its most extreme sample.
+/// One counter that moved during an episode.
+///
+/// The peak is the most extreme RATE in the direction the counter moved (the highest for a rise,
+/// the lowest for a fall) among the samples in which it was anomalous on its own, not the rate
+/// of its highest-score sample: scores saturate near 1, so "highest score" picks an arbitrary
+/// sample (often the last, partial second of a burst), while the rate is what `ctmon series`
+/// shows and what a person checks. The usual rate is the expectation at the first sample in
+/// which the counter moved: the models learn after scoring and winsorise what they learn, so it
+/// is the baseline from before the episode; later expectations drift towards the burst.
 struct MovedCounter {
   CounterId id = 0;
   std::string name;
-  double peak_pps = 0.0;      ///< rate at its most anomalous sample (a trough when it fell)
-  double baseline_pps = 0.0;  ///< what was expected at that sample
-  double peak_score = 0.0;    ///< that counter's score there, [0, 1]
-  double peak_z = 0.0;        ///< its signed z there: negative when the counter fell
-  std::int64_t peak_wall_ns = 0;
+  double peak_pps = 0.0;      ///< most extreme rate in its direction (a trough when it fell)
+  double baseline_pps = 0.0;  ///< the usual rate: expected when it first moved
+  double peak_score = 0.0;    ///< its highest score during the episode, [0, 1]
+  double peak_z = 0.0;        ///< its signed z at the peak rate: negative when the counter fell
+  std::int64_t peak_wall_ns = 0;  ///< the sample of the peak rate
+  /// Listed for its share of an unusual multivariate pattern: its own score stayed below the
+  /// level at which a counter counts as moved.
+  bool multivariate_driver = false;
 
   friend bool operator==(const MovedCounter&, const MovedCounter&) = default;
 };
@@ -52,7 +71,10 @@ struct MovedCounter {
 struct Episode {
   std::uint64_t id = 0;              ///< 1, 2, ... per Analyzer (survives save/restore)
   std::int64_t start_wall_ns = 0;    ///< first sample of the run that opened it
-  std::int64_t end_wall_ns = 0;      ///< last sample above the lower threshold; meaningful once closed
+  /// Last sample in which a counter that moved was still anomalous in its own rate (|z| beyond
+  /// EpisodeConfig::still_anomalous_z in the direction it moved); the last sample above the
+  /// lower threshold when no counter says (a multivariate-only episode). Meaningful once closed.
+  std::int64_t end_wall_ns = 0;
   bool open = true;
   double peak_score = 0.0;           ///< overall score at its peak, [0, 1]
   std::int64_t peak_wall_ns = 0;

@@ -1,6 +1,7 @@
 #include "detectors/analyzer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "core/time.h"
@@ -168,7 +169,9 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
 
   slot_z_.assign(slots_.size(), 0.0);
   slot_valid_.assign(slots_.size(), 0);
+  slot_seen_.resize(slots_.size());
   observations_.clear();
+  bool any_moved = false;
   double evidence = 0.0;
   for (std::size_t id = 0; id < n && id < slot_of_id_.size(); ++id) {
     const std::int32_t s = slot_of_id_[id];
@@ -186,8 +189,11 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
       evidence = std::max(evidence, step.evidence);
       r.detectors |= step.detectors;
     }
-    if (score >= config_.episodes.moved_score) {
-      observations_.push_back({static_cast<CounterId>(id), frame.pps[id], step.expected, score, step.z});
+    slot_seen_[static_cast<std::size_t>(s)] = {static_cast<CounterId>(id), frame.pps[id], step.expected, score, step.z};
+    // Moved, or still far out in its own rate (what ends an episode: episode_tracker.h).
+    if (score >= config_.episodes.moved_score || std::fabs(step.z) >= config_.episodes.still_anomalous_z) {
+      observations_.push_back(slot_seen_[static_cast<std::size_t>(s)]);
+      any_moved = any_moved || score >= config_.episodes.moved_score;
     }
   }
 
@@ -202,6 +208,7 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     if (any) {
       const double u = std::max(0.0, multivariate_->score(mv_z_.data())) / config_.multivariate_alarm_sd;
       if (u >= 1.0) r.detectors |= kDetectorMultivariate;
+      if (u >= 1.0 && !any_moved) add_multivariate_drivers();
       // Learn only what looks ordinary, or an hour-long outage would become the covariance;
       // but learn everything during warm-up, and a pattern that outlasts the relearn horizon,
       // so that the score cannot lock itself on.
@@ -228,6 +235,31 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     r.episode = &e;
   }
   return r;
+}
+
+void Analyzer::add_multivariate_drivers() {
+  // The counters whose (clipped) z deviate most make up most of the distance: name those, so an
+  // episode no single counter explains still says what to look at.
+  constexpr std::size_t kDrivers = 3;
+  constexpr double kMinDriverZ = 2.0;
+  std::array<std::int32_t, kDrivers> best;
+  best.fill(-1);
+  for (std::size_t i = 0; i < mv_slots_.size(); ++i) {
+    const double a = std::fabs(mv_z_[i]);
+    if (!slot_valid_[mv_slots_[i]] || a < kMinDriverZ) continue;
+    for (std::size_t k = 0; k < kDrivers; ++k) {
+      if (best[k] >= 0 && std::fabs(mv_z_[static_cast<std::size_t>(best[k])]) >= a) continue;
+      for (std::size_t m = kDrivers - 1; m > k; --m) best[m] = best[m - 1];
+      best[k] = static_cast<std::int32_t>(i);
+      break;
+    }
+  }
+  for (const std::int32_t i : best) {
+    if (i < 0) break;
+    CounterObservation obs = slot_seen_[mv_slots_[static_cast<std::size_t>(i)]];
+    obs.multivariate_driver = true;
+    observations_.push_back(obs);
+  }
 }
 
 const Episode* Analyzer::open_episode() const {

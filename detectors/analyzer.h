@@ -124,7 +124,8 @@ class Analyzer {
   [[nodiscard]] const AnalyzerConfig& config() const { return config_; }
 
   /// Format version written by save_state(); bumped whenever the layout changes.
-  static constexpr std::uint32_t kStateVersion = 1;
+  /// 2: episodes carry the rate-based end and multivariate drivers (episode_tracker.h).
+  static constexpr std::uint32_t kStateVersion = 2;
 
  private:
   enum class Role : std::uint8_t { ignored, context, primary };
@@ -138,6 +139,7 @@ class Analyzer {
   [[nodiscard]] Role role_of(std::string_view name) const;
   [[nodiscard]] CounterModelConfig model_config(Role role) const;
   void rebuild_multivariate();
+  void add_multivariate_drivers();
   const StepResult& score_frame(const RateFrame& frame, std::int64_t mono_ns, std::int64_t wall_ns,
                                 const CounterCatalog& catalog, std::int64_t local_offset_s);
   [[nodiscard]] std::uint64_t shape_fingerprint() const;
@@ -155,6 +157,7 @@ class Analyzer {
   std::vector<std::uint8_t> slot_valid_;
   EpisodeTracker tracker_;
   std::vector<CounterObservation> observations_;
+  std::vector<CounterObservation> slot_seen_;  // this sample's observation of each slot
   std::uint64_t samples_seen_ = 0;
   bool have_wall_ = false;  // wall/mono of the previous sample, to notice wall-clock jumps
   std::int64_t previous_wall_ns_ = 0;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 namespace ctmon {
 
@@ -64,6 +65,39 @@ EpisodeKind classify_episode(const Episode& episode) {
   return EpisodeKind::unknown;
 }
 
+std::string describe_change(const MovedCounter& c, std::int64_t start_wall_ns) {
+  // Gauges (names outside the scheme) have no unit and may be negative: no ratio for them.
+  const bool rate = parse_counter_name(c.name).conforms;
+  const std::string unit = rate ? " pps" : "";
+  const std::string name = c.name.empty() ? std::string("value") : c.name;
+  const std::string peak = format_rate(c.peak_pps), usual = format_rate(c.baseline_pps);
+  const bool fell = c.peak_z < 0;
+  std::string s = name;
+  if (!rate) {
+    s += (fell ? " fell to " : " rose to ") + peak + " (usually " + usual + ")";
+  } else if (fell) {
+    if (ratio_is_meaningful(c.baseline_pps) && c.peak_pps < c.baseline_pps) {
+      char pct[16];
+      std::snprintf(pct, sizeof pct, "%.0f", 100.0 * (1.0 - c.peak_pps / c.baseline_pps));
+      s += std::string(" fell ") + pct + " % (from " + usual + " to " + peak + unit + ")";
+    } else {
+      s += " fell from about " + usual + " to " + peak + unit;
+    }
+  } else if (ratio_is_meaningful(c.baseline_pps)) {
+    const double ratio = c.peak_pps / c.baseline_pps;
+    char r[16];
+    std::snprintf(r, sizeof r, ratio >= 10 ? "%.0fx" : "%.1fx", ratio);
+    s += std::string(" rose ") + r + " (from " + usual + " to " + peak + unit + ")";
+  } else {
+    s += " rose from about 0 to " + peak + unit;
+  }
+  const std::int64_t after_s = (c.peak_wall_ns - start_wall_ns) / 1'000'000'000;
+  if (c.peak_wall_ns != 0 && after_s >= 0) {
+    s += (fell ? ", lowest " : ", peak ") + std::to_string(after_s) + " s in";
+  }
+  return s;
+}
+
 std::string summarize_episode(const Episode& episode) {
   std::string s;
   switch (episode.kind) {
@@ -76,13 +110,21 @@ std::string summarize_episode(const Episode& episode) {
   }
   if (episode.counters.empty()) return s + "the combined pattern of the counters was unusual.";
   constexpr std::size_t kCountersInSummary = 3;
-  for (std::size_t i = 0; i < episode.counters.size() && i < kCountersInSummary; ++i) {
-    const MovedCounter& c = episode.counters[i];
-    if (i > 0) s += "; ";
-    s += c.name.empty() ? std::string("value") : c.name;
-    s += c.peak_z < 0 ? " fell to " : " rose to ";
-    const char* unit = parse_counter_name(c.name).conforms ? " pps" : "";
-    s += format_rate(c.peak_pps) + unit + " (usually " + format_rate(c.baseline_pps) + unit + ")";
+  std::size_t listed = 0;
+  for (const MovedCounter& c : episode.counters) {
+    if (c.multivariate_driver || listed == kCountersInSummary) continue;
+    s += (listed++ > 0 ? "; " : "") + describe_change(c, episode.start_wall_ns);
+  }
+  std::string drivers;
+  for (const MovedCounter& c : episode.counters) {
+    if (!c.multivariate_driver) continue;
+    char z[32];
+    std::snprintf(z, sizeof z, " (%+.1f sd)", c.peak_z);
+    drivers += (drivers.empty() ? "" : ", ") + (c.name.empty() ? std::string("value") : c.name) + z;
+  }
+  if (!drivers.empty()) {
+    s += listed > 0 ? "; also unusual together: " : "the combined pattern was unusual, driven by ";
+    s += drivers;
   }
   return s + ".";
 }

@@ -1,6 +1,7 @@
 #include "detectors/episode_tracker.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ctmon {
 namespace {
@@ -24,6 +25,7 @@ void save_episode(ByteWriter& out, const Episode& e) {
     out.f64(c.peak_score);
     out.f64(c.peak_z);
     out.i64(c.peak_wall_ns);
+    out.u8(c.multivariate_driver ? 1 : 0);
   }
 }
 
@@ -53,6 +55,7 @@ void load_episode(ByteReader& in, Episode& e) {
     c.peak_score = in.f64();
     c.peak_z = in.f64();
     c.peak_wall_ns = in.i64();
+    c.multivariate_driver = in.u8() != 0;
   }
 }
 
@@ -67,25 +70,38 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
     e.peak_wall_ns = wall_ns;
   }
   e.detectors |= detectors;
-  e.end_wall_ns = std::max(e.end_wall_ns, wall_ns);
+  active_end_wall_ns_ = std::max(active_end_wall_ns_, wall_ns);
   for (const CounterObservation& obs : counters) {
-    if (obs.score < config_.moved_score) continue;
     auto it = std::find_if(e.counters.begin(), e.counters.end(),
                            [&](const MovedCounter& m) { return m.id == obs.id; });
+    const bool moved = obs.score >= config_.moved_score || obs.multivariate_driver;
     if (it == e.counters.end()) {
-      e.counters.push_back({obs.id, obs.id < names.size() ? names[obs.id] : std::string(), 0, 0, 0, 0, 0});
-      it = e.counters.end() - 1;
-    } else if (obs.score <= it->peak_score) {
+      if (!moved || obs.z == 0.0) continue;  // z 0: no direction to describe
+      e.counters.push_back({obs.id, obs.id < names.size() ? names[obs.id] : std::string(), obs.pps,
+                            obs.baseline_pps, obs.score, obs.z, wall_ns, !(obs.score >= config_.moved_score)});
+      if (std::fabs(obs.z) >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
       continue;
     }
-    it->peak_pps = obs.pps;
-    it->baseline_pps = obs.baseline_pps;
-    it->peak_score = obs.score;
-    it->peak_z = obs.z;
-    it->peak_wall_ns = wall_ns;
+    const bool rose = it->peak_z > 0;
+    const double z_in_direction = rose ? obs.z : -obs.z;
+    if (z_in_direction >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
+    if (!moved || !(z_in_direction > 0)) continue;
+    if (obs.score >= config_.moved_score) {
+      it->multivariate_driver = false;
+      it->peak_score = std::max(it->peak_score, obs.score);
+    }
+    if (rose ? obs.pps > it->peak_pps : obs.pps < it->peak_pps) {
+      it->peak_pps = obs.pps;
+      it->peak_z = obs.z;
+      it->peak_wall_ns = wall_ns;
+    }
   }
-  std::stable_sort(e.counters.begin(), e.counters.end(),
-                   [](const MovedCounter& a, const MovedCounter& b) { return a.peak_score > b.peak_score; });
+  e.end_wall_ns = rate_end_wall_ns_ != 0 ? rate_end_wall_ns_ : active_end_wall_ns_;
+  // Scores saturate near 1, so ties are common: the larger deviation then comes first.
+  std::stable_sort(e.counters.begin(), e.counters.end(), [](const MovedCounter& a, const MovedCounter& b) {
+    if (a.peak_score != b.peak_score) return a.peak_score > b.peak_score;
+    return std::fabs(a.peak_z) > std::fabs(b.peak_z);
+  });
   if (e.counters.size() > config_.max_counters) e.counters.resize(config_.max_counters);
 }
 
@@ -111,6 +127,8 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       pending_ = Episode{};
       pending_.start_wall_ns = wall_ns;
       pending_.end_wall_ns = wall_ns;
+      rate_end_wall_ns_ = 0;
+      active_end_wall_ns_ = 0;
       [[fallthrough]];
     case State::pending:
       if (!active) {
@@ -155,6 +173,8 @@ void EpisodeTracker::save(ByteWriter& out) const {
   out.u64(next_id_);
   save_episode(out, episode_);
   save_episode(out, pending_);
+  out.i64(rate_end_wall_ns_);
+  out.i64(active_end_wall_ns_);
 }
 
 void EpisodeTracker::load(ByteReader& in) {
@@ -169,6 +189,8 @@ void EpisodeTracker::load(ByteReader& in) {
   next_id_ = in.u64();
   load_episode(in, episode_);
   load_episode(in, pending_);
+  rate_end_wall_ns_ = in.i64();
+  active_end_wall_ns_ = in.i64();
 }
 
 }  // namespace ctmon

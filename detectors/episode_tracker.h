@@ -8,7 +8,15 @@
 //   pending -> idle   a sample below close_score
 //   open -> closed    close_samples consecutive samples below close_score AND merge_gap_s since
 //                     the last sample at or above close_score; a burst inside that quiet stretch
-//                     merges into the same episode. end = the last sample at or above close_score.
+//                     merges into the same episode.
+//
+// start = the first sample of the run that opened it. end = the last sample in which a counter
+// listed as moved was still anomalous in its own rate: level z at least still_anomalous_z in
+// the direction it moved. Not "the last sample at or above close_score": after a burst the CUSUM
+// keeps the score up for as long again (it drains by its slack per sample), so a 40 s burst
+// would end 45 s late. Episodes with no such sample (multivariate-only, whose drivers can be
+// unusual together without one being far out) keep the last sample at or above close_score.
+// Evidence per counter (peak rate, usual rate) is defined in core/episode.h (MovedCounter).
 //
 // Durations add up positive monotonic steps only, so neither a wall-clock jump nor a replay file
 // stepping back can hold an episode open or close it early; start/end/peak are wall-clock.
@@ -32,6 +40,11 @@ struct EpisodeConfig {
   double min_duration_s = 0.0;
   /// A counter whose score reaches this during an episode is listed as having moved.
   double moved_score = 0.5;
+  /// A moved counter is still anomalous (it extends the episode's end) while its level z is at
+  /// least this in the direction it moved. 4 sd: Poisson noise passes it about once in 30000
+  /// samples, so a quiet tail does not stretch the end, and a burst at twice the usual rate of a
+  /// 20 pps counter (z about 4.5 at 1 s) still counts.
+  double still_anomalous_z = 4.0;
   /// Episodes list at most this many counters, strongest first.
   std::uint32_t max_counters = 6;
   /// A peak update is reported only when the peak grew by at least this much.
@@ -48,14 +61,18 @@ struct CounterObservation {
   double baseline_pps = 0.0;
   double score = 0.0;
   double z = 0.0;
+  /// Listed for its share of the multivariate score, not its own (core/episode.h).
+  bool multivariate_driver = false;
 };
 
 class EpisodeTracker {
  public:
   explicit EpisodeTracker(const EpisodeConfig& config) : config_(config) {}
 
-  /// Feeds one sample. `counters` lists the counters worth recording this sample (any order;
-  /// the tracker keeps those at or above moved_score). `names` maps CounterId to name (the
+  /// Feeds one sample. `counters` lists the counters worth recording this sample (any order):
+  /// those at or above moved_score or flagged multivariate_driver become moved counters, and
+  /// any listed one tells whether an already moved counter is still anomalous (so pass those
+  /// with |z| >= still_anomalous_z too). `names` maps CounterId to name (the
   /// catalog's). Returns what happened to the episode; episode() then holds its state.
   EpisodeChange observe(std::int64_t mono_ns, std::int64_t wall_ns, double score, bool eligible,
                         std::uint8_t detectors,
@@ -85,6 +102,8 @@ class EpisodeTracker {
   std::uint64_t next_id_ = 1;
   Episode episode_;
   Episode pending_;                // evidence gathered while pending, becomes episode_ on open
+  std::int64_t rate_end_wall_ns_ = 0;    // last sample a moved counter was still anomalous; 0: none
+  std::int64_t active_end_wall_ns_ = 0;  // last sample at or above close_score
 };
 
 }  // namespace ctmon

@@ -1,10 +1,12 @@
 #include "monitor/cli/event_table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
 #include <fmt/core.h>
 
+#include "core/episode.h"
 #include "core/sample.h"
 #include "core/time.h"
 #include "monitor/cli/time_arg.h"
@@ -12,8 +14,6 @@
 namespace ctmon::cli {
 namespace {
 
-// Below this baseline (packets/s) a ratio is noise: 0.001 pps is one packet in 17 minutes.
-constexpr double kNegligibleBaselinePps = 1e-3;
 constexpr std::size_t kCountersPerLine = 2;
 
 
@@ -32,11 +32,20 @@ std::string counter_label(std::string_view counter_name) {
 }
 
 std::string format_ratio(const events::Evidence& e) {
-  if (e.baseline_pps < kNegligibleBaselinePps) return "from 0";
+  // One rule with the detectors' summary (core/episode.h): below about 1 pps usual, a ratio
+  // is an artefact of a near-zero estimate ("22381x"), so the change is written as "from ~0".
+  if (!ratio_is_meaningful(e.baseline_pps)) return e.down ? "to " + format_pps(e.peak_pps) : "from ~0";
+  if (e.down) return fmt::format("-{:.0f}%", std::max(0.0, 100.0 * (1.0 - e.peak_pps / e.baseline_pps)));
   const double ratio = e.peak_pps / e.baseline_pps;
   if (ratio >= 10) return fmt::format("{:.0f}x", ratio);
   if (ratio >= 1) return fmt::format("{:.1f}x", ratio);
   return fmt::format("{:.2f}x", ratio);
+}
+
+std::string format_change(const events::Evidence& e) {
+  if (!ratio_is_meaningful(e.baseline_pps))
+    return fmt::format("~{} to {} pps", format_pps(e.baseline_pps < 0.05 ? 0 : e.baseline_pps), format_pps(e.peak_pps));
+  return format_ratio(e) + " to " + format_pps(e.peak_pps) + " pps";
 }
 
 std::string format_pps(double pps) {
@@ -61,7 +70,7 @@ std::string event_line(const store::EventRecord& r, const Terminal& term) {
   std::string counters;
   const std::vector<events::Evidence> evidence = events::parse_evidence(r.evidence_json);
   for (std::size_t i = 0; i < evidence.size() && i < kCountersPerLine; ++i)
-    counters += (i > 0 ? ", " : "") + counter_label(evidence[i].name) + " " + format_ratio(evidence[i]);
+    counters += (i > 0 ? ", " : "") + counter_label(evidence[i].name) + " " + format_change(evidence[i]);
   // Colour is applied after the widths are fixed: escapes take no columns (display_width).
   const std::string score = fmt::format("{:5.2f}", r.peak_score);
   std::string line = fmt::format(

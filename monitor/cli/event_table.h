@@ -17,9 +17,13 @@ namespace ctmon::cli {
 /// "tcp_conntrack_fwd_invalid" -> "tcp fwd invalid"; names outside the scheme are kept as they are.
 [[nodiscard]] std::string counter_label(std::string_view counter_name);
 
-/// Peak against baseline: "34x" (>= 10), "2.5x" (>= 1), "0.20x" (a fall), "from 0" when the
-/// baseline was (nearly) zero so no ratio means anything.
+/// Peak against the usual rate, for a column: "34x" (>= 10), "2.5x", "-80%" (a fall), "from ~0"
+/// (or "to 3" for a fall) when the usual rate is below ratio_is_meaningful's floor.
 [[nodiscard]] std::string format_ratio(const events::Evidence& e);
+
+/// The change with its peak, for `ctmon events`: "48x to 256 pps", "-80% to 96 pps",
+/// "~0 to 180 pps".
+[[nodiscard]] std::string format_change(const events::Evidence& e);
 
 /// A rate for people: "34", "2.2", "0.06", "1.2k".
 [[nodiscard]] std::string format_pps(double pps);

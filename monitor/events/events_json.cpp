@@ -35,6 +35,8 @@ nlohmann::json episode_to_json(const Episode& e) {
                         {"peak_score", rounded(c.peak_score)},
                         {"direction", c.peak_z < 0 ? "down" : "up"},
                         {"peak_ts", unix_seconds(c.peak_wall_ns)}});
+    // Only when set, so the usual evidence array keeps its shape.
+    if (c.multivariate_driver) counters.back()["multivariate_driver"] = true;
   }
   j["counters"] = std::move(counters);
   j["summary"] = e.summary;

@@ -15,7 +15,8 @@ namespace ctmon::events {
 /// The events-contract object for a live `episode`: id, start, end (RFC 3339 UTC; null while
 /// open), start_ts, end_ts (Unix seconds to the millisecond; null while open), score (peak,
 /// rounded to 0.001), kind, counters [{name, peak_pps, baseline_pps, peak_score, direction,
-/// peak_ts}], summary, detectors (array of names).
+/// peak_ts, and multivariate_driver: true for a counter listed only for its share of the
+/// multivariate score}], summary, detectors (array of names).
 [[nodiscard]] nlohmann::json episode_to_json(const Episode& episode);
 
 /// episode_to_json(episode) as one line, without the trailing newline.

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,77 @@ TEST_CASE("a sustained 10x step in new connections opens an episode within two i
   const Run after = feed(a, s, 300);
   CHECK(after.closed == 1);
   CHECK(after.opened == 0);
+}
+
+namespace {
+
+// A clean baseline, then a burst of `burst_pps` extra new connections for 40 s, sampled every
+// `interval_s`: the episode must start and end within two intervals of the burst and its peak
+// rate must be the injected one within Poisson noise.
+void check_burst_evidence(std::int64_t interval_s) {
+  Analyzer a(AnalyzerConfig::network(static_cast<double>(interval_s)));
+  CounterCatalog catalog;
+  for (const char* n : {"udp_conntrack_fwd_new", "tcp_conntrack_fwd_new", "tcp_conntrack_fwd_established"})
+    catalog.intern(n);
+  const std::vector<double> usual{5, 20, 300};
+  std::vector<std::uint64_t> totals(3, 1000);
+  std::uint64_t seed = 99;
+  auto normal = [&seed] {
+    auto uniform = [&seed] {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      return (static_cast<double>(seed >> 11) + 0.5) * 0x1.0p-53;
+    };
+    return std::sqrt(-2 * std::log(uniform())) * std::cos(6.283185307179586 * uniform());
+  };
+  std::int64_t t = 0;
+  std::optional<Episode> closed;
+  auto step = [&](double extra_udp) {
+    t += interval_s;
+    Sample s;
+    s.mono_ns = t * kS;
+    s.wall_ns = (kMonday + t) * kS;
+    for (std::size_t c = 0; c < 3; ++c) {
+      const double mean = (usual[c] + (c == 0 ? extra_udp : 0.0)) * static_cast<double>(interval_s);
+      totals[c] += static_cast<std::uint64_t>(std::max(0.0, std::round(mean + normal() * std::sqrt(mean))));
+      s.counters.push_back({totals[c], 0, true});
+    }
+    const StepResult& r = a.observe(s, catalog, 0);
+    if (r.change == EpisodeChange::closed) closed = *r.episode;
+  };
+  const std::int64_t warm = 4 * 3600;
+  while (t < warm) step(0);
+  const std::int64_t burst_first = t + interval_s;  // first sample that counts burst packets
+  constexpr double kBurstPps = 250;
+  while (t < warm + 40) step(kBurstPps);
+  const std::int64_t burst_last = t;
+  while (t < warm + 40 + 600 && !closed) step(0);
+  REQUIRE(closed);
+  const std::int64_t start_s = closed->start_wall_ns / kS - kMonday;
+  const std::int64_t end_s = closed->end_wall_ns / kS - kMonday;
+  CHECK(std::abs(start_s - burst_first) <= 2 * interval_s);
+  CHECK(std::abs(end_s - burst_last) <= 2 * interval_s);
+  REQUIRE_FALSE(closed->counters.empty());
+  const MovedCounter& udp = closed->counters.front();
+  CHECK(udp.name == "udp_conntrack_fwd_new");
+  const double peak = kBurstPps + usual[0];
+  // The maximum of 40 s of Poisson rates: within a few sd of one interval above the mean.
+  const double sd = std::sqrt(peak / static_cast<double>(interval_s));
+  CHECK(udp.peak_pps >= peak - sd);
+  CHECK(udp.peak_pps <= peak + 4 * sd);
+  CHECK(udp.baseline_pps == Approx(usual[0]).margin(1.5));
+  CHECK(closed->kind == EpisodeKind::udp_storm);
+  INFO(closed->summary);
+  CHECK(closed->summary.find("udp_conntrack_fwd_new rose ") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("a 40 s burst at 1 s sampling: start, end and peak rate are those of the traffic") {
+  check_burst_evidence(1);
+}
+
+TEST_CASE("a 40 s burst at 5 s sampling: start, end and peak rate are those of the traffic") {
+  check_burst_evidence(5);
 }
 
 TEST_CASE("a WAN hiccup is classified from the counters that moved") {

@@ -55,13 +55,60 @@ TEST_CASE("names outside the scheme are unknown and the summary still reads as a
   CHECK(summarize_episode(e) == "Unusual traffic: value rose to 182 (usually 20).");
 }
 
-TEST_CASE("the summary states the evidence with rates and baselines") {
+TEST_CASE("the summary states the evidence with rates, usual rates and ratios") {
   Episode e = with({moved("tcp_conntrack_fwd_established", -9, 12, 480), moved("tcp_conntrack_fwd_new", 7, 95, 20)});
   e.kind = classify_episode(e);
   CHECK(summarize_episode(e) ==
-        "WAN drop: tcp_conntrack_fwd_established fell to 12 pps (usually 480 pps); tcp_conntrack_fwd_new rose to 95 "
-        "pps (usually 20 pps).");
+        "WAN drop: tcp_conntrack_fwd_established fell 98 % (from 480 to 12 pps); tcp_conntrack_fwd_new rose 4.8x "
+        "(from 20 to 95 pps).");
   CHECK(to_string(e.kind) == "wan_drop");
+}
+
+TEST_CASE("no ratio from a usual rate near zero, and the time of the peak is stated") {
+  Episode e = with({moved("tcp_conntrack_fwd_invalid", 9, 180, 0.008)});
+  e.start_wall_ns = 1'000'000'000'000;
+  e.counters[0].peak_wall_ns = e.start_wall_ns + 12'000'000'000;
+  e.kind = classify_episode(e);
+  CHECK(e.kind == EpisodeKind::invalid_burst);
+  CHECK(summarize_episode(e) == "Invalid-packet burst: tcp_conntrack_fwd_invalid rose from about 0 to 180 pps, peak 12 s in.");
+}
+
+TEST_CASE("a rise from a real usual rate is a ratio") {
+  const Episode e = with({moved("udp_conntrack_fwd_new", 9, 256, 5.3)});
+  CHECK(describe_change(e.counters[0], 0) == "udp_conntrack_fwd_new rose 48x (from 5.3 to 256 pps)");
+}
+
+TEST_CASE("a multivariate-only episode names the counters that drove it, and the rules read them") {
+  Episode e = with({moved("tcp_conntrack_fwd_new", 3.2, 40, 20), moved("tcp_conntrack_fwd_established", -2.6, 300, 480)});
+  for (auto& c : e.counters) {
+    c.multivariate_driver = true;
+    c.peak_score = 0.1;
+  }
+  e.kind = classify_episode(e);
+  CHECK(summarize_episode(e) ==
+        "WAN drop: the combined pattern was unusual, driven by tcp_conntrack_fwd_new (+3.2 sd), "
+        "tcp_conntrack_fwd_established (-2.6 sd).");
+}
+
+TEST_CASE("each rule needs its own evidence: unknown when none holds") {
+  CHECK(classify_episode(with({})) == EpisodeKind::unknown);
+  // tcp new rising forward: not a scan (not at the router), not udp, not invalid.
+  CHECK(classify_episode(with({moved("tcp_conntrack_fwd_new", 8)})) == EpisodeKind::unknown);
+  // established falling with nothing rising: no retries, so not a WAN drop.
+  CHECK(classify_episode(with({moved("tcp_conntrack_fwd_established", -8, 20, 500)})) == EpisodeKind::unknown);
+  // invalid rising while established fell somewhere other than forward: not a clean burst.
+  CHECK(classify_episode(with({moved("tcp_conntrack_input_invalid", 8), moved("tcp_conntrack_input_established", -6)})) ==
+        EpisodeKind::unknown);
+}
+
+TEST_CASE("rules are tried in the documented order") {
+  // wan_drop before conntrack_full: established forward falling decides.
+  CHECK(classify_episode(with({moved("tcp_conntrack_fwd_established", -9, 20, 500), moved("tcp_conntrack_fwd_new", 7),
+                               moved("udp_conntrack_fwd_new", 7)})) == EpisodeKind::wan_drop);
+  // udp_storm needs udp to weigh at least as much as tcp.
+  Episode e = with({moved("tcp_conntrack_input_new", 9), moved("udp_conntrack_input_established", 4)});
+  e.counters[1].peak_score = 0.5;
+  CHECK(classify_episode(e) == EpisodeKind::scan);
 }
 
 }  // namespace ctmon

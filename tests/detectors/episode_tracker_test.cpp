@@ -105,16 +105,63 @@ TEST_CASE("minimum duration holds back an episode until its run lasted long enou
   CHECK(f.step(0.9) == EpisodeChange::opened);
 }
 
-TEST_CASE("moved counters keep their most extreme sample, strongest first") {
+TEST_CASE("a moved counter keeps its highest rate, not its highest score, and the usual rate from before") {
   Feed f(quick());
   f.step(0.9, true, {{0, 50.0, 10.0, 0.9, 8.0}});
-  f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});
-  f.step(0.9, true, {{0, 60.0, 10.0, 0.7, 6.0}});
+  f.step(0.9, true, {{0, 80.0, 12.0, 0.99, 12.0}});
+  f.step(0.9, true, {{0, 60.0, 20.0, 0.999, 6.0}});  // saturated score, lower rate: not the peak
   const Episode& e = f.tracker.episode();
   REQUIRE(e.counters.size() == 1);
   CHECK(e.counters[0].name == "tcp_conntrack_fwd_new");
   CHECK(e.counters[0].peak_pps == 80.0);
-  CHECK(e.counters[0].baseline_pps == 10.0);
+  CHECK(e.counters[0].peak_wall_ns == (1'700'000'000 + 2) * kS);
+  CHECK(e.counters[0].baseline_pps == 10.0);  // expected when it first moved; later ones drifted
+  CHECK(e.counters[0].peak_score == Approx(0.999));
+}
+
+TEST_CASE("a counter that fell keeps its lowest rate") {
+  Feed f(quick());
+  f.step(0.9, true, {{0, 100.0, 480.0, 0.9, -8.0}});
+  f.step(0.9, true, {{0, 20.0, 470.0, 0.95, -12.0}});
+  f.step(0.9, true, {{0, 300.0, 460.0, 0.99, -5.0}});
+  const MovedCounter& c = f.tracker.episode().counters.at(0);
+  CHECK(c.peak_pps == 20.0);
+  CHECK(c.peak_z < 0);
+  CHECK(c.baseline_pps == 480.0);
+}
+
+TEST_CASE("the end is the last sample a moved counter was still far out, not the score's tail") {
+  Feed f(quick());
+  f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});  // t=1
+  f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});  // t=2, opened
+  f.step(0.9, true, {{0, 12.0, 10.0, 0.9, 0.4}});    // t=3: score held up (CUSUM), rate back
+  f.step(0.3, true, {{0, 11.0, 10.0, 0.3, 0.2}});    // t=4
+  for (int i = 0; i < 3; ++i) f.step(0.0);
+  const Episode& e = f.tracker.episode();
+  CHECK_FALSE(e.open);
+  CHECK(e.start_wall_ns == (1'700'000'000 + 1) * kS);
+  CHECK(e.end_wall_ns == (1'700'000'000 + 2) * kS);
+}
+
+TEST_CASE("an episode without a moved counter ends at its last active sample") {
+  Feed f(quick());
+  f.step(0.9);
+  f.step(0.9);
+  f.step(0.3);  // t=3
+  for (int i = 0; i < 3; ++i) f.step(0.0);
+  CHECK(f.tracker.episode().end_wall_ns == (1'700'000'000 + 3) * kS);
+}
+
+TEST_CASE("multivariate drivers are listed even below the moved score, and flagged") {
+  Feed f(quick());
+  CounterObservation driver{0, 30.0, 20.0, 0.1, 3.0};
+  driver.multivariate_driver = true;
+  f.step(0.9, true, {driver});
+  f.step(0.9, true, {driver});
+  const Episode& e = f.tracker.episode();
+  REQUIRE(e.counters.size() == 1);
+  CHECK(e.counters[0].multivariate_driver);
+  CHECK(e.counters[0].peak_z == 3.0);
 }
 
 TEST_CASE("tracker state round-trips with an open episode") {

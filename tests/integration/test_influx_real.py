@@ -83,9 +83,11 @@ class RealInfluxDB(unittest.TestCase):
                 self.assertIn(len(pre), (90, 91), (name, len(pre)))
                 self.assertGreaterEqual(pre[0], start - PRE_MS)
                 self.assertEqual(len(during), (end - start) // (INTERVAL_S * 1000) + 1, name)
-                # The stream stays at full resolution until the tracker closes the episode, 30 s
-                # (6 samples) after its last high sample (end_ts); then 5 min of buckets.
-                close_tail = 30 // INTERVAL_S
+                # The stream stays at full resolution until the tracker closes the episode: 30 s
+                # (6 samples) after the score fell below the lower threshold, which its CUSUM part
+                # holds up after the traffic (end_ts) for at most about as long as the episode
+                # lasted; then 5 min of buckets.
+                close_tail = 30 // INTERVAL_S + len(during)
                 self.assertTrue(20 <= len(post) <= 31 + close_tail, (name, len(post)))
                 self.assertLessEqual(post[-1], end + POST_MS)
         # Nothing outside the windows.

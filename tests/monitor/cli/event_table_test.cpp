@@ -25,7 +25,7 @@ ctmon::store::EventRecord burst() {
   r.end_wall_ns = r.start_wall_ns + 87 * kS;
   r.peak_score = 0.9998;
   r.kind = "invalid_burst";
-  r.summary = "Invalid-packet burst: tcp_conntrack_fwd_invalid rose to 34 pps (usually 0.06 pps).";
+  r.summary = "Invalid-packet burst: tcp_conntrack_fwd_invalid rose from about 0 to 34 pps, peak 9 s in.";
   r.evidence_json =
       R"([{"baseline_pps":0.06,"direction":"up","name":"tcp_conntrack_fwd_invalid","peak_pps":34.0,)"
       R"("peak_score":1.0,"peak_ts":1795135839.0},{"baseline_pps":120.0,"direction":"down",)"
@@ -38,18 +38,26 @@ ctmon::store::EventRecord burst() {
 
 using namespace ctmon::cli;
 
-TEST_CASE("ratios read as a person says them") {
+TEST_CASE("ratios read as a person says them, and only where the usual rate allows one") {
   ctmon::events::Evidence e;
   e.baseline_pps = 0.06;
   e.peak_pps = 34;
-  CHECK(format_ratio(e) == "567x");
+  CHECK(format_ratio(e) == "from ~0");  // not "567x": 0.06 pps is a near-zero estimate
+  CHECK(format_change(e) == "~0.06 to 34 pps");
+  e.baseline_pps = 0.01;
+  CHECK(format_change(e) == "~0 to 34 pps");
   e.baseline_pps = 2.0;
   e.peak_pps = 5.0;
   CHECK(format_ratio(e) == "2.5x");
-  e.peak_pps = 0.4;
-  CHECK(format_ratio(e) == "0.20x");
-  e.baseline_pps = 0;
-  CHECK(format_ratio(e) == "from 0");
+  CHECK(format_change(e) == "2.5x to 5.0 pps");
+  e.baseline_pps = 5.3;
+  e.peak_pps = 256;
+  CHECK(format_ratio(e) == "48x");
+  e.down = true;
+  e.baseline_pps = 480;
+  e.peak_pps = 96;
+  CHECK(format_ratio(e) == "-80%");
+  CHECK(format_change(e) == "-80% to 96 pps");
 }
 
 TEST_CASE("counter names lose the conntrack noise") {
@@ -59,10 +67,11 @@ TEST_CASE("counter names lose the conntrack noise") {
 
 TEST_CASE("an episode line has id, local start, duration, kind, score, top counters and summary") {
   UtcTime tz;
-  Terminal wide{200, false, true};
+  Terminal wide{240, false, true};
   CHECK(event_line(burst(), wide) ==
-        "   7  11-20 00:50:00  1m27s  invalid_burst    1.00  tcp fwd invalid 567x, tcp fwd established "
-        "0.25x  Invalid-packet burst: tcp_conntrack_fwd_invalid rose to 34 pps (usually 0.06 pps).");
+        "   7  11-20 00:50:00  1m27s  invalid_burst    1.00  tcp fwd invalid ~0.06 to 34 pps, tcp fwd "
+        "established -75% to 30 pps  Invalid-packet burst: tcp_conntrack_fwd_invalid rose from about 0 to 34 pps, "
+        "peak 9 s in.");
   Terminal narrow{80, false, false};
   const std::string line = event_line(burst(), narrow);
   CHECK(line.size() == 80);
