@@ -152,14 +152,38 @@ bool append_private(const std::string& path, const std::string& text) {
   return ::close(fd) == 0 && done == text.size();
 }
 
-std::string one_line(std::string s, std::size_t max_chars) {
-  for (char& c : s)
+}  // namespace
+
+std::string one_line(std::string text, std::size_t max_chars) {
+  for (char& c : text)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (s.size() > max_chars) s.replace(max_chars, std::string::npos, "...");
-  return s;
+  if (text.size() > max_chars) text.replace(max_chars, std::string::npos, "...");
+  return text;
 }
 
-}  // namespace
+std::int64_t curl_multi_want(CURLM* multi, std::vector<pollfd>& fds, std::int64_t now_mono_ns) {
+  // curl asks for nothing it cannot say with a descriptor or a timeout, except while it resolves
+  // a name without one: then it is looked at again after a short while, as libcurl advises.
+  constexpr std::int64_t kCurlBusyPoll_ns = 100 * kNsPerMs;
+  fd_set read_set, write_set, error_set;
+  FD_ZERO(&read_set);
+  FD_ZERO(&write_set);
+  FD_ZERO(&error_set);
+  int max_fd = -1;
+  curl_multi_fdset(multi, &read_set, &write_set, &error_set, &max_fd);
+  for (int fd = 0; fd <= max_fd; ++fd) {
+    short events = 0;
+    if (FD_ISSET(fd, &read_set)) events |= POLLIN;
+    if (FD_ISSET(fd, &write_set)) events |= POLLOUT;
+    if (FD_ISSET(fd, &error_set)) events |= POLLPRI;
+    if (events != 0) fds.push_back({fd, events, 0});
+  }
+  long timeout_ms = -1;
+  curl_multi_timeout(multi, &timeout_ms);
+  std::int64_t due = timeout_ms >= 0 ? now_mono_ns + timeout_ms * kNsPerMs : io::kNever;
+  if (max_fd < 0) due = std::min(due, now_mono_ns + kCurlBusyPoll_ns);
+  return due;
+}
 
 std::vector<std::string> credential_warnings(const InfluxConfig& config, bool env_token) {
   std::vector<std::string> out;
@@ -321,29 +345,7 @@ bool Sender::wait(int extra_fd, int timeout_ms) {
 }
 
 std::int64_t Sender::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) const {
-  // curl asks for nothing it cannot say with a descriptor or a timeout, except while it resolves
-  // a name without one: then it is looked at again after a short while, as libcurl advises.
-  constexpr std::int64_t kCurlBusyPoll_ns = 100 * kNsPerMs;
-  if (request_) {
-    fd_set read_set, write_set, error_set;
-    FD_ZERO(&read_set);
-    FD_ZERO(&write_set);
-    FD_ZERO(&error_set);
-    int max_fd = -1;
-    curl_multi_fdset(multi_.get(), &read_set, &write_set, &error_set, &max_fd);
-    for (int fd = 0; fd <= max_fd; ++fd) {
-      short events = 0;
-      if (FD_ISSET(fd, &read_set)) events |= POLLIN;
-      if (FD_ISSET(fd, &write_set)) events |= POLLOUT;
-      if (FD_ISSET(fd, &error_set)) events |= POLLPRI;
-      if (events != 0) fds.push_back({fd, events, 0});
-    }
-    long timeout_ms = -1;
-    curl_multi_timeout(multi_.get(), &timeout_ms);
-    std::int64_t due = timeout_ms >= 0 ? now_mono_ns + timeout_ms * kNsPerMs : io::kNever;
-    if (max_fd < 0) due = std::min(due, now_mono_ns + kCurlBusyPoll_ns);
-    return due;
-  }
+  if (request_) return curl_multi_want(multi_.get(), fds, now_mono_ns);
   if (failures_ > 0 || !batch_.empty()) return next_try_mono_ns_;
   if (more_queued_) return std::max(next_try_mono_ns_, next_idle_peek_mono_ns_);
   return io::kNever;

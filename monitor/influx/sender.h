@@ -67,6 +67,15 @@ struct SenderConfig {
 /// `url` without user info and query string (scheme://host:port/path): safe to log.
 [[nodiscard]] std::string loggable_url(const std::string& url);
 
+/// `text` (a server's answer, curl's error) fit for one log line: line breaks and tabs become
+/// spaces, and more than `max_chars` characters end in "...".
+[[nodiscard]] std::string one_line(std::string text, std::size_t max_chars);
+
+/// The poll loop's side of a curl multi handle with a transfer running: appends curl's
+/// descriptors to `fds` and returns when curl wants to be pumped without one of them ready.
+/// Every HTTP client of the daemon (InfluxDB, the webhook) waits on curl this way.
+[[nodiscard]] std::int64_t curl_multi_want(CURLM* multi, std::vector<pollfd>& fds, std::int64_t now_mono_ns);
+
 /// One-line warnings, for the log at start, about how the credentials of `config` are kept and
 /// sent; empty when nothing is wrong (or there are no credentials):
 ///  - the token or password file can be read by every local user (mode o+r): anyone could write

@@ -1,14 +1,13 @@
 #include "monitor/notify/http_post.h"
 
-#include <sys/select.h>
-
 #include <algorithm>
 #include <cctype>
-#include <limits>
 #include <mutex>
 #include <stdexcept>
 
 #include "monitor/influx/retry_policy.h"
+#include "monitor/influx/sender.h"
+#include "monitor/io/part.h"
 
 namespace ctmon::notify {
 namespace {
@@ -129,26 +128,8 @@ std::optional<HttpAnswer> HttpPost::pump() {
 }
 
 std::int64_t HttpPost::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns) const {
-  constexpr std::int64_t kCurlBusyPoll_ns = 100 * kNsPerMs;
-  if (!request_) return std::numeric_limits<std::int64_t>::max();
-  fd_set read_set, write_set, error_set;
-  FD_ZERO(&read_set);
-  FD_ZERO(&write_set);
-  FD_ZERO(&error_set);
-  int max_fd = -1;
-  curl_multi_fdset(multi_.get(), &read_set, &write_set, &error_set, &max_fd);
-  for (int fd = 0; fd <= max_fd; ++fd) {
-    short events = 0;
-    if (FD_ISSET(fd, &read_set)) events |= POLLIN;
-    if (FD_ISSET(fd, &write_set)) events |= POLLOUT;
-    if (FD_ISSET(fd, &error_set)) events |= POLLPRI;
-    if (events != 0) fds.push_back({fd, events, 0});
-  }
-  long timeout_ms = -1;
-  curl_multi_timeout(multi_.get(), &timeout_ms);
-  std::int64_t due = timeout_ms >= 0 ? now_mono_ns + timeout_ms * kNsPerMs : std::numeric_limits<std::int64_t>::max();
-  if (max_fd < 0) due = std::min(due, now_mono_ns + kCurlBusyPoll_ns);
-  return due;
+  if (!request_) return io::kNever;
+  return influx::curl_multi_want(multi_.get(), fds, now_mono_ns);
 }
 
 }  // namespace ctmon::notify

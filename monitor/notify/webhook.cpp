@@ -17,6 +17,7 @@
 namespace ctmon::notify {
 namespace {
 
+using influx::one_line;
 using influx::Outcome;
 using io::Severity;
 
@@ -26,13 +27,6 @@ std::string local_hhmm(std::int64_t wall_ns) {
   char text[16] = "??:??";
   if (localtime_r(&t, &tm) != nullptr) (void)strftime(text, sizeof text, "%H:%M", &tm);
   return text;
-}
-
-std::string one_line(std::string s, std::size_t max_chars) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (s.size() > max_chars) s.replace(max_chars, std::string::npos, "...");
-  return s;
 }
 
 }  // namespace
