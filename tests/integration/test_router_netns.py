@@ -242,6 +242,7 @@ class RouterEndToEnd(NetnsTestCase):
         self.addCleanup(self.footprint.close)
         self.incarnation = 0
         self.test_started = time.time()
+        self.quiet_at = []  # when each wait for quiet ended: every episode begun before had closed
         os.chmod(self.dir, 0o711)  # influxd runs as nobody, in a folder below
         self.influx = InfluxD(os.path.join(self.dir, "influxd"), netns=self.topo.router)
         os.makedirs(self.influx.dir)
@@ -352,6 +353,7 @@ class RouterEndToEnd(NetnsTestCase):
             self.assertLess(time.monotonic(), deadline, "an episode stayed open "
                             f"{CLOSE_WAIT_S} s: {events(self.db, '--open')}")
             time.sleep(0.5)
+        self.quiet_at.append(time.time())
 
     def wait_forwarded(self, d, episodes):
         """Until the last episode's post-window is due and the daemon's outbox is empty (bounded):
@@ -475,22 +477,29 @@ class RouterEndToEnd(NetnsTestCase):
             steps = [(a, b) for a, b in zip(live, live[1:]) if not any(a < k < b for k in kills)]
             self.assertLess(max(b - a for a, b in steps), 2.5 * INTERVAL_S, "a sample is missing")
         crash_closed = {e["id"] for before in snapshots for e in before if e["end"] is None}
-        self.check_influx(episodes, live, stretches, kills + [stop_at], restarts, crash_closed)
+        self.check_influx(episodes, live, stretches, kills + [stop_at], restarts, crash_closed, self.quiet_at)
 
     # --- InfluxDB ---
 
-    def check_influx(self, episodes, live, stretches, ends, restarts, crash_closed):
+    def check_influx(self, episodes, live, stretches, ends, restarts, crash_closed, quiet_at):
         """What reached InfluxDB, queried after the daemon stopped: per episode its marker (the open
         and the close merged into one point) and its rates from INFLUX_PRE_S before its start to
         INFLUX_POST_S after its end; nothing else (README "InfluxDB": no heartbeat, no collectd
         series unless asked for). `ends`: when each incarnation ended (kills, the stop), since a
-        kill -9 loses, by design, the rest of a post-window; `restarts`: when each began again."""
+        kill -9 loses, by design, the rest of a post-window; `restarts`: when each began again;
+        `quiet_at`: when each wait for quiet ended (an upper bound of the close of every episode
+        begun before it)."""
         rates = self.influx.points(INFLUX_DB, "ctmon_rate")
         markers = self.influx.points(INFLUX_DB, "ctmon_event")
         shown = self.influx.query("SHOW MEASUREMENTS", INFLUX_DB)["results"][0].get("series", [])
         measurements = {v[0] for s in shown for v in s["values"]}
         ms = lambda ts: int(round(ts * 1000))
-        windows = [(ms(e["start_ts"]) - INFLUX_PRE_S * 1000, ms(e["end_ts"]) + INFLUX_POST_S * 1000 + 1000)
+        # An episode streams at full resolution until it closes, which its score's tail can put
+        # after end + the post-window; it had closed when the next wait for quiet ended.
+        def closed_by(e):
+            return min([q for q in quiet_at if q > e["start_ts"]], default=max(ends))
+        windows = [(ms(e["start_ts"]) - INFLUX_PRE_S * 1000,
+                    max(ms(e["end_ts"]) + INFLUX_POST_S * 1000, ms(closed_by(e))) + 1000)
                    for e in episodes]
         print(f"InfluxDB: {len(markers)} markers, {len(rates)} rate points over "
               f"{len({p['counter'] for p in rates})} counters", file=sys.stderr)
