@@ -408,19 +408,7 @@ void Sender::start_request(std::int64_t now_mono_ns) {
     return;
   }
   const long timeout_ms = std::max(1L, static_cast<long>(config_.influx.timeout_s * 1000));
-  curl_easy_setopt(h, CURLOPT_URL, url_.c_str());
-  curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req->body.size()));
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body.data());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Request::on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, req.get());
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Request::on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, req.get());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, req->error);
+  set_post_options(h, url_, *req, headers, timeout_ms);
   if (!config_.influx.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.influx.ca_file.c_str());
   if (config_.influx.api == "v1" && !config_.influx.user.empty()) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);

@@ -76,6 +76,26 @@ struct SenderConfig {
 /// Every HTTP client of the daemon (InfluxDB, the webhook) waits on curl this way.
 [[nodiscard]] std::int64_t curl_multi_want(CURLM* multi, std::vector<pollfd>& fds, std::int64_t now_mono_ns);
 
+/// The options every POST of the daemon sets on its easy handle `h`: `req` (the transfer's own
+/// state: body, error buffer, and the static on_body/on_header callbacks that collect the
+/// answer) outlives the transfer; one timeout for connecting and for the whole request.
+template <class Request>
+void set_post_options(CURL* h, const std::string& url, Request& req, curl_slist* headers, long timeout_ms) {
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Request::on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &req);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Request::on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &req);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, req.error);
+}
+
 /// One-line warnings, for the log at start, about how the credentials of `config` are kept and
 /// sent; empty when nothing is wrong (or there are no credentials):
 ///  - the token or password file can be read by every local user (mode o+r): anyone could write

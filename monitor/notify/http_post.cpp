@@ -78,25 +78,13 @@ bool HttpPost::start(const std::string& url, std::string body, const std::vector
     why = "curl could not allocate a request";
     return false;
   }
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  influx::set_post_options(h, url, *req, list, timeout_ms);
   // Only what notify.url allows, also for redirects a receiver might answer with.
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
   curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-  curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req->body.size()));
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body.data());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Request::on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, req.get());
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Request::on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, req.get());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, req->error);
   if (curl_multi_add_handle(multi_.get(), h) != CURLM_OK) {
     why = "curl refused the request";
     return false;
