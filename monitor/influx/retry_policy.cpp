@@ -1,6 +1,7 @@
 #include "monitor/influx/retry_policy.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -45,6 +46,14 @@ std::int64_t backoff_delay_ms(std::uint32_t failures, double unit_random, std::i
   const double full = std::min(static_cast<double>(max_ms), static_cast<double>(initial_ms) * std::ldexp(1.0, static_cast<int>(doublings)));
   const double r = std::clamp(unit_random, 0.0, 1.0);
   return static_cast<std::int64_t>(full / 2 + full / 2 * r);
+}
+
+std::optional<std::int64_t> retry_after_header_ms(std::string_view line) {
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() <= kName.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kName.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(line[i])) != kName[i]) return std::nullopt;
+  return parse_retry_after_ms(line.substr(kName.size()));
 }
 
 std::optional<std::int64_t> parse_retry_after_ms(std::string_view value) {

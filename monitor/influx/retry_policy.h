@@ -50,6 +50,10 @@ inline constexpr std::int64_t kRetryAfterMax_ms = 600'000;
 /// off exponentially).
 [[nodiscard]] std::optional<std::int64_t> parse_retry_after_ms(std::string_view value);
 
+/// The same for one raw header line as curl hands it over ("Retry-After: 120\r\n", any case);
+/// nothing for every other header.
+[[nodiscard]] std::optional<std::int64_t> retry_after_header_ms(std::string_view line);
+
 /// Splits a refused batch until the bad lines are isolated. Holds a stack of index ranges
 /// [begin, end) into the batch; the top is the range to send next. A refused range of one line
 /// is the bad line; a refused larger range is replaced by its two halves (first half on top).

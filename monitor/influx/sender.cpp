@@ -268,21 +268,11 @@ struct Sender::Request {
   }
 
   static size_t on_body(char* data, size_t size, size_t n, void* self) {
-    auto* r = static_cast<Request*>(self);
-    const size_t bytes = size * n;
-    if (r->response.size() < kMaxResponseBytes)
-      r->response.append(data, std::min(bytes, kMaxResponseBytes - r->response.size()));
-    return bytes;
+    append_capped(static_cast<Request*>(self)->response, data, size * n, kMaxResponseBytes);
+    return size * n;
   }
   static size_t on_header(char* data, size_t size, size_t n, void* self) {
-    auto* r = static_cast<Request*>(self);
-    const std::string_view line(data, size * n);
-    constexpr std::string_view kName = "retry-after:";
-    if (line.size() > kName.size()) {
-      std::string lower(line.substr(0, kName.size()));
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-      if (lower == kName) r->retry_after_ms = parse_retry_after_ms(line.substr(kName.size()));
-    }
+    if (auto ms = retry_after_header_ms(std::string_view(data, size * n))) static_cast<Request*>(self)->retry_after_ms = ms;
     return size * n;
   }
 };

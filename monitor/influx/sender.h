@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -75,6 +76,12 @@ struct SenderConfig {
 /// descriptors to `fds` and returns when curl wants to be pumped without one of them ready.
 /// Every HTTP client of the daemon (InfluxDB, the webhook) waits on curl this way.
 [[nodiscard]] std::int64_t curl_multi_want(CURLM* multi, std::vector<pollfd>& fds, std::int64_t now_mono_ns);
+
+/// Appends `bytes` of `data` to `to` up to `max_bytes` in all: a server's answer is kept for
+/// a log line, not in full.
+inline void append_capped(std::string& to, const char* data, std::size_t bytes, std::size_t max_bytes) {
+  if (to.size() < max_bytes) to.append(data, std::min(bytes, max_bytes - to.size()));
+}
 
 /// The options every POST of the daemon sets on its easy handle `h`: `req` (the transfer's own
 /// state: body, error buffer, and the static on_body/on_header callbacks that collect the

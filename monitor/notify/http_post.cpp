@@ -1,7 +1,5 @@
 #include "monitor/notify/http_post.h"
 
-#include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <stdexcept>
 
@@ -43,19 +41,12 @@ struct HttpPost::Request {
   }
 
   static size_t on_body(char* data, size_t size, size_t n, void* self) {
-    auto& response = static_cast<Request*>(self)->answer.response;
-    const size_t bytes = size * n;
-    if (response.size() < kMaxResponseBytes) response.append(data, std::min(bytes, kMaxResponseBytes - response.size()));
-    return bytes;
+    influx::append_capped(static_cast<Request*>(self)->answer.response, data, size * n, kMaxResponseBytes);
+    return size * n;
   }
   static size_t on_header(char* data, size_t size, size_t n, void* self) {
-    const std::string_view line(data, size * n);
-    constexpr std::string_view kName = "retry-after:";
-    if (line.size() > kName.size()) {
-      std::string lower(line.substr(0, kName.size()));
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-      if (lower == kName) static_cast<Request*>(self)->answer.retry_after_ms = influx::parse_retry_after_ms(line.substr(kName.size()));
-    }
+    if (auto ms = influx::retry_after_header_ms(std::string_view(data, size * n)))
+      static_cast<Request*>(self)->answer.retry_after_ms = ms;
     return size * n;
   }
 };

@@ -63,6 +63,16 @@ TEST_CASE("Retry-After in seconds is honoured and capped; the date form is not p
   CHECK_FALSE(parse_retry_after_ms("1.5"));
 }
 
+TEST_CASE("A Retry-After header line is recognised in any case; other headers give nothing") {
+  CHECK(retry_after_header_ms("Retry-After: 120\r\n") == 120000);
+  CHECK(retry_after_header_ms("retry-after:5") == 5000);
+  CHECK(retry_after_header_ms("RETRY-AFTER: 99999\r\n") == kRetryAfterMax_ms);
+  CHECK_FALSE(retry_after_header_ms("Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"));
+  CHECK_FALSE(retry_after_header_ms("Content-Length: 120\r\n"));
+  CHECK_FALSE(retry_after_header_ms("Retry-After:"));
+  CHECK_FALSE(retry_after_header_ms("X-Retry-After: 5\r\n"));
+}
+
 namespace {
 // Runs a bisection of n lines against a server that refuses any range containing a bad line.
 struct Run {
