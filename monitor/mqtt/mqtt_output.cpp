@@ -193,7 +193,9 @@ void MqttOutput::connect(const std::string& address, std::int64_t now_mono_ns) {
     return;
   }
   link_ = Link::kConnecting;
-  status_.state = "connecting";
+  // While retrying after a failure the status keeps naming that failure: a reader polling between
+  // attempts wants to see "refused", not the attempt that is about to be refused again.
+  if (!trouble_.active()) status_.state = "connecting";
   connect_deadline_mono_ns_ = now_mono_ns + kConnectTimeout_ns;
   next_misc_mono_ns_ = now_mono_ns + kMiscInterval_ns;
 }
@@ -304,7 +306,7 @@ std::int64_t MqttOutput::want(std::vector<pollfd>& fds, std::int64_t now_mono_ns
 void MqttOutput::pump(std::int64_t now_mono_ns) {
   if (link_ == Link::kDown && now_mono_ns >= retry_at_mono_ns_) {
     link_ = Link::kResolving;
-    status_.state = "resolving";
+    if (!trouble_.active()) status_.state = "resolving";
     (void)resolver_.start(settings_.broker.host);  // a failure to start is in its answer
   }
   if (link_ == Link::kResolving) {

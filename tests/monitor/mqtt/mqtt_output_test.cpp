@@ -122,9 +122,13 @@ TEST_CASE("a refused broker: queued messages wait, backoff, one log line per con
   CHECK(retry >= now + kSecond / 2);
   CHECK(retry <= now + kSecond);
   // More failures of the same kind are counted, not logged again; the queue stays whole.
+  // Between attempts, and during one, the status keeps naming the failure.
   for (int i = 0; i < 4; ++i) {
     now += 120 * kSecond;
     out->pump(now);
+    status = {};
+    out->report(status);
+    CHECK(status.notifiers[0].state == "disconnected");
     out->pump(now);
   }
   CHECK(log.lines.size() == 1);
