@@ -14,6 +14,16 @@ std::string_view to_string(EpisodeKind kind) {
   return "unknown";
 }
 
+std::string_view to_string(Where where) {
+  switch (where) {
+    case Where::unknown: return "unknown";
+    case Where::isp: return "isp";
+    case Where::router: return "router";
+    case Where::lan_device: return "lan_device";
+  }
+  return "unknown";
+}
+
 std::string_view detector_name(DetectorBit bit) {
   switch (bit) {
     case kDetectorPoint: return "point";

@@ -16,6 +16,15 @@ namespace ctmon {
 /// Best guess at the cause, from which counters moved and which way (detectors/classify.h).
 enum class EpisodeKind : std::uint8_t { unknown, wan_drop, invalid_burst, scan, udp_storm, conntrack_full };
 
+/// Where the trouble is, from explicit rules on the evidence (detectors/classify.h): the ISP's
+/// side (WAN probes disturbed, LAN calm), the router itself (both sides disturbed, the conntrack
+/// table full or dropping), a device on the LAN (one direction of forwarded traffic explodes while
+/// the probes are calm), or unknown when no rule applies.
+enum class Where : std::uint8_t { unknown, isp, router, lan_device };
+
+/// "unknown", "isp", "router", "lan_device" as in the events contract.
+[[nodiscard]] std::string_view to_string(Where where);
+
 /// Below this usual rate a ratio says nothing: at 1 s sampling, a usual 0.2 pps means most
 /// seconds see no packet at all, and "180 / 0.01 = 18000x" is an artefact of the estimate. Such
 /// changes are written "from about 0 to 180 pps". One rule for every output (summary, tables).
@@ -80,6 +89,7 @@ struct Episode {
   std::int64_t peak_wall_ns = 0;
   std::uint8_t detectors = 0;        ///< DetectorBit set over the episode (fusion.h)
   EpisodeKind kind = EpisodeKind::unknown;
+  Where where = Where::unknown;
   std::string summary;               ///< one sentence stating the evidence
   std::vector<MovedCounter> counters;  ///< strongest first
 

@@ -1,0 +1,76 @@
+#include "core/measurement.h"
+
+#include <algorithm>
+#include <array>
+
+namespace ctmon {
+namespace {
+
+constexpr std::string_view kProbePrefix = "probe_";
+constexpr std::array<std::string_view, 5> kProbeMetrics = {"rtt_min_us", "rtt_median_us", "rtt_max_us",
+                                                           "jitter_us", "loss"};
+
+bool ends_with_metric(std::string_view rest, std::string_view metric) {
+  // The metric follows an underscore: "wan_loss" ends with "_loss", "wan_gloss" does not.
+  return rest.size() > metric.size() && rest.ends_with(metric) && rest[rest.size() - metric.size() - 1] == '_';
+}
+
+}  // namespace
+
+bool valid_probe_target_name(std::string_view target) {
+  constexpr std::size_t kMaxTargetChars = 15;
+  return !target.empty() && target.size() <= kMaxTargetChars &&
+         std::all_of(target.begin(), target.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
+std::string_view to_string(ProbeSide side) { return side == ProbeSide::lan ? "lan" : "wan"; }
+
+std::optional<ProbeCounterName> parse_probe_counter_name(std::string_view name) {
+  if (!name.starts_with(kProbePrefix)) return std::nullopt;
+  std::string_view rest = name.substr(kProbePrefix.size());
+  const auto metric = std::find_if(kProbeMetrics.begin(), kProbeMetrics.end(),
+                                   [&](std::string_view m) { return ends_with_metric(rest, m); });
+  if (metric == kProbeMetrics.end()) return std::nullopt;
+  rest.remove_suffix(metric->size() + 1);
+  ProbeCounterName parsed;
+  parsed.metric = std::string(*metric);
+  const std::string_view side = rest.substr(0, rest.find('_'));
+  if (side == "wan")
+    parsed.side = ProbeSide::wan;
+  else if (side == "lan")
+    parsed.side = ProbeSide::lan;
+  else
+    return std::nullopt;
+  if (rest.size() > side.size()) {
+    const std::string_view target = rest.substr(side.size() + 1);
+    if (!valid_probe_target_name(target)) return std::nullopt;
+    parsed.target = std::string(target);
+  }
+  return parsed;
+}
+
+std::string probe_counter_name(ProbeSide side, std::string_view target, std::string_view metric) {
+  std::string name(kProbePrefix);
+  name += to_string(side);
+  if (!target.empty()) {
+    name += '_';
+    name += target;
+  }
+  name += '_';
+  name += metric;
+  return name;
+}
+
+CounterMeaning counter_meaning(std::string_view name) {
+  if (name == "conntrack_entries" || name == "conntrack_limit") return CounterMeaning::mean;
+  return parse_probe_counter_name(name) ? CounterMeaning::mean : CounterMeaning::rate;
+}
+
+MeasureUnit measure_unit(std::string_view name) {
+  if (name == "conntrack_entries" || name == "conntrack_limit") return MeasureUnit::entries;
+  const std::optional<ProbeCounterName> probe = parse_probe_counter_name(name);
+  if (!probe) return MeasureUnit::packets_per_s;
+  return probe->metric == "loss" ? MeasureUnit::fraction : MeasureUnit::microseconds;
+}
+
+}  // namespace ctmon
