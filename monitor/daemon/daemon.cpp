@@ -243,8 +243,11 @@ class Daemon : public io::SampleSink {
     }
   }
 
-  void on_reading(const Sample& sample, const CounterCatalog& catalog) override {
-    pipeline_->feed(sample, catalog, local_offset_s(sample.wall_ns), now_mono_ns());
+  void on_reading(const Sample& sample, const CounterCatalog&) override {
+    reading_ = sample;  // reuses its capacity: no allocation per reading once grown
+    const std::int64_t now = now_mono_ns();
+    for (const auto& input : inputs_) input->add_totals(reading_, catalog_, now);
+    pipeline_->feed(reading_, catalog_, local_offset_s(sample.wall_ns), now);
     if (const std::optional<std::string> gone = pipeline_->store_files_moved()) restore_database(*gone);
   }
 
@@ -376,6 +379,7 @@ class Daemon : public io::SampleSink {
   std::vector<std::unique_ptr<io::Input>> inputs_;
   std::unique_ptr<Pipeline> pipeline_;
   CounterCatalog catalog_;
+  Sample reading_;  // the pacing input's reading with every other input's totals added
   std::int64_t started_wall_ns_ = 0;
   const daemon::SdNotifier systemd_ = daemon::SdNotifier::from_environment();
   bool ready_ = false;
