@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 namespace ctmon {
 namespace {
@@ -59,6 +60,44 @@ std::string probe_counter_name(ProbeSide side, std::string_view target, std::str
   name += '_';
   name += metric;
   return name;
+}
+
+std::optional<std::string> measurement_label(std::string_view name) {
+  if (const std::optional<ProbeCounterName> probe = parse_probe_counter_name(name)) {
+    std::string label = probe->side == ProbeSide::lan ? "LAN" : "WAN";
+    if (!probe->target.empty()) label += " " + probe->target;
+    if (probe->metric == "rtt_min_us") return label + " RTT min";
+    if (probe->metric == "rtt_median_us") return label + " RTT";
+    if (probe->metric == "rtt_max_us") return label + " RTT max";
+    if (probe->metric == "jitter_us") return label + " jitter";
+    return label + " loss";
+  }
+  constexpr std::string_view kConntrack = "conntrack_";
+  if (name == "conntrack_entries" || name == "conntrack_limit" || name.starts_with("conntrack_stat_")) {
+    std::string rest(name.substr(name.starts_with("conntrack_stat_") ? kConntrack.size() + 5 : kConntrack.size()));
+    std::replace(rest.begin(), rest.end(), '_', ' ');
+    return "conntrack " + rest;
+  }
+  return std::nullopt;
+}
+
+std::string format_measurement(MeasureUnit unit, double value) {
+  char text[48];
+  switch (unit) {
+    case MeasureUnit::microseconds: {
+      const double ms = value / 1000.0;
+      std::snprintf(text, sizeof text, ms >= 10 ? "%.0f ms" : ms >= 1 ? "%.1f ms" : "%.2f ms", ms);
+      break;
+    }
+    case MeasureUnit::fraction: {
+      const double percent = value * 100.0;
+      std::snprintf(text, sizeof text, percent >= 10 || percent == 0 ? "%.0f %%" : "%.1f %%", percent);
+      break;
+    }
+    case MeasureUnit::entries: std::snprintf(text, sizeof text, "%.0f entries", value); break;
+    case MeasureUnit::packets_per_s: std::snprintf(text, sizeof text, value >= 10 ? "%.0f/s" : "%.2g/s", value); break;
+  }
+  return text;
 }
 
 CounterMeaning counter_meaning(std::string_view name) {

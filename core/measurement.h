@@ -63,6 +63,15 @@ struct ProbeCounterName {
 /// True for [a-z0-9]{1,15}: a target name goes into counter names, InfluxDB fields and logs.
 [[nodiscard]] bool valid_probe_target_name(std::string_view target);
 
+/// A person's name for a measurement counter: "WAN jitter", "LAN nas RTT median", "WAN loss",
+/// "conntrack entries", "conntrack drop"; nullopt for the nftables counters (which have their own
+/// `<proto> <hook> <state>` label). Every output that prints a measurement uses this one.
+[[nodiscard]] std::optional<std::string> measurement_label(std::string_view name);
+
+/// A value in its unit, the way ctmon prints it everywhere: "85 ms", "0.35 ms", "30 %",
+/// "60300 entries", "12/s". `value` is what counter_meaning() yields (µs for RTT and jitter).
+[[nodiscard]] std::string format_measurement(MeasureUnit unit, double value);
+
 /// "wan" or "lan".
 [[nodiscard]] std::string_view to_string(ProbeSide side);
 

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "core/episode.h"
+#include "core/measurement.h"
 #include "core/sample.h"
 #include "core/time.h"
 #include "monitor/cli/time_arg.h"
@@ -26,6 +27,7 @@ std::string score_colour(double score) {
 }  // namespace
 
 std::string counter_label(std::string_view counter_name) {
+  if (std::optional<std::string> label = measurement_label(counter_name)) return *std::move(label);
   const CounterName parts = parse_counter_name(counter_name);
   if (!parts.conforms) return std::string(counter_name);
   return parts.proto + " " + parts.hook + " " + parts.state;
@@ -43,6 +45,10 @@ std::string format_ratio(const events::Evidence& e) {
 }
 
 std::string format_change(const events::Evidence& e) {
+  // A probe or the conntrack table: both values in their unit ("4.2 ms to 85 ms"); a ratio of
+  // latencies or of a loss from 0 says less than the two numbers.
+  if (const MeasureUnit unit = measure_unit(e.name); unit != MeasureUnit::packets_per_s)
+    return format_measurement(unit, e.baseline_pps) + " to " + format_measurement(unit, e.peak_pps);
   if (!ratio_is_meaningful(e.baseline_pps))
     return fmt::format("~{} to {} pps", format_pps(e.baseline_pps < 0.05 ? 0 : e.baseline_pps), format_pps(e.peak_pps));
   return format_ratio(e) + " to " + format_pps(e.peak_pps) + " pps";
@@ -59,8 +65,8 @@ std::string format_pps(double pps) {
 }
 
 std::string event_table_header(const Terminal& term) {
-  const std::string line = fmt::format("{:>4}  {:14}  {:>5}  {:14}  {:5}  {}", "id", "start",
-                                       "dur", "kind", "score", "moved  summary");
+  const std::string line = fmt::format("{:>4}  {:14}  {:>5}  {:14}  {:10}  {:5}  {}", "id", "start",
+                                       "dur", "kind", "where", "score", "moved  summary");
   return fit_width(line, term.width, term.utf8);
 }
 
@@ -74,8 +80,8 @@ std::string event_line(const store::EventRecord& r, const Terminal& term) {
   // Colour is applied after the widths are fixed: escapes take no columns (display_width).
   const std::string score = fmt::format("{:5.2f}", r.peak_score);
   std::string line = fmt::format(
-      "{:>4}  {:14}  {:>5}  {:14}  {}  {}{}{}", r.id, format_local_time(r.start_wall_ns, "%m-%d %H:%M:%S"),
-      r.end_wall_ns ? duration : paint(fmt::format("{:>5}", duration), "1", term.colour), r.kind,
+      "{:>4}  {:14}  {:>5}  {:14}  {:10}  {}  {}{}{}", r.id, format_local_time(r.start_wall_ns, "%m-%d %H:%M:%S"),
+      r.end_wall_ns ? duration : paint(fmt::format("{:>5}", duration), "1", term.colour), r.kind, r.where,
       paint(score, score_colour(r.peak_score), term.colour), counters, counters.empty() ? "" : "  ",
       r.summary);
   return fit_width(line, term.width, term.utf8);

@@ -17,6 +17,7 @@ store::EventRecord to_event_record(const Episode& episode, std::int64_t event_id
   if (!episode.open) record.end_wall_ns = episode.end_wall_ns;
   record.peak_score = episode.peak_score;
   record.kind = std::string(to_string(episode.kind));
+  record.where = std::string(to_string(episode.where));
   record.summary = episode.summary;
   record.evidence_json = episode_to_json(episode).at("counters").dump();
   // The table keeps the detector names as one comma-separated column.

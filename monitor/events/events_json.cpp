@@ -27,6 +27,7 @@ nlohmann::json episode_to_json(const Episode& e) {
   j["end_ts"] = e.open ? nlohmann::json(nullptr) : nlohmann::json(unix_seconds(e.end_wall_ns));
   j["score"] = rounded(e.peak_score);
   j["kind"] = std::string(to_string(e.kind));
+  j["where"] = std::string(to_string(e.where));
   nlohmann::json counters = nlohmann::json::array();
   for (const MovedCounter& c : e.counters) {
     counters.push_back({{"name", c.name},
@@ -61,6 +62,7 @@ nlohmann::json event_record_to_json(const store::EventRecord& r) {
   e.summary = r.summary;
   nlohmann::json j = episode_to_json(e);
   j["kind"] = r.kind;
+  j["where"] = r.where;
   // The daemon stores episode_to_json()'s "counters" array verbatim: pass it through, so the
   // numbers are the ones the live episode printed.
   nlohmann::json counters = nlohmann::json::parse(r.evidence_json, nullptr, /*allow_exceptions=*/false);

@@ -19,20 +19,6 @@ constexpr std::size_t kMaxTitleChars = 255;  // Grafana/InfluxDB 2 annotation su
 
 }  // namespace
 
-std::string episode_where(const Episode& episode) {
-  bool router = false, forward = false;
-  for (const MovedCounter& c : episode.counters) {
-    const CounterName n = parse_counter_name(c.name);
-    if (!n.conforms) continue;
-    if (n.hook == "input" || n.hook == "output") router = true;
-    if (n.hook == "fwd" || n.hook == "forward") forward = true;
-  }
-  if (router && forward) return "router,forward";
-  if (router) return "router";
-  if (forward) return "forward";
-  return "unknown";
-}
-
 ForwardPlanner::ForwardPlanner(ForwarderConfig config) : config_(std::move(config)) {
   config_.bucket_ms = std::max<std::int64_t>(config_.bucket_ms, 1);
   config_.pre_window_ms = std::max<std::int64_t>(config_.pre_window_ms, 0);
@@ -245,7 +231,7 @@ void ForwardPlanner::emit_marker(const Episode& episode, std::vector<store::Outb
               {"text", episode.summary},
               {"tags", "ctmon," + kind},
               {"kind", kind},
-              {"where", episode_where(episode)},
+              {"where", std::string(to_string(episode.where))},
               {"score", episode.peak_score},
               {"event_id", std::to_string(episode.id)},
               {"state", std::string(episode.open ? "open" : "closed")}};

@@ -184,8 +184,4 @@ class Forwarder {
   std::uint64_t evicted_ = 0;
 };
 
-/// "where" of a marker, from the hooks of the counters that moved: "router" (input/output:
-/// traffic to or from the router itself), "forward" (traffic through it), or both.
-[[nodiscard]] std::string episode_where(const Episode& episode);
-
 }  // namespace ctmon::influx

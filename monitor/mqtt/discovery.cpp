@@ -107,7 +107,7 @@ std::vector<Message> discovery_messages(const Identity& id, std::string_view ver
 
 std::string last_episode_payload(const nlohmann::json& event) {
   const nlohmann::json j = {{"id", event.at("id")},        {"kind", event.at("kind")},
-                            {"where", ""},                 {"score", event.at("score")},
+                            {"where", event.value("where", "unknown")},                 {"score", event.at("score")},
                             {"start", event.at("start")},  {"end", event.at("end")}};
   return j.dump();
 }

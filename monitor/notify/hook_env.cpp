@@ -31,7 +31,7 @@ std::vector<std::string> hook_environment(const nlohmann::json& event, EpisodeSt
   env.push_back(variable("CTMON_EVENT", event.dump()));
   env.push_back(variable("CTMON_ID", text_of(event.at("id"))));
   env.push_back(variable("CTMON_KIND", text_of(event.at("kind"))));
-  env.push_back(variable("CTMON_WHERE", ""));
+  env.push_back(variable("CTMON_WHERE", text_of(event.value("where", nlohmann::json("unknown")))));
   env.push_back(variable("CTMON_SCORE", fmt::format("{:.3f}", event.at("score").get<double>())));
   env.push_back(variable("CTMON_START", text_of(event.at("start"))));
   env.push_back(variable("CTMON_END", text_of(event.at("end"))));

@@ -6,7 +6,7 @@ namespace ctmon::store {
 namespace {
 
 constexpr const char* kColumns =
-    "id, start_wall_ns, end_wall_ns, peak_score, kind, summary, evidence_json, detectors, updated_wall_ns";
+    "id, start_wall_ns, end_wall_ns, peak_score, kind, summary, evidence_json, detectors, updated_wall_ns, location";
 
 EventRecord row(const Statement& st) {
   EventRecord e;
@@ -19,6 +19,7 @@ EventRecord row(const Statement& st) {
   e.evidence_json = st.text(6);
   e.detectors = st.text(7);
   e.updated_wall_ns = st.int64(8);
+  e.where = st.text(9);
   return e;
 }
 
@@ -27,11 +28,11 @@ EventRecord row(const Statement& st) {
 void EventStore::upsert(const EventRecord& e) {
   sqlite3* h = db_.handle();
   Transaction tx(h);
-  Statement st(h, std::string("INSERT OR REPLACE INTO events (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement st(h, std::string("INSERT OR REPLACE INTO events (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, e.id).bind(2, e.start_wall_ns).bind(3, e.end_wall_ns).bind(4, e.peak_score)
       .bind(5, std::string_view(e.kind)).bind(6, std::string_view(e.summary))
       .bind(7, std::string_view(e.evidence_json)).bind(8, std::string_view(e.detectors))
-      .bind(9, e.updated_wall_ns);
+      .bind(9, e.updated_wall_ns).bind(10, std::string_view(e.where));
   st.run();
   tx.commit();
 }

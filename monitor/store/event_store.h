@@ -18,6 +18,7 @@ struct EventRecord {
   std::optional<std::int64_t> end_wall_ns;   ///< nullopt while the episode is open
   double peak_score = 0;                     ///< 0..1
   std::string kind;                          ///< wan_drop, invalid_burst, scan, ..., unknown
+  std::string where = "unknown";             ///< isp, router, lan_device, unknown (column `location`)
   std::string summary;                       ///< one human sentence
   std::string evidence_json = "[]";          ///< JSON array: the counters that moved
   std::string detectors;                     ///< comma-separated names of the detectors that fired

@@ -47,3 +47,20 @@ TEST_CASE("target names are short lowercase words") {
   CHECK_FALSE(valid_probe_target_name("a;rm -rf"));
   CHECK_FALSE(valid_probe_target_name("abcdefghijklmnop"));
 }
+
+TEST_CASE("measurements have one label and one format everywhere") {
+  CHECK(measurement_label("probe_wan_jitter_us") == "WAN jitter");
+  CHECK(measurement_label("probe_lan_nas_rtt_median_us") == "LAN nas RTT");
+  CHECK(measurement_label("probe_wan_google_loss") == "WAN google loss");
+  CHECK(measurement_label("conntrack_entries") == "conntrack entries");
+  CHECK(measurement_label("conntrack_stat_early_drop") == "conntrack early drop");
+  CHECK_FALSE(measurement_label("tcp_conntrack_fwd_new"));
+  CHECK(format_measurement(MeasureUnit::microseconds, 85'000) == "85 ms");
+  CHECK(format_measurement(MeasureUnit::microseconds, 4'200) == "4.2 ms");
+  CHECK(format_measurement(MeasureUnit::microseconds, 350) == "0.35 ms");
+  CHECK(format_measurement(MeasureUnit::fraction, 0.3) == "30 %");
+  CHECK(format_measurement(MeasureUnit::fraction, 0.025) == "2.5 %");
+  CHECK(format_measurement(MeasureUnit::fraction, 0) == "0 %");
+  CHECK(format_measurement(MeasureUnit::entries, 60300) == "60300 entries");
+  CHECK(format_measurement(MeasureUnit::packets_per_s, 12) == "12/s");
+}

@@ -143,7 +143,7 @@ class MqttHomeAssistant(NetnsTestCase):
         self.assertIsNotNone(attributes["end"])
         self.assertIn(attributes, self.stored_events(), "the attributes are the stored event, field for field")
         last = json.loads(self.retained(f"{BASE}/last_episode")[f"{BASE}/last_episode"])
-        self.assertEqual(last, {"id": attributes["id"], "kind": attributes["kind"], "where": "",
+        self.assertEqual(last, {"id": attributes["id"], "kind": attributes["kind"], "where": attributes["where"],
                                 "score": attributes["score"], "start": attributes["start"],
                                 "end": attributes["end"]})
 

@@ -68,7 +68,7 @@ cat > "$n.stdin"
             self.assertEqual(env["CTMON_START"], event["start"])
             self.assertEqual(env["CTMON_SUMMARY"], event["summary"])
             self.assertEqual(env["CTMON_HOST"], "gw1")
-            self.assertEqual(env["CTMON_WHERE"], "")
+            self.assertEqual(env["CTMON_WHERE"], event["where"])
             self.assertEqual(float(env["CTMON_SCORE"]), round(event["score"], 3))
             self.assertIn("/usr/bin", env["PATH"])
             self.assertIn("tcp_conntrack_fwd_new", event["summary"])

@@ -37,7 +37,7 @@ class ReplayRefusesBadInput(unittest.TestCase):
         rows = [(1_700_000_000 + i, 10 * i) for i in range(100)]
         proc = self.replay("--input", self.write("good.csv", rows))
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(proc.stdout.splitlines()[0].split(), ["id", "start", "dur", "kind", "score", "moved", "summary"], proc.stdout)
+        self.assertEqual(proc.stdout.splitlines()[0].split(), ["id", "start", "dur", "kind", "where", "score", "moved", "summary"], proc.stdout)
 
     def test_backwards_timestamps_are_refused_with_db_naming_the_line(self):
         # 3,600 samples whose clock steps back 10 minutes at row 3000

@@ -25,6 +25,7 @@ ctmon::store::EventRecord burst() {
   r.end_wall_ns = r.start_wall_ns + 87 * kS;
   r.peak_score = 0.9998;
   r.kind = "invalid_burst";
+  r.where = "lan_device";
   r.summary = "Invalid-packet burst: tcp_conntrack_fwd_invalid rose from about 0 to 34 pps, peak 9 s in.";
   r.evidence_json =
       R"([{"baseline_pps":0.06,"direction":"up","name":"tcp_conntrack_fwd_invalid","peak_pps":34.0,)"
@@ -65,11 +66,23 @@ TEST_CASE("counter names lose the conntrack noise") {
   CHECK(counter_label("my_counter") == "my_counter");
 }
 
-TEST_CASE("an episode line has id, local start, duration, kind, score, top counters and summary") {
+TEST_CASE("probe and conntrack evidence reads in its unit, with the side it was measured on") {
+  ctmon::events::Evidence e;
+  e.name = "probe_wan_jitter_us";
+  e.baseline_pps = 4'000;
+  e.peak_pps = 85'000;
+  CHECK(counter_label(e.name) + " " + format_change(e) == "WAN jitter 4.0 ms to 85 ms");
+  e.name = "probe_lan_loss";
+  e.baseline_pps = 0;
+  e.peak_pps = 0.3;
+  CHECK(counter_label(e.name) + " " + format_change(e) == "LAN loss 0 % to 30 %");
+}
+
+TEST_CASE("an episode line has id, local start, duration, kind, where, score, top counters and summary") {
   UtcTime tz;
   Terminal wide{240, false, true};
   CHECK(event_line(burst(), wide) ==
-        "   7  11-20 00:50:00  1m27s  invalid_burst    1.00  tcp fwd invalid ~0.06 to 34 pps, tcp fwd "
+        "   7  11-20 00:50:00  1m27s  invalid_burst   lan_device   1.00  tcp fwd invalid ~0.06 to 34 pps, tcp fwd "
         "established -75% to 30 pps  Invalid-packet burst: tcp_conntrack_fwd_invalid rose from about 0 to 34 pps, "
         "peak 9 s in.");
   Terminal narrow{80, false, false};

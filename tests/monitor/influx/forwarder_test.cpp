@@ -160,7 +160,7 @@ TEST_CASE("an episode sends its marker, a downsampled pre-window, full resolutio
   CHECK(markers[0].fields.count("time_end") == 0);
   CHECK(markers[0].fields.at("state") == "\"open\"");
   CHECK(markers[0].fields.at("kind") == "\"scan\"");
-  CHECK(markers[0].fields.at("where") == "\"forward\"");
+  CHECK(markers[0].fields.at("where") == "\"unknown\"");
   CHECK(markers[0].fields.at("event_id") == "\"7\"");
 
   const auto rates = of(at_open, "ctmon_rate");

@@ -135,7 +135,7 @@ TEST_CASE("state payloads") {
   const nlohmann::json last = nlohmann::json::parse(last_episode_payload(events::episode_to_json(episode)));
   CHECK(last.at("id") == 7);
   CHECK(last.at("kind") == "wan_drop");
-  CHECK(last.at("where") == "");  // kept, empty until ctmon knows
+  CHECK(last.at("where") == "unknown");  // no probe or conntrack evidence
   CHECK(last.at("score") == 0.877);
   CHECK(last.at("end").is_null());
 

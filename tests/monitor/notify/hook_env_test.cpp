@@ -28,6 +28,7 @@ nlohmann::json open_event() {
           {"end_ts", nullptr},
           {"score", 0.9},
           {"kind", "wan_drop"},
+          {"where", "isp"},
           {"counters", nlohmann::json::array()},
           {"summary", "tcp_conntrack_fwd_new fell to 0/s"},
           {"detectors", {"point"}}};
@@ -39,7 +40,7 @@ TEST_CASE("the environment of an open episode") {
   CHECK(env.at("CTMON_STATE") == "open");
   CHECK(env.at("CTMON_ID") == "12");
   CHECK(env.at("CTMON_KIND") == "wan_drop");
-  CHECK(env.at("CTMON_WHERE").empty());
+  CHECK(env.at("CTMON_WHERE") == "isp");
   CHECK(env.at("CTMON_SCORE") == "0.900");
   CHECK(env.at("CTMON_START") == "2026-12-04T10:00:01Z");
   CHECK(env.at("CTMON_END").empty());

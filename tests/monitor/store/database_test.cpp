@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 
+#include "monitor/store/event_store.h"
 #include "monitor/store/migrations.h"
 #include "monitor/store/sqlite_handle.h"
 #include "monitor/user_error.h"
@@ -87,27 +88,35 @@ TEST_CASE("a missing file is created and migrated to the latest schema in WAL mo
   }
 }
 
-TEST_CASE("the schema is at version 2: 002 adds the webhook's outbox") {
-  CHECK(latest_schema_version() == 2);
+TEST_CASE("the schema is at version 3: 002 adds the webhook's outbox, 003 an episode's where") {
+  CHECK(latest_schema_version() == 3);
   CHECK(all_migrations()[1].name == "002_notify_outbox.sql");
+  CHECK(all_migrations()[2].name == "003_event_where.sql");
 }
 
-TEST_CASE("a version-1 database is migrated to 2 at open, keeping its rows") {
+TEST_CASE("a version-1 database is migrated to the latest at open, keeping its rows") {
   TempDir dir;
   {
-    // What a ctmon of schema 1 left: 001 applied by hand, with an InfluxDB line queued.
+    // What a ctmon of schema 1 left: 001 applied by hand, with an InfluxDB line queued and an
+    // episode stored before ctmon said where episodes are.
     ConnectionPtr raw = open_connection((dir / "ctmon.db").string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    REQUIRE(apply_migrations(raw.get(), 0) == latest_schema_version());
-    exec(raw.get(), "DROP TABLE notify_outbox; PRAGMA user_version = 1");
+    exec(raw.get(), std::string(all_migrations()[0].sql));
+    exec(raw.get(), "PRAGMA user_version = 1");
     exec(raw.get(), "INSERT INTO outbox (priority, created_wall_ns, line) VALUES (1, 5, 'm v=1')");
+    exec(raw.get(), "INSERT INTO events (id, start_wall_ns, peak_score, kind, summary, evidence_json, detectors, "
+                    "updated_wall_ns) VALUES (4, 1, 0.9, 'scan', 's', '[]', 'point', 1)");
   }
   {
     ConnectionPtr raw = open_connection((dir / "ctmon.db").string(), SQLITE_OPEN_READWRITE);
     REQUIRE(query_int(raw.get(), "PRAGMA user_version") == 1);
     REQUIRE(query_int(raw.get(), "SELECT count(*) FROM sqlite_schema WHERE name = 'notify_outbox'") == 0);
   }
-  const Database db = Database::open(dir / "ctmon.db");
-  CHECK(db.schema_version() == 2);
+  Database db = Database::open(dir / "ctmon.db");
+  CHECK(db.schema_version() == latest_schema_version());
+  const std::optional<EventRecord> old_event = EventStore(db).get(4);
+  REQUIRE(old_event);
+  CHECK(old_event->kind == "scan");
+  CHECK(old_event->where == "unknown");
   CHECK(query_int(db.handle(), "SELECT count(*) FROM outbox WHERE line = 'm v=1'") == 1);
   exec(db.handle(), "INSERT INTO notify_outbox (notification_id, created_wall_ns, state, event) VALUES ('1-0-open', "
                     "1, 'open', '{}')");
