@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "core/measurement.h"
 #include "core/time.h"
 
 namespace ctmon::prometheus {
@@ -56,6 +57,68 @@ constexpr std::array kStoreStates = {store::CommitCondition::kOk, store::CommitC
 // What the influx output reports as a working state: anything else is the name of a failure.
 bool influx_up(const std::string& state) { return state == "ok" || state == "idle" || state == "sending"; }
 
+// The nftables counters, as opposed to the measurements that travel as counters beside them
+// (docs/measurements.md), which have families of their own below.
+bool is_nft_counter(std::string_view name) { return !measurement_label(name); }
+
+// Probes and the conntrack table's health. A mean counter is exactly a Prometheus summary
+// without quantiles: _sum and _count, whose rates divide to the mean over any range. Probe
+// times go out in seconds, the base unit the conventions ask for.
+void measurements(Writer& w, const Snapshot& s) {
+  struct ProbeFamily {
+    std::string_view metric, family, help;
+  };
+  static constexpr std::array<ProbeFamily, 4> kProbeTimes = {{
+      {"rtt_median_us", "ctmon_probe_rtt_median_seconds", "Median round-trip time of each interval's probes."},
+      {"rtt_min_us", "ctmon_probe_rtt_min_seconds", "Lowest round-trip time of each interval's probes."},
+      {"rtt_max_us", "ctmon_probe_rtt_max_seconds", "Highest round-trip time of each interval's probes."},
+      {"jitter_us", "ctmon_probe_jitter_seconds", "Absolute difference between successive probes' round-trip times."},
+  }};
+  auto probe_labels = [](const ProbeCounterName& p) {
+    return label("side", to_string(p.side)) + "," + label("target", p.target.empty() ? to_string(p.side) : p.target);
+  };
+  for (const ProbeFamily& f : kProbeTimes) {
+    bool any = false;
+    for (const CounterValue& c : s.counters) {
+      const std::optional<ProbeCounterName> p = parse_probe_counter_name(c.name);
+      if (!p || p->metric != f.metric) continue;
+      if (!std::exchange(any, true)) w.family(f.family, "summary", f.help);
+      w.sample(fmt::format("{}_sum", f.family), probe_labels(*p), static_cast<double>(c.totals.bytes) / 1e6);
+      w.sample(fmt::format("{}_count", f.family), probe_labels(*p), static_cast<double>(c.totals.packets));
+    }
+  }
+  // The loss counter's count is the probes sent and its sum the probes lost: two counters.
+  for (const bool lost : {false, true}) {
+    bool any = false;
+    for (const CounterValue& c : s.counters) {
+      const std::optional<ProbeCounterName> p = parse_probe_counter_name(c.name);
+      if (!p || p->metric != "loss") continue;
+      const std::string_view family = lost ? "ctmon_probe_lost_total" : "ctmon_probe_sent_total";
+      if (!std::exchange(any, true))
+        w.family(family, "counter", lost ? "Probes to each target that got no answer in time." : "Probes sent to each target.");
+      w.sample(family, probe_labels(*p), static_cast<double>(lost ? c.totals.bytes : c.totals.packets));
+    }
+  }
+  bool any_stat = false;
+  constexpr std::string_view kStatPrefix = "conntrack_stat_";
+  for (const CounterValue& c : s.counters) {
+    if (c.name == "conntrack_entries" || c.name == "conntrack_limit") {
+      const std::string family = "ctmon_" + c.name;
+      w.family(family, "summary",
+               c.name == "conntrack_entries" ? "Entries in the conntrack table, summed over the readings."
+                                             : "The conntrack table's limit (nf_conntrack_max), summed over the readings.");
+      w.sample(family + "_sum", {}, static_cast<double>(c.totals.bytes));
+      w.sample(family + "_count", {}, static_cast<double>(c.totals.packets));
+    } else if (std::string_view(c.name).starts_with(kStatPrefix)) {
+      if (!std::exchange(any_stat, true))
+        w.family("ctmon_conntrack_stat_total", "counter",
+                 "The kernel's conntrack statistics (conntrack -S), summed over the CPUs.");
+      w.sample("ctmon_conntrack_stat_total", label("stat", std::string_view(c.name).substr(kStatPrefix.size())),
+               static_cast<double>(c.totals.packets));
+    }
+  }
+}
+
 void counters(Writer& w, const Snapshot& s) {
   // "ip:conntrack_stats": the family and the table are separate labels, so that one query can
   // sum over both families of a dual-stack router.
@@ -67,13 +130,15 @@ void counters(Writer& w, const Snapshot& s) {
   w.family("ctmon_conntrack_packets_total", "counter",
            "Packets counted by each nftables counter of the conntrack table, as last sampled.");
   for (const CounterValue& c : s.counters)
-    w.sample("ctmon_conntrack_packets_total", where + label("counter", c.name),
-             static_cast<double>(c.totals.packets));
+    if (is_nft_counter(c.name))
+      w.sample("ctmon_conntrack_packets_total", where + label("counter", c.name),
+               static_cast<double>(c.totals.packets));
   w.family("ctmon_conntrack_bytes_total", "counter",
            "Bytes counted by each nftables counter of the conntrack table, as last sampled.");
   for (const CounterValue& c : s.counters)
-    w.sample("ctmon_conntrack_bytes_total", where + label("counter", c.name),
-             static_cast<double>(c.totals.bytes));
+    if (is_nft_counter(c.name))
+      w.sample("ctmon_conntrack_bytes_total", where + label("counter", c.name),
+               static_cast<double>(c.totals.bytes));
   w.one("ctmon_table_ok", "gauge",
         "1 when the last reading of the counter table succeeded with rules feeding it, else 0.",
         s.status.source.table_state == status::TableState::kOk ? 1 : 0);
@@ -182,6 +247,7 @@ std::string render_metrics(const Snapshot& snapshot) {
   w.family("ctmon_build_info", "gauge", "Always 1; the labels say which ctmon answers.");
   w.sample("ctmon_build_info", label("version", snapshot.version), 1);
   counters(w, snapshot);
+  measurements(w, snapshot);
   sampling(w, snapshot);
   episodes(w, snapshot);
   store(w, snapshot);

@@ -72,7 +72,12 @@ TEST_CASE("exposition: every family has one HELP and one TYPE line, names by the
   s.influx = status::InfluxStatus{};
   s.notifiers.emplace_back().name = "exec";
   s.prometheus.emplace().scrapes = 5;
-  const std::string text = render(s, {{"tcp_conntrack_fwd_new", {10, 600, true}}});
+  const std::string text = render(s, {{"tcp_conntrack_fwd_new", {10, 600, true}},
+                                      {"probe_wan_rtt_median_us", {4, 48'000, true}},
+                                      {"probe_wan_loss", {20, 1, true}},
+                                      {"probe_lan_nas_jitter_us", {3, 900, true}},
+                                      {"conntrack_entries", {2, 300, true}},
+                                      {"conntrack_stat_drop", {5, 0, true}}});
   CHECK(text.back() == '\n');
 
   const std::regex name_pattern("[a-zA-Z_:][a-zA-Z0-9_:]*");
@@ -111,6 +116,31 @@ TEST_CASE("exposition: every family has one HELP and one TYPE line, names by the
   CHECK(types.at("ctmon_influx_up") == "gauge");
   CHECK(types.at("ctmon_notifications_failed_total") == "counter");
   CHECK(types.at("ctmon_build_info") == "gauge");
+  CHECK(types.at("ctmon_probe_rtt_median_seconds") == "summary");
+  CHECK(types.at("ctmon_probe_lost_total") == "counter");
+  CHECK(types.at("ctmon_conntrack_entries") == "summary");
+  CHECK(types.at("ctmon_conntrack_stat_total") == "counter");
+}
+
+TEST_CASE("exposition: probes and the conntrack table's health are summaries and counters of their own") {
+  const auto samples = samples_of(render(daemon_status(), {{"tcp_conntrack_fwd_new", {10, 600, true}},
+                                                           {"probe_wan_rtt_median_us", {4, 48'000, true}},
+                                                           {"probe_wan_loss", {20, 1, true}},
+                                                           {"probe_lan_nas_jitter_us", {3, 900, true}},
+                                                           {"conntrack_entries", {2, 300, true}},
+                                                           {"conntrack_limit", {2, 131'072, true}},
+                                                           {"conntrack_stat_early_drop", {5, 0, true}}}));
+  CHECK(samples.at(R"(ctmon_probe_rtt_median_seconds_sum{side="wan",target="wan"})") == "0.048");
+  CHECK(samples.at(R"(ctmon_probe_rtt_median_seconds_count{side="wan",target="wan"})") == "4");
+  CHECK(samples.at(R"(ctmon_probe_jitter_seconds_sum{side="lan",target="nas"})") == "0.0009");
+  CHECK(samples.at(R"(ctmon_probe_sent_total{side="wan",target="wan"})") == "20");
+  CHECK(samples.at(R"(ctmon_probe_lost_total{side="wan",target="wan"})") == "1");
+  CHECK(samples.at("ctmon_conntrack_entries_sum") == "300");
+  CHECK(samples.at("ctmon_conntrack_limit_count") == "2");
+  CHECK(samples.at(R"(ctmon_conntrack_stat_total{stat="early_drop"})") == "5");
+  // Not mistaken for nftables counters.
+  for (const auto& [metric, value] : samples)
+    if (metric.starts_with("ctmon_conntrack_packets_total")) CHECK(metric.find("counter=\"tcp_conntrack_fwd_new\"") != std::string::npos);
 }
 
 TEST_CASE("exposition: the values are the daemon's") {
