@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "core/measurement.h"
 #include "core/time.h"
 #include "monitor/influx/line_protocol.h"
 #include "monitor/store/sqlite_handle.h"
@@ -128,12 +129,16 @@ void ForwardPlanner::finish(std::vector<store::OutboxLine>& out) {
 
 void ForwardPlanner::track(const Episode& episode, const CounterCatalog& catalog,
                            std::vector<store::OutboxLine>& out, bool with_backfill) {
-  for (const MovedCounter& c : episode.counters) {
-    if (c.id >= catalog.size()) continue;
-    if (std::find(tracked_.begin(), tracked_.end(), c.id) != tracked_.end()) continue;
-    tracked_.push_back(c.id);
-    if (with_backfill) backfill(c.id, episode.start_wall_ns, out);
-  }
+  auto add = [&](CounterId id) {
+    if (id >= catalog.size() || std::find(tracked_.begin(), tracked_.end(), id) != tracked_.end()) return;
+    tracked_.push_back(id);
+    if (with_backfill) backfill(id, episode.start_wall_ns, out);
+  };
+  for (const MovedCounter& c : episode.counters) add(c.id);
+  // The probes and the table's fill go along with every episode, moved or not: a calm LAN probe
+  // beside a disturbed WAN one is what says "isp" on a dashboard.
+  for (CounterId id = 0; id < catalog.size(); ++id)
+    if (counter_meaning(catalog.name(id)) == CounterMeaning::mean) add(id);
 }
 
 void ForwardPlanner::backfill(CounterId id, std::int64_t start_ns, std::vector<store::OutboxLine>& out) {
@@ -196,13 +201,24 @@ void ForwardPlanner::emit_rate(std::string_view measurement, CounterId id, std::
                                std::vector<store::OutboxLine>& out) {
   const std::string& name = id < names_.size() ? names_[id] : std::string();
   if (name.empty()) return;
+  const std::int64_t count = static_cast<std::int64_t>(std::min<std::uint64_t>(packets, std::numeric_limits<std::int64_t>::max()));
+  if (counter_meaning(name) == CounterMeaning::mean) {
+    // A probe's RTT or the table's fill: the mean value over the bucket in the name's unit, and
+    // how many observations it rests on. No collectd twin: it has no packet count to mirror.
+    Point v;
+    v.measurement = std::string(measurement == kRateMeasurement ? kValueMeasurement : measurement);
+    v.tags = {{"host", config_.host}, {"counter", name}};
+    v.fields = {{"value", pps}, {"count", FieldValue(count)}};
+    v.time_ms = ns_to_ms(time_ns);
+    if (auto line = to_line(v)) out.push_back({store::OutboxClass::kSeries, std::move(*line)});
+    return;
+  }
   const CounterName parts = parse_counter_name(name);
   Point p;
   p.measurement = std::string(measurement);
   p.tags = {{"host", config_.host}, {"counter", name}, {"proto", parts.proto}, {"hook", parts.hook},
             {"state", parts.state}};
-  p.fields = {{"pps", pps}, {"packets", FieldValue(static_cast<std::int64_t>(std::min<std::uint64_t>(
-                                          packets, std::numeric_limits<std::int64_t>::max())))}};
+  p.fields = {{"pps", pps}, {"packets", FieldValue(count)}};
   p.time_ms = ns_to_ms(time_ns);
   if (auto line = to_line(p)) out.push_back({store::OutboxClass::kSeries, std::move(*line)});
   if (config_.collectd_compat && cumulative) {

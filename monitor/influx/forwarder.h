@@ -39,6 +39,8 @@ namespace ctmon::influx {
 
 inline constexpr std::string_view kRateMeasurement = "ctmon_rate";
 inline constexpr std::string_view kEventMeasurement = "ctmon_event";
+/// Probes and the conntrack table's health (docs/measurements.md): a value in its unit, not a rate.
+inline constexpr std::string_view kValueMeasurement = "ctmon_value";
 inline constexpr std::string_view kHeartbeatMeasurement = "ctmon_heartbeat";
 inline constexpr std::string_view kCollectdMeasurement = "nftables";
 

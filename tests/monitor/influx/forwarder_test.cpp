@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -70,10 +71,11 @@ Parsed parse(const store::OutboxLine& l) {
 // counter b 3 pps. The test decides when episodes open and close.
 class Stream {
  public:
-  explicit Stream(ForwarderConfig config) : planner(std::move(config)) {
+  explicit Stream(ForwarderConfig config, bool with_probe = false) : planner(std::move(config)) {
     a = catalog.intern("tcp_conntrack_fwd_new");
     b = catalog.intern("udp_conntrack_input_new");
     c = catalog.intern("tcp_conntrack_input_invalid");
+    if (with_probe) probe = catalog.intern("probe_wan_jitter_us");
   }
   std::int64_t now_s() const { return kT0_s + t; }
   /// One sample; returns the lines it produced.
@@ -88,6 +90,10 @@ class Stream {
     for (const std::uint64_t v : cum) s.counters.push_back({v, v * 60, true});
     StepResult r;
     r.counter_pps = {pps_a, 3.0, 1.0};
+    if (probe) {  // a mean counter: one jitter observation of 4 ms a second
+      s.counters.push_back({static_cast<std::uint64_t>(t), static_cast<std::uint64_t>(t) * 4000, true});
+      r.counter_pps.push_back(4000.0);
+    }
     r.change = change;
     r.episode = change == EpisodeChange::none ? nullptr : &episode;
     std::vector<store::OutboxLine> out;
@@ -104,6 +110,7 @@ class Stream {
   ForwardPlanner planner;
   CounterCatalog catalog;
   CounterId a = 0, b = 0, c = 0;
+  std::optional<CounterId> probe;
   std::uint64_t cum[3] = {0, 0, 0};
   std::int64_t t = 0;
   Episode episode;
@@ -137,6 +144,25 @@ void open_episode(Stream& s, int lead_s) {
 }
 
 }  // namespace
+
+TEST_CASE("a probe's values go out as values in their unit, never as a packet rate") {
+  ForwarderConfig conf = config();
+  conf.collectd_compat = true;
+  Stream s(conf, /*with_probe=*/true);
+  s.run_quiet(1200);
+  open_episode(s, 3);
+  (void)s.next(EpisodeChange::opened, true);
+  s.run_quiet(30);
+  const auto values = of(s.all, "ctmon_value", "probe_wan_jitter_us");
+  REQUIRE_FALSE(values.empty());
+  for (const Parsed& p : values) {
+    CHECK(p.tags == std::map<std::string, std::string>{{"host", "gw"}, {"counter", "probe_wan_jitter_us"}});
+    CHECK(std::stod(p.fields.at("value")) == Approx(4000.0));  // µs, as the name says
+    CHECK(p.fields.count("pps") == 0);
+  }
+  CHECK(of(s.all, "ctmon_rate", "probe_wan_jitter_us").empty());
+  for (const Parsed& p : of(s.all, "nftables")) CHECK(p.tags.at("type_instance") != "probe_wan_jitter_us");
+}
 
 TEST_CASE("a quiet stream sends nothing without the heartbeat") {
   Stream s(config());
