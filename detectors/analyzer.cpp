@@ -83,7 +83,7 @@ CounterModelConfig Analyzer::model_config(Role role) const {
   // Context counters never alarm on their own: their level z is all the multivariate score and
   // the episode record need, so they skip the robust window (a third of the per-sample cost).
   CounterModelConfig c = config_.counter;
-  if (role == Role::context) c.robust_window_samples = 0;
+  if (role != Role::primary) c.robust_window_samples = 0;
   return c;
 }
 
