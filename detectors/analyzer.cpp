@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include "core/time.h"
 #include "detectors/classify.h"
@@ -12,6 +13,10 @@ namespace ctmon {
 namespace {
 
 constexpr std::string_view kStateMagic = "ctmon-detector-state";
+
+// A fall too small to count keeps at most this evidence: below the moved score, so it is
+// context in the episode record, as forwarded established traffic always was.
+constexpr double kBelowMovedEvidence = 0.9;
 
 std::uint32_t samples_for(double seconds, double interval_s, std::uint32_t at_least) {
   return std::max(at_least, static_cast<std::uint32_t>(std::lround(seconds / interval_s)));
@@ -39,6 +44,13 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
   c.warmup_samples = samples_for(kWarmupS, interval_s, 30);
   c.multivariate_relearn_samples = samples_for(kRelearnS, interval_s, 30);
   c.episodes.close_samples = samples_for(kQuietToCloseS, interval_s, 3);
+  // A sample that covers a few seconds and stands 18 sd out cannot be noise: at 30 s sampling a
+  // 40 s storm is a sample or two, and waiting for a second one misses it. A one-second spike
+  // still needs its second second; weaker evidence always needs open_samples in a row.
+  constexpr double kOpenAtOnceMinS = 2;
+  constexpr double kOpenAtOnceEvidence = 3;
+  if (interval_s >= kOpenAtOnceMinS) c.episodes.open_now_score = evidence_to_score(kOpenAtOnceEvidence);
+  c.alarm_on_forwarded_falls = true;
   return c;
 }
 
@@ -71,7 +83,7 @@ CounterModelConfig Analyzer::model_config(Role role) const {
   // Context counters never alarm on their own: their level z is all the multivariate score and
   // the episode record need, so they skip the robust window (a third of the per-sample cost).
   CounterModelConfig c = config_.counter;
-  if (role == Role::context) c.robust_window_samples = 0;
+  if (role != Role::primary) c.robust_window_samples = 0;
   return c;
 }
 
@@ -80,7 +92,8 @@ Analyzer::Role Analyzer::role_of(std::string_view name) const {
   const CounterName n = parse_counter_name(name);
   if (!n.conforms) return Role::ignored;
   if (n.state == "new" || n.state == "invalid") return Role::primary;
-  if (n.state == "established") return Role::context;
+  if (n.state == "established")
+    return config_.alarm_on_forwarded_falls && n.hook == "fwd" ? Role::falls : Role::context;
   return Role::ignored;
 }
 
@@ -173,19 +186,12 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
   observations_.clear();
   bool any_moved = false;
   double evidence = 0.0;
-  for (std::size_t id = 0; id < n && id < slot_of_id_.size(); ++id) {
-    const std::int32_t s = slot_of_id_[id];
-    if (s < 0) continue;
-    Slot& slot = slots_[static_cast<std::size_t>(s)];
-    if (frame.was_reset[id]) slot.model.break_continuity();
-    if (!frame.valid[id] || !(dt_s > 0)) continue;
-    const bool falls = slot.role == Role::context || config_.counter.alarm_on_falls;
-    const CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
+  auto note = [&](std::size_t id, std::int32_t s, const CounterStep& step) {
     const double score = evidence_to_score(step.evidence);
     r.counter_scores[id] = score;
     slot_z_[static_cast<std::size_t>(s)] = step.z;
     slot_valid_[static_cast<std::size_t>(s)] = 1;
-    if (slot.role == Role::primary) {
+    if (slots_[static_cast<std::size_t>(s)].role != Role::context) {
       evidence = std::max(evidence, step.evidence);
       r.detectors |= step.detectors;
     }
@@ -195,6 +201,41 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
       observations_.push_back(slot_seen_[static_cast<std::size_t>(s)]);
       any_moved = any_moved || score >= config_.episodes.moved_score;
     }
+  };
+  falls_.clear();
+  for (std::size_t id = 0; id < n && id < slot_of_id_.size(); ++id) {
+    const std::int32_t s = slot_of_id_[id];
+    if (s < 0) continue;
+    Slot& slot = slots_[static_cast<std::size_t>(s)];
+    if (frame.was_reset[id]) slot.model.break_continuity();
+    if (!frame.valid[id] || !(dt_s > 0)) continue;
+    const bool falls = slot.role != Role::primary || config_.counter.alarm_on_falls;
+    const CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
+    if (slot.role == Role::falls)
+      falls_.push_back({id, s, step});  // judged together below
+    else
+      note(id, s, step);
+  }
+  // The WAN going away takes every forwarded flow with it, whatever its protocol; one protocol
+  // falling alone is a download or a call that ended. So a fall is evidence only when every
+  // forwarded established counter that carries traffic fell by min_fall_share at least, and
+  // only as strong as the weakest of them (the same agreement the point detector asks of its
+  // two baselines).
+  constexpr double kCarriesTrafficPps = 1.0;
+  double joint = std::numeric_limits<double>::infinity();
+  for (const FallCandidate& f : falls_) {
+    const double rate = frame.pps[f.id];
+    if (f.step.expected < kCarriesTrafficPps) continue;
+    const bool fell = f.step.z < 0 && rate <= (1.0 - config_.min_fall_share) * f.step.expected;
+    joint = fell ? std::min(joint, f.step.evidence) : 0.0;
+  }
+  if (!std::isfinite(joint)) joint = 0.0;
+  for (FallCandidate& f : falls_) {
+    if (f.step.z < 0 && joint > 0)
+      f.step.evidence = std::min(f.step.evidence, joint) * config_.counter.point_alarm_sd / config_.fall_alarm_sd;
+    else
+      f.step.evidence = std::min(f.step.evidence, kBelowMovedEvidence), f.step.detectors = 0;
+    note(f.id, f.s, f.step);
   }
 
   if (multivariate_) {
@@ -330,7 +371,7 @@ bool Analyzer::load(std::string_view bytes, std::string& error) {
   for (std::uint32_t i = 0; i < count && in.ok(); ++i) {
     std::string name = in.str();
     const std::uint8_t role = in.u8();
-    if (role > static_cast<std::uint8_t>(Role::primary)) in.fail();
+    if (role > static_cast<std::uint8_t>(Role::falls)) in.fail();
     slots_.push_back(Slot{std::move(name), static_cast<Role>(role), CounterModel(model_config(static_cast<Role>(role)))});
     slots_.back().model.load(in);
   }

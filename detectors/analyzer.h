@@ -7,9 +7,10 @@
 //   --EpisodeTracker--> opened / peak_updated / closed, classified (classify.h)
 //
 // Which counters count: names `<proto>_conntrack_<hook>_<state>` with state `new` or `invalid`
-// feed the score; `established` ones are modelled as context (they feed the multivariate score
-// and are listed in episodes when they moved) but cannot raise an alarm alone; other names are
-// ignored. `score_all_counters` (the gauge profile) makes every counter feed the score.
+// feed the score when they rise; forwarded (`fwd`) `established` ones feed it when they fall,
+// all together and by at least half (alarm_on_forwarded_falls: an outage); other `established`
+// ones are modelled as context (they feed the multivariate score and are listed in episodes
+// when they moved) but cannot raise an alarm alone; other names are ignored. `score_all_counters` (the gauge profile) makes every counter feed the score.
 //
 // Pure: no I/O, no clock, no globals. Time comes in with each sample (monotonic for rates and
 // durations, wall clock + local offset for time-of-day bins and episode times). Not thread-safe;
@@ -53,6 +54,16 @@ struct AnalyzerConfig {
   std::uint32_t resume_samples = 3;
   /// Every counter feeds the score, whatever its name (gauges, NAB series).
   bool score_all_counters = false;
+  /// Forwarded established traffic can raise an alarm by falling: the WAN going away (outage,
+  /// heavy loss) is what the owner feels first. The test is the share: every forwarded
+  /// established counter that carries traffic must have fallen to at most (1 - min_fall_share)
+  /// of its expectation on the same sample (a WAN takes every protocol with it; one protocol
+  /// falling alone is a download or a call that ended, and the night-time lull is expected by
+  /// the time-of-day baseline). Given that, fall_alarm_sd is the |z| at which the fall reaches
+  /// the alarm level: low, since z only has to say "beyond noise" once the share has spoken.
+  bool alarm_on_forwarded_falls = false;
+  double min_fall_share = 0.5;
+  double fall_alarm_sd = 1.5;
 
   /// Defaults for conntrack counters sampled every `interval_s` seconds: memories given in
   /// seconds/minutes are converted to samples here.
@@ -128,7 +139,8 @@ class Analyzer {
   static constexpr std::uint32_t kStateVersion = 2;
 
  private:
-  enum class Role : std::uint8_t { ignored, context, primary };
+  /// primary: rises alarm; context: modelled, never alarms alone; falls: only falls alarm.
+  enum class Role : std::uint8_t { ignored, context, primary, falls };
   struct Slot {
     std::string name;
     Role role;
@@ -158,6 +170,12 @@ class Analyzer {
   EpisodeTracker tracker_;
   std::vector<CounterObservation> observations_;
   std::vector<CounterObservation> slot_seen_;  // this sample's observation of each slot
+  struct FallCandidate {
+    std::size_t id;
+    std::int32_t s;
+    CounterStep step;
+  };
+  std::vector<FallCandidate> falls_;  // this sample's Role::falls steps, judged together
   std::uint64_t samples_seen_ = 0;
   bool have_wall_ = false;  // wall/mono of the previous sample, to notice wall-clock jumps
   std::int64_t previous_wall_ns_ = 0;

@@ -57,7 +57,7 @@ std::string format_rate(double pps) {
 EpisodeKind classify_episode(const Episode& episode) {
   const Evidence ev = gather(episode);
   if (ev.total <= 0) return EpisodeKind::unknown;
-  if (ev.fwd_established_down > 0 && (ev.new_up > 0 || ev.invalid_up > 0)) return EpisodeKind::wan_drop;
+  if (ev.fwd_established_down > 0) return EpisodeKind::wan_drop;
   if (ev.tcp_new_up > 0 && ev.udp_new_up > 0) return EpisodeKind::conntrack_full;
   if (ev.udp_up > 0 && ev.udp_up >= ev.tcp_up) return EpisodeKind::udp_storm;
   if (ev.tcp_input_new_up > 0 && ev.tcp_input_new_up >= 0.5 * ev.tcp_up) return EpisodeKind::scan;

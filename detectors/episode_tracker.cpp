@@ -138,7 +138,8 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       run_s_ += dt_s;
       record(wall_ns, score, detectors, counters, names);
       if (high) ++run_;
-      if (run_ < config_.open_samples || run_s_ < config_.min_duration_s) return EpisodeChange::none;
+      if ((run_ < config_.open_samples && !(score >= config_.open_now_score)) || run_s_ < config_.min_duration_s)
+        return EpisodeChange::none;
       episode_ = std::move(pending_);
       episode_.id = next_id_++;
       episode_.open = true;

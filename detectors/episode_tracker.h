@@ -35,6 +35,10 @@ struct EpisodeConfig {
   double open_score = 0.5;
   double close_score = 0.2;
   std::uint32_t open_samples = 2;
+  /// A single sample at or above this score opens at once, without waiting for open_samples:
+  /// at 30 s sampling a 40 s storm is one or two samples, and waiting for a second one misses
+  /// it or opens a minute late. Above 1: never (scores stay below 1).
+  double open_now_score = 2.0;
   std::uint32_t close_samples = 10;
   double merge_gap_s = 60.0;
   double min_duration_s = 0.0;

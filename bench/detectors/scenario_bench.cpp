@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "detectors/fusion.h"
 #include "tests/detectors/scenario.h"
 
 namespace {
@@ -50,6 +51,9 @@ ctmon::AnalyzerConfig tuned(ctmon::AnalyzerConfig c) {
     if (key == "point") c.counter.point_alarm_sd = v;
     if (key == "mv") c.multivariate_alarm_sd = v;
     if (key == "open") c.episodes.open_samples = static_cast<std::uint32_t>(v);
+    if (key == "fallsd") c.fall_alarm_sd = v;
+    if (key == "fallshare") c.min_fall_share = v;
+    if (key == "opennow") c.episodes.open_now_score = ctmon::evidence_to_score(v);  // given as evidence
     if (key == "level") c.counter.level_memory_samples = v;
     if (key == "winsor") c.counter.winsor_sd = v;
     if (key == "window") c.counter.robust_window_samples = static_cast<std::size_t>(v);

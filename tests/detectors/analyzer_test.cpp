@@ -346,3 +346,28 @@ TEST_CASE("gauge profile reports a level shift on the sample it happens, once th
 }
 
 }  // namespace ctmon
+
+namespace ctmon {
+
+TEST_CASE("forwarded traffic that falls by more than half opens a WAN drop while it lasts") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 1800);
+  const std::int64_t fall_t = s.t + 1;
+  s.rate[1] *= 0.3;  // the WAN went away: 70 % of forwarded established traffic is gone
+  const Run r = feed(a, s, 30);
+  REQUIRE(r.opened == 1);
+  CHECK(r.first_open_t - fall_t <= 30);
+  CHECK(r.kind == EpisodeKind::wan_drop);
+}
+
+TEST_CASE("forwarded traffic that falls by less than half is not an outage") {
+  Analyzer a(config());
+  Stream s;
+  feed(a, s, 1800);
+  s.rate[1] *= 0.65;  // a download ended: far beyond noise, but most traffic still flows
+  const Run r = feed(a, s, 300);
+  CHECK(r.opened == 0);
+}
+
+}  // namespace ctmon

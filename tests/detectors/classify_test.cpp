@@ -90,12 +90,17 @@ TEST_CASE("a multivariate-only episode names the counters that drove it, and the
         "tcp_conntrack_fwd_established (-2.6 sd).");
 }
 
+TEST_CASE("forwarded established traffic falling alone is a WAN drop: the outage before any retry") {
+  CHECK(classify_episode(with({moved("tcp_conntrack_fwd_established", -8, 20, 500),
+                               moved("udp_conntrack_fwd_established", -7, 10, 90)})) == EpisodeKind::wan_drop);
+}
+
 TEST_CASE("each rule needs its own evidence: unknown when none holds") {
   CHECK(classify_episode(with({})) == EpisodeKind::unknown);
   // tcp new rising forward: not a scan (not at the router), not udp, not invalid.
   CHECK(classify_episode(with({moved("tcp_conntrack_fwd_new", 8)})) == EpisodeKind::unknown);
-  // established falling with nothing rising: no retries, so not a WAN drop.
-  CHECK(classify_episode(with({moved("tcp_conntrack_fwd_established", -8, 20, 500)})) == EpisodeKind::unknown);
+  // The router's own established traffic falling: nothing says the WAN went away.
+  CHECK(classify_episode(with({moved("tcp_conntrack_input_established", -8, 20, 500)})) == EpisodeKind::unknown);
   // invalid rising while established fell somewhere other than forward: not a clean burst.
   CHECK(classify_episode(with({moved("tcp_conntrack_input_invalid", 8), moved("tcp_conntrack_input_established", -6)})) ==
         EpisodeKind::unknown);
