@@ -38,8 +38,10 @@ struct AnalyzerConfig {
   CounterModelConfig counter;
   MultivariateConfig multivariate;
   bool use_multivariate = true;
-  /// Wilson-Hilferty z of the Mahalanobis distance at which its evidence reaches 1.
-  double multivariate_alarm_sd = 8.0;
+  /// Wilson-Hilferty z of the Mahalanobis distance at which its evidence reaches 1. High: an
+  /// episode the combined pattern raises alone names only weak drivers (2-3 sd each), and on a
+  /// household's evening mix those were most of the false episodes at 5 s and 30 s.
+  double multivariate_alarm_sd = 10.0;
   /// z-scores entering the multivariate vector are clipped to this, so one counter's huge spike
   /// (already scored on its own) does not dominate the distance.
   double multivariate_clip_sd = 6.0;
