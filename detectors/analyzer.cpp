@@ -51,6 +51,7 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
   constexpr double kOpenAtOnceEvidence = 3;
   if (interval_s >= kOpenAtOnceMinS) c.episodes.open_now_score = evidence_to_score(kOpenAtOnceEvidence);
   c.alarm_on_forwarded_falls = true;
+  c.use_recurrence = true;
   return c;
 }
 
@@ -112,7 +113,7 @@ void Analyzer::sync_slots(const CounterCatalog& catalog) {
       slot_of_id_.push_back(-1);
       continue;
     }
-    slots_.push_back(Slot{name, role, CounterModel(model_config(role))});
+    slots_.push_back(Slot{name, role, CounterModel(model_config(role)), RecurrenceMemory(config_.recurrence)});
     slot_of_id_.push_back(static_cast<std::int32_t>(slots_.size() - 1));
     added = true;
   }
@@ -210,7 +211,20 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     if (frame.was_reset[id]) slot.model.break_continuity();
     if (!frame.valid[id] || !(dt_s > 0)) continue;
     const bool falls = slot.role != Role::primary || config_.counter.alarm_on_falls;
-    const CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
+    CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
+    if (config_.use_recurrence && slot.role == Role::primary) {
+      if (step.z > 0 && step.evidence >= kBelowMovedEvidence && slot.recurrence.familiar(local_s, frame.pps[id])) {
+        // Neither alarm nor accumulate: a CUSUM that kept summing familiar samples would alarm
+        // on the first one that peeks above the remembered peaks.
+        step.evidence = kBelowMovedEvidence;
+        step.detectors = 0;
+        slot.model.break_continuity();
+      }
+      // What is remembered is the sustained rate (a minute's EWMA), so a few seconds' burst at
+      // this hour yesterday do not make a minutes-long storm today look familiar.
+      slot.sustained_pps += std::min(1.0, dt_s / config_.recurrence_smoothing_s) * (frame.pps[id] - slot.sustained_pps);
+      slot.recurrence.observe(local_s, slot.sustained_pps);
+    }
     if (slot.role == Role::falls)
       falls_.push_back({id, s, step});  // judged together below
     else
@@ -338,6 +352,7 @@ std::string Analyzer::save_state() const {
     out.str(s.name);
     out.u8(static_cast<std::uint8_t>(s.role));
     s.model.save(out);
+    s.recurrence.save(out);
   }
   out.u8(multivariate_ ? 1 : 0);
   if (multivariate_) multivariate_->save(out);
@@ -372,8 +387,10 @@ bool Analyzer::load(std::string_view bytes, std::string& error) {
     std::string name = in.str();
     const std::uint8_t role = in.u8();
     if (role > static_cast<std::uint8_t>(Role::falls)) in.fail();
-    slots_.push_back(Slot{std::move(name), static_cast<Role>(role), CounterModel(model_config(static_cast<Role>(role)))});
+    slots_.push_back(Slot{std::move(name), static_cast<Role>(role), CounterModel(model_config(static_cast<Role>(role))),
+                          RecurrenceMemory(config_.recurrence)});
     slots_.back().model.load(in);
+    slots_.back().recurrence.load(in);
   }
   rebuild_multivariate();
   const bool saved_multivariate = in.u8() != 0;

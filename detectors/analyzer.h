@@ -12,6 +12,10 @@
 // ones are modelled as context (they feed the multivariate score and are listed in episodes
 // when they moved) but cannot raise an alarm alone; other names are ignored. `score_all_counters` (the gauge profile) makes every counter feed the score.
 //
+// A rise this time of day already saw, as a sustained rate, on 2 of the last 7 days neither
+// alarms nor accumulates (recurrence.h): a nightly job stops alarming from its third night on,
+// while a one-off anomaly, one vote of seven, is still found at the same hour tomorrow.
+//
 // Pure: no I/O, no clock, no globals. Time comes in with each sample (monotonic for rates and
 // durations, wall clock + local offset for time-of-day bins and episode times). Not thread-safe;
 // one Analyzer per stream of samples.
@@ -30,6 +34,7 @@
 #include "detectors/episode_tracker.h"
 #include "detectors/multivariate.h"
 #include "detectors/rate_tracker.h"
+#include "detectors/recurrence.h"
 
 namespace ctmon {
 
@@ -50,6 +55,11 @@ struct AnalyzerConfig {
   /// that was wrong when scoring began would never learn again and alarm forever.
   std::uint32_t multivariate_relearn_samples = 600;
   EpisodeConfig episodes;
+  /// A rise that this time of day saw on k of the last n days cannot alarm (recurrence.h): a
+  /// nightly job stops alarming from its third night on.
+  bool use_recurrence = false;
+  RecurrenceConfig recurrence;
+  double recurrence_smoothing_s = 60.0;
   /// Samples scored before any episode may open (a fresh Analyzer, not one restored from state).
   std::uint32_t warmup_samples = 600;
   /// Samples without alarms after a gap, a backwards time step or a restore.
@@ -147,6 +157,8 @@ class Analyzer {
     std::string name;
     Role role;
     CounterModel model;
+    RecurrenceMemory recurrence;
+    double sustained_pps = 0.0;  // what recurrence remembers (AnalyzerConfig::recurrence_smoothing_s)
   };
 
   void sync_slots(const CounterCatalog& catalog);

@@ -51,6 +51,11 @@ ctmon::AnalyzerConfig tuned(ctmon::AnalyzerConfig c) {
     if (key == "point") c.counter.point_alarm_sd = v;
     if (key == "mv") c.multivariate_alarm_sd = v;
     if (key == "open") c.episodes.open_samples = static_cast<std::uint32_t>(v);
+    if (key == "recur") c.use_recurrence = v > 0;
+    if (key == "recurk") c.recurrence.min_days = static_cast<std::uint32_t>(v);
+    if (key == "recurs") c.recurrence_smoothing_s = v;
+    if (key == "recurm") c.recurrence.margin_steps = static_cast<std::uint32_t>(v);
+    if (key == "recurn") c.recurrence.neighbours = static_cast<std::uint32_t>(v);
     if (key == "fallsd") c.fall_alarm_sd = v;
     if (key == "fallshare") c.min_fall_share = v;
     if (key == "opennow") c.episodes.open_now_score = ctmon::evidence_to_score(v);  // given as evidence

@@ -1,0 +1,81 @@
+#include "detectors/recurrence.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/time.h"
+
+namespace ctmon {
+
+std::uint8_t encode_rate(double rate) {
+  if (!(rate > 0)) return 0;
+  const double steps = std::round(16.0 * std::log2(1.0 + rate));
+  return static_cast<std::uint8_t>(std::clamp(steps, 0.0, 255.0));
+}
+
+RecurrenceMemory::RecurrenceMemory(const RecurrenceConfig& config)
+    : config_(config),
+      slots_per_day_(static_cast<std::uint32_t>(std::ceil(kSecondsPerDay / config.slot_width_s))),
+      day_of_row_(config.days, -1),
+      highest_(static_cast<std::size_t>(config.days) * slots_per_day_, 0) {}
+
+std::uint32_t RecurrenceMemory::slot_of(std::int64_t local_s, std::int64_t day) const {
+  const auto slot = static_cast<std::uint32_t>(static_cast<double>(local_s - day * kSecondsPerDay) / config_.slot_width_s);
+  return std::min(slot, slots_per_day_ - 1);
+}
+
+bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
+  const std::int64_t today = floor_div(local_s, kSecondsPerDay);
+  const std::uint32_t slot = slot_of(local_s, today);
+  const std::uint8_t encoded = encode_rate(rate);
+  const std::uint8_t level = encoded > config_.margin_steps ? static_cast<std::uint8_t>(encoded - config_.margin_steps) : 0;
+  std::uint32_t days_seen = 0;
+  for (std::uint32_t back = 1; back < config_.days; ++back) {
+    const std::int64_t day = today - back;
+    const std::size_t row = row_of(day);
+    if (day_of_row_[row] != day) continue;
+    const std::uint8_t* highest = &highest_[row * slots_per_day_];
+    const std::int64_t n = config_.neighbours;
+    for (std::int64_t s = static_cast<std::int64_t>(slot) - n; s <= static_cast<std::int64_t>(slot) + n; ++s) {
+      // Neighbours stay within the day: a job just after midnight is yesterday's row for the
+      // slot just before it, and one row's wrap would compare different nights.
+      if (s < 0 || s >= static_cast<std::int64_t>(slots_per_day_)) continue;
+      if (highest[s] >= level) {
+        ++days_seen;
+        break;
+      }
+    }
+    if (days_seen >= config_.min_days) return true;
+  }
+  return false;
+}
+
+void RecurrenceMemory::observe(std::int64_t local_s, double rate) {
+  const std::int64_t day = floor_div(local_s, kSecondsPerDay);
+  const std::size_t row = row_of(day);
+  std::uint8_t* highest = &highest_[row * slots_per_day_];
+  if (day_of_row_[row] != day) {  // a new day takes the row of the day n days ago
+    std::fill(highest, highest + slots_per_day_, 0);
+    day_of_row_[row] = day;
+  }
+  std::uint8_t& cell = highest[slot_of(local_s, day)];
+  cell = std::max(cell, encode_rate(rate));
+}
+
+void RecurrenceMemory::save(ByteWriter& out) const {
+  out.u32(config_.days);
+  out.u32(slots_per_day_);
+  for (const std::int64_t day : day_of_row_) out.u64(static_cast<std::uint64_t>(day));
+  for (const std::uint8_t level : highest_) out.u8(level);
+}
+
+void RecurrenceMemory::load(ByteReader& in) {
+  if (in.u32() != config_.days || in.u32() != slots_per_day_) {
+    in.fail();
+    return;
+  }
+  for (std::int64_t& day : day_of_row_) day = static_cast<std::int64_t>(in.u64());
+  for (std::uint8_t& level : highest_) level = in.u8();
+}
+
+}  // namespace ctmon

@@ -1,0 +1,65 @@
+#pragma once
+// "Seen on k of the last n days": what makes a nightly job stop alarming, while a one-off
+// anomaly never becomes the expectation for its time slot.
+//
+// Per counter, the highest rate of every time-of-day slot (15 minutes) of each of the last
+// n days, on a log scale in one byte. A rise is *familiar* when, on at least k of the previous
+// days, the same slot or a neighbour (a job wanders by a few minutes from night to night) saw a
+// rate at least as high. A backup that runs every night is familiar from its (k+1)-th night on;
+// an anomaly seen once is not, so the same anomaly at the same hour tomorrow still alarms, and
+// only a third time at that hour is it taken as a pattern.
+//
+// Why not the time-of-day baseline alone (seasonal_baseline.h): it learns a bin's *mean*, which
+// a job that starts at 03:20 one night and 03:55 the next never pushes high enough in any bin,
+// while a mean that did rise would also swallow a one-off anomaly within days. The maximum per
+// day per slot is robust to both: one day's outlier is one vote of n.
+//
+// Days are local days (wall clock + offset), so this follows the router's clock; a day without
+// samples is a day without votes. Memory: n x slots_per_day bytes per counter.
+
+#include <cstdint>
+#include <vector>
+
+#include "detectors/state_codec.h"
+
+namespace ctmon {
+
+struct RecurrenceConfig {
+  std::uint32_t days = 7;         ///< n: days remembered
+  std::uint32_t min_days = 2;     ///< k: previous days that must have seen as much
+  double slot_width_s = 900.0;    ///< one vote per slot per day
+  std::uint32_t neighbours = 1;   ///< slots either side that count as the same time
+  /// A rate up to this many steps of encode_rate() (4.4 % each) above a remembered peak still
+  /// counts as seen: a job's rate differs a little from night to night.
+  std::uint32_t margin_steps = 4;
+};
+
+class RecurrenceMemory {
+ public:
+  explicit RecurrenceMemory(const RecurrenceConfig& config);
+
+  /// True when `rate` was reached at this time of day on at least min_days of the previous
+  /// days. Call before observe() for the same sample.
+  [[nodiscard]] bool familiar(std::int64_t local_s, double rate) const;
+
+  /// Records `rate` seen at local time `local_s`.
+  void observe(std::int64_t local_s, double rate);
+
+  void save(ByteWriter& out) const;
+  void load(ByteReader& in);
+
+ private:
+  [[nodiscard]] std::size_t row_of(std::int64_t day) const { return static_cast<std::size_t>(day % config_.days); }
+  [[nodiscard]] std::uint32_t slot_of(std::int64_t local_s, std::int64_t day) const;
+
+  RecurrenceConfig config_;
+  std::uint32_t slots_per_day_;
+  std::vector<std::int64_t> day_of_row_;  // which local day each row holds; -1: none
+  std::vector<std::uint8_t> highest_;     // row * slots_per_day + slot: encoded highest rate
+};
+
+/// The one-byte log scale of rates used by RecurrenceMemory: 0 for no traffic, then steps of
+/// about 4.4 % (1/16 of a doubling), saturating at 255 (about 60,000 pps). Exposed for tests.
+[[nodiscard]] std::uint8_t encode_rate(double rate);
+
+}  // namespace ctmon

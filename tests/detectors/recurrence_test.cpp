@@ -1,0 +1,65 @@
+// "Seen on k of the last n days": a nightly job becomes familiar, a one-off anomaly does not.
+#include "detectors/recurrence.h"
+
+#include <catch2/catch.hpp>
+
+namespace ctmon {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kDay0 = 20000 * kDay;  // a local midnight
+std::int64_t at(int day, int hour, int minute) { return kDay0 + day * kDay + hour * 3600 + minute * 60; }
+
+}  // namespace
+
+TEST_CASE("a job seen on two previous nights is familiar on the third, a few minutes off") {
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  memory.observe(at(0, 3, 10), 40);
+  CHECK_FALSE(memory.familiar(at(1, 3, 25), 40));  // once is an anomaly, not a pattern
+  memory.observe(at(1, 3, 25), 42);
+  CHECK(memory.familiar(at(2, 3, 20), 40));
+  CHECK(memory.familiar(at(2, 3, 20), 44));         // within the margin of last night's 42
+  CHECK_FALSE(memory.familiar(at(2, 3, 20), 80));   // twice as much was never seen
+  CHECK_FALSE(memory.familiar(at(2, 14, 0), 40));   // nor at another time of day
+}
+
+TEST_CASE("today's own peak is not a previous day, and old days are forgotten") {
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  memory.observe(at(0, 3, 10), 40);
+  memory.observe(at(1, 3, 10), 40);
+  memory.observe(at(9, 3, 10), 40);  // a week later: days 0 and 1 fell out of the 7 remembered
+  CHECK_FALSE(memory.familiar(at(9, 3, 12), 40));
+  CHECK_FALSE(memory.familiar(at(10, 3, 12), 40));
+  memory.observe(at(10, 3, 12), 40);
+  CHECK(memory.familiar(at(11, 3, 12), 40));
+}
+
+TEST_CASE("the memory survives a save and load, and refuses another shape") {
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  memory.observe(at(0, 3, 10), 40);
+  memory.observe(at(1, 3, 10), 40);
+  ByteWriter out;
+  memory.save(out);
+  RecurrenceMemory restored{RecurrenceConfig{}};
+  ByteReader in(out.bytes());
+  restored.load(in);
+  REQUIRE(in.ok());
+  CHECK(restored.familiar(at(2, 3, 10), 40));
+
+  RecurrenceConfig other;
+  other.days = 3;
+  RecurrenceMemory different{other};
+  ByteReader again(out.bytes());
+  different.load(again);
+  CHECK_FALSE(again.ok());
+}
+
+TEST_CASE("rates are remembered on a one-byte log scale") {
+  CHECK(encode_rate(0) == 0);
+  CHECK(encode_rate(-3) == 0);
+  CHECK(encode_rate(1) == 16);
+  CHECK(encode_rate(1e9) == 255);
+  CHECK(encode_rate(100) > encode_rate(90));
+}
+
+}  // namespace ctmon
