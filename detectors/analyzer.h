@@ -148,7 +148,8 @@ class Analyzer {
 
   /// Format version written by save_state(); bumped whenever the layout changes.
   /// 2: episodes carry the rate-based end and multivariate drivers (episode_tracker.h).
-  static constexpr std::uint32_t kStateVersion = 2;
+  /// 3: slots carry their recurrence memory (recurrence.h) and the falls role.
+  static constexpr std::uint32_t kStateVersion = 3;
 
  private:
   /// primary: rises alarm; context: modelled, never alarms alone; falls: only falls alarm.
