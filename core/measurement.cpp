@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
+
+#include <fmt/core.h>
 
 namespace ctmon {
 namespace {
@@ -82,22 +83,20 @@ std::optional<std::string> measurement_label(std::string_view name) {
 }
 
 std::string format_measurement(MeasureUnit unit, double value) {
-  char text[48];
   switch (unit) {
     case MeasureUnit::microseconds: {
       const double ms = value / 1000.0;
-      std::snprintf(text, sizeof text, ms >= 10 ? "%.0f ms" : ms >= 1 ? "%.1f ms" : "%.2f ms", ms);
-      break;
+      if (ms >= 10) return fmt::format("{:.0f} ms", ms);
+      return ms >= 1 ? fmt::format("{:.1f} ms", ms) : fmt::format("{:.2f} ms", ms);
     }
     case MeasureUnit::fraction: {
       const double percent = value * 100.0;
-      std::snprintf(text, sizeof text, percent >= 10 || percent == 0 ? "%.0f %%" : "%.1f %%", percent);
-      break;
+      return percent >= 10 || percent == 0 ? fmt::format("{:.0f} %", percent) : fmt::format("{:.1f} %", percent);
     }
-    case MeasureUnit::entries: std::snprintf(text, sizeof text, "%.0f entries", value); break;
-    case MeasureUnit::packets_per_s: std::snprintf(text, sizeof text, value >= 10 ? "%.0f/s" : "%.2g/s", value); break;
+    case MeasureUnit::entries: return fmt::format("{:.0f} entries", value);
+    case MeasureUnit::packets_per_s: return value >= 10 ? fmt::format("{:.0f}/s", value) : fmt::format("{:.2g}/s", value);
   }
-  return text;
+  return fmt::format("{}", value);
 }
 
 CounterMeaning counter_meaning(std::string_view name) {
