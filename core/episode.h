@@ -70,6 +70,10 @@ struct MovedCounter {
   double peak_score = 0.0;    ///< its highest score during the episode, [0, 1]
   double peak_z = 0.0;        ///< its signed z at the peak rate: negative when the counter fell
   std::int64_t peak_wall_ns = 0;  ///< the sample of the peak rate
+  /// The sample in which it first moved: what moved first is the cause, what moved later its
+  /// consequences (an outage's reconnect storm), which is how classify_episode reads it. 0 when
+  /// unknown (an episode read back from the events table).
+  std::int64_t first_wall_ns = 0;
   /// Listed for its share of an unusual multivariate pattern: its own score stayed below the
   /// level at which a counter counts as moved.
   bool multivariate_driver = false;

@@ -18,9 +18,19 @@ struct Evidence {
   double total = 0;
 };
 
+// The counters that moved within this long of the first one are the cause; later ones are its
+// consequences (an outage's reconnect storm, the retries of a scan's victims, a lull after a
+// burst) and do not decide the kind. One sample at any interval up to 10 s, the first sample
+// beyond.
+constexpr std::int64_t kFirstMoversNs = 10'000'000'000;
+
 Evidence gather(const Episode& e) {
   Evidence ev;
+  std::int64_t first = 0;
+  for (const MovedCounter& c : e.counters)
+    if (c.first_wall_ns != 0 && (first == 0 || c.first_wall_ns < first)) first = c.first_wall_ns;
   for (const MovedCounter& c : e.counters) {
+    if (c.first_wall_ns != 0 && c.first_wall_ns > first + kFirstMoversNs) continue;
     const CounterName n = parse_counter_name(c.name);
     const double w = c.peak_score;
     ev.total += w;

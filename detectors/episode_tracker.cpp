@@ -26,6 +26,7 @@ void save_episode(ByteWriter& out, const Episode& e) {
     out.f64(c.peak_z);
     out.i64(c.peak_wall_ns);
     out.u8(c.multivariate_driver ? 1 : 0);
+    out.i64(c.first_wall_ns);
   }
 }
 
@@ -56,6 +57,7 @@ void load_episode(ByteReader& in, Episode& e) {
     c.peak_z = in.f64();
     c.peak_wall_ns = in.i64();
     c.multivariate_driver = in.u8() != 0;
+    c.first_wall_ns = in.i64();
   }
 }
 
@@ -78,7 +80,7 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
     if (it == e.counters.end()) {
       if (!moved || obs.z == 0.0) continue;  // z 0: no direction to describe
       e.counters.push_back({obs.id, obs.id < names.size() ? names[obs.id] : std::string(), obs.pps,
-                            obs.baseline_pps, obs.score, obs.z, wall_ns, !(obs.score >= config_.moved_score)});
+                            obs.baseline_pps, obs.score, obs.z, wall_ns, wall_ns, !(obs.score >= config_.moved_score)});
       if (std::fabs(obs.z) >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
       continue;
     }
