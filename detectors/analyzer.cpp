@@ -84,12 +84,13 @@ CounterModelConfig Analyzer::model_config(Role role, std::string_view name) cons
     case MeasureUnit::packets_per_s: break;
     case MeasureUnit::microseconds:
       c.transform = Transform::latency;
-      c.noise_floor = kLatencyNoiseFloor;
+      c.noise_floor = name.ends_with("_jitter_us") ? kJitterNoiseFloor : kLatencyNoiseFloor;
       c.relative_floor = 0.0;
       break;
     case MeasureUnit::fraction:
       c.transform = Transform::identity;
       c.noise_floor = kLossNoiseFloor;
+      c.point_alarm_sd = kLossPointAlarmSd;
       c.relative_floor = 0.0;
       break;
     case MeasureUnit::entries:

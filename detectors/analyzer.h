@@ -12,9 +12,10 @@
 //   <proto>_conntrack_<hook>_new, _invalid    primary  pps, sqrt, Poisson floor
 //   <proto>_conntrack_<hook>_established      context  pps, sqrt, Poisson floor
 //   probe_*_rtt_median_us, probe_*_jitter_us  primary  value, latency (log(1 + v/5 ms)),
-//                                                      floor kLatencyNoiseFloor; rises only
-//   probe_*_loss                              primary  value, identity, floor kLossNoiseFloor;
-//                                                      rises only
+//                                                      floor kLatencyNoiseFloor (RTT) or
+//                                                      kJitterNoiseFloor; rises only
+//   probe_*_loss                              primary  value, identity, floor kLossNoiseFloor,
+//                                                      point alarm kLossPointAlarmSd; rises only
 //   probe_*_rtt_min_us, probe_*_rtt_max_us    context  as RTT median
 //   conntrack_entries                         context  value, log1p, floor kEntriesNoiseFloor
 //   conntrack_stat_drop, _early_drop,         primary  events/s, sqrt, Poisson floor (usually 0:
@@ -150,16 +151,26 @@ class Analyzer {
   /// 3: episodes carry `where` and the health evidence; slots of probe and conntrack counters.
   static constexpr std::uint32_t kStateVersion = 3;
 
-  /// Noise floor of the latency transform's scale (y units). The smallest sustained change that
+  /// Noise floor of RTT on the latency transform (y units). The smallest sustained change that
   /// can alarm is the CUSUM slack (1.5 sd): 0.15 in y, from a LAN's ~0 ms about 0.8 ms, from
   /// 10 ms about 2.4 ms; one interval alarms alone at 6 sd: 0.6 in y, 0 -> 4 ms, 10 -> 22 ms.
-  /// So a LAN RTT from 0.05 to 0.1 ms (0.01 in y) never alarms, while a WAN RTT of 10 ms
-  /// jumping to 10-150 ms (jitter 47 ms: 2.3 in y from 0.7 ms) is 20 sd on the first interval.
+  /// So a LAN RTT from 0.05 to 0.1 ms (0.01 in y) never alarms.
   static constexpr double kLatencyNoiseFloor = 0.1;
-  /// Noise floor of the loss fraction's scale: a sustained loss below 1.5 x 4 % = 6 % never
-  /// alarms (a home WAN loses the odd probe), one interval alone alarms at 6 x 4 % = 24 %,
-  /// about one probe in four, so a single lost probe among five is no alarm.
-  static constexpr double kLossNoiseFloor = 0.04;
+  /// Noise floor of jitter on the latency transform. Jitter per interval is heavy-tailed: with
+  /// a few probes per interval one reply 30 ms late (a home WAN has those every minute) makes
+  /// the interval's jitter 10x the usual, and the next one's too (the chain crosses intervals).
+  /// At 0.25 such a spike (1.3 in y from 2 ms) stays below a point alarm, and only a sustained
+  /// jitter above about 2.3 ms more than usual can alarm, while a WAN RTT of 10 ms jumping to
+  /// 10-150 ms (jitter 0.7 -> 47 ms, 2.2 in y) is 9 sd on its first interval.
+  static constexpr double kJitterNoiseFloor = 0.25;
+  /// Noise floor of the loss fraction: a sustained loss below 1.5 x 5 % = 7.5 % never alarms (a
+  /// home WAN loses the odd probe).
+  static constexpr double kLossNoiseFloor = 0.05;
+  /// One interval's loss alone alarms at kLossPointAlarmSd x 5 % = 40 %: with three probes per
+  /// interval (1 s sampling) one lost probe is 33 %, which must not open an episode in two
+  /// intervals; a loss of 30 % builds up in the CUSUM within about ten intervals at 1 s, five at
+  /// 5 s or 30 s.
+  static constexpr double kLossPointAlarmSd = 8.0;
   /// Noise floor of conntrack_entries on log1p: 5 % (context only: listed, never alarms).
   static constexpr double kEntriesNoiseFloor = 0.05;
 

@@ -207,6 +207,8 @@ std::string summarize_episode(const Episode& episode) {
   for (const MovedCounter& c : episode.counters) {
     if (c.multivariate_driver || !is_measurement(c.name)) continue;
     if (c.name == "conntrack_entries" && table_full(h)) continue;  // the fill says more
+    // RTT min and max are context (the JSON lists them): the sentence names what can alarm.
+    if (c.name.ends_with("_rtt_min_us") || c.name.ends_with("_rtt_max_us")) continue;
     if (measurements++ < kMeasurementsInSummary) add(describe_measurement(c));
   }
   if (table_full(h)) {
