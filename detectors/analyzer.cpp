@@ -118,7 +118,7 @@ Analyzer::Role Analyzer::role_of(std::string_view name) const {
 }
 
 Analyzer::Slot Analyzer::make_slot(std::string name, Role role) const {
-  Slot slot{name, role, CounterModel(model_config(role, name))};
+  Slot slot{std::string(), role, CounterModel(model_config(role, name))};
   slot.mean = counter_meaning(name) == CounterMeaning::mean;
   if (const std::optional<ProbeCounterName> probe = parse_probe_counter_name(name)) {
     // Only the metrics that can alarm say whether a side moved; all of them say it was probed.
@@ -143,8 +143,7 @@ void Analyzer::sync_slots(const CounterCatalog& catalog) {
     any_mean_ = any_mean_ || mean;
     if (name == "conntrack_entries") entries_id_ = static_cast<std::int32_t>(id);
     if (name == "conntrack_limit") limit_id_ = static_cast<std::int32_t>(id);
-    if (name.starts_with("conntrack_entries") || name.starts_with("conntrack_limit") ||
-        name.starts_with(kConntrackStatPrefix))
+    if (name == "conntrack_entries" || name == "conntrack_limit" || name.starts_with(kConntrackStatPrefix))
       conntrack_ids_.push_back(static_cast<CounterId>(id));
     auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.name == name; });
     if (it != slots_.end()) {  // restored from state under another id
@@ -199,7 +198,7 @@ void Analyzer::rebuild_multivariate() {
 }
 
 const StepResult& Analyzer::observe(const Sample& sample, const CounterCatalog& catalog, std::int64_t local_offset_s) {
-  sync_slots(catalog);
+  sync_slots(catalog);  // first: the rate tracker needs to know which new counters are means
   const RateFrame& frame = any_mean_ ? rates_.update(sample, mean_of_id_) : rates_.update(sample);
   return score_frame(frame, sample.mono_ns, sample.wall_ns, catalog, local_offset_s);
 }
