@@ -55,6 +55,9 @@ enum DetectorBit : std::uint8_t {
 
 /// One counter that moved during an episode.
 ///
+/// A mean counter (core/measurement.h: probe RTT, jitter, loss, conntrack entries) carries its
+/// value, not a rate, in peak_pps and baseline_pps; its unit is measure_unit(name).
+///
 /// The peak is the most extreme RATE in the direction the counter moved (the highest for a rise,
 /// the lowest for a fall) among the samples in which it was anomalous on its own, not the rate
 /// of its highest-score sample: scores saturate near 1, so "highest score" picks an arbitrary
@@ -81,6 +84,27 @@ struct MovedCounter {
   friend bool operator==(const MovedCounter&, const MovedCounter&) = default;
 };
 
+/// What the measurements beside the counters (docs/measurements.md) showed over an episode's
+/// samples, independent of which counters made the list in `counters` (it is capped): `where` and
+/// the measured `conntrack_full` rest on these (detectors/classify.h).
+struct EpisodeHealth {
+  bool wan_probed = false;  ///< some WAN probe metric had a value in a sample of the episode
+  bool lan_probed = false;  ///< the same for the LAN side
+  bool wan_up = false;      ///< a WAN probe's RTT median, jitter or loss moved up
+  bool lan_up = false;      ///< the same for the LAN side
+  bool conntrack_read = false;  ///< conntrack health counters (fill or drop statistics) were read
+  bool drops_up = false;    ///< conntrack_stat drop, early_drop or insert_failed moved up
+  /// The fullest the conntrack table was (highest entries / limit) and its limit then; limit 0
+  /// when the fill was never known.
+  double fill_entries = 0.0;
+  double fill_limit = 0.0;
+
+  /// entries / limit at the fullest sample, 0 when unknown.
+  [[nodiscard]] double fill() const { return fill_limit > 0 ? fill_entries / fill_limit : 0.0; }
+
+  friend bool operator==(const EpisodeHealth&, const EpisodeHealth&) = default;
+};
+
 struct Episode {
   std::uint64_t id = 0;              ///< 1, 2, ... per Analyzer (survives save/restore)
   std::int64_t start_wall_ns = 0;    ///< first sample of the run that opened it
@@ -94,6 +118,7 @@ struct Episode {
   std::uint8_t detectors = 0;        ///< DetectorBit set over the episode (fusion.h)
   EpisodeKind kind = EpisodeKind::unknown;
   Where where = Where::unknown;
+  EpisodeHealth health;
   std::string summary;               ///< one sentence stating the evidence
   std::vector<MovedCounter> counters;  ///< strongest first
 

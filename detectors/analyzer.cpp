@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/measurement.h"
 #include "core/time.h"
 #include "detectors/classify.h"
 #include "detectors/fusion.h"
@@ -22,6 +23,12 @@ std::uint32_t samples_for(double seconds, double interval_s, std::uint32_t at_le
   return std::max(at_least, static_cast<std::uint32_t>(std::lround(seconds / interval_s)));
 }
 
+constexpr std::string_view kConntrackStatPrefix = "conntrack_stat_";
+
+bool is_drop_stat(std::string_view name) {
+  return name == "conntrack_stat_drop" || name == "conntrack_stat_early_drop" ||
+         name == "conntrack_stat_insert_failed";
+}
 
 }  // namespace
 
@@ -80,16 +87,42 @@ AnalyzerConfig AnalyzerConfig::gauge() {
 Analyzer::Analyzer(const AnalyzerConfig& config)
     : config_(config), rates_(config.rates), tracker_(config.episodes) {}
 
-CounterModelConfig Analyzer::model_config(Role role) const {
+CounterModelConfig Analyzer::model_config(Role role, std::string_view name) const {
   // Context counters never alarm on their own: their level z is all the multivariate score and
   // the episode record need, so they skip the robust window (a third of the per-sample cost).
   CounterModelConfig c = config_.counter;
   if (role != Role::primary) c.robust_window_samples = 0;
+  if (config_.score_all_counters) return c;  // the gauge profile models every series alike
+  switch (measure_unit(name)) {
+    case MeasureUnit::packets_per_s: break;
+    case MeasureUnit::microseconds:
+      c.transform = Transform::latency;
+      c.noise_floor = name.ends_with("_jitter_us") ? kJitterNoiseFloor : kLatencyNoiseFloor;
+      c.relative_floor = 0.0;
+      break;
+    case MeasureUnit::fraction:
+      c.transform = Transform::identity;
+      c.noise_floor = kLossNoiseFloor;
+      c.point_alarm_sd = kLossPointAlarmSd;
+      c.relative_floor = 0.0;
+      break;
+    case MeasureUnit::entries:
+      c.transform = Transform::log1p;
+      c.noise_floor = kEntriesNoiseFloor;
+      c.relative_floor = 0.0;
+      break;
+  }
   return c;
 }
 
 Analyzer::Role Analyzer::role_of(std::string_view name) const {
   if (config_.score_all_counters) return Role::primary;
+  if (const std::optional<ProbeCounterName> probe = parse_probe_counter_name(name)) {
+    const std::string& m = probe->metric;
+    return m == "rtt_median_us" || m == "jitter_us" || m == "loss" ? Role::primary : Role::context;
+  }
+  if (name == "conntrack_entries") return Role::context;
+  if (name.starts_with(kConntrackStatPrefix)) return is_drop_stat(name) ? Role::primary : Role::ignored;
   const CounterName n = parse_counter_name(name);
   if (!n.conforms) return Role::ignored;
   if (n.state == "new" || n.state == "invalid") return Role::primary;
@@ -98,11 +131,34 @@ Analyzer::Role Analyzer::role_of(std::string_view name) const {
   return Role::ignored;
 }
 
+Analyzer::Slot Analyzer::make_slot(std::string name, Role role) const {
+  Slot slot{std::string(), role, CounterModel(model_config(role, name)), RecurrenceMemory(config_.recurrence)};
+  slot.mean = counter_meaning(name) == CounterMeaning::mean;
+  if (const std::optional<ProbeCounterName> probe = parse_probe_counter_name(name)) {
+    // Only the metrics that can alarm say whether a side moved; all of them say it was probed.
+    slot.measurement = probe->side == ProbeSide::wan ? Measurement::wan_probe : Measurement::lan_probe;
+  } else if (is_drop_stat(name)) {
+    slot.measurement = Measurement::conntrack_drop;
+  } else if (name.starts_with("conntrack_")) {
+    slot.measurement = Measurement::conntrack_other;
+  }
+  slot.multivariate = slot.measurement == Measurement::none;
+  slot.name = std::move(name);
+  return slot;
+}
+
 void Analyzer::sync_slots(const CounterCatalog& catalog) {
   if (slot_of_id_.size() == catalog.size()) return;
   bool added = false;
   for (std::size_t id = slot_of_id_.size(); id < catalog.size(); ++id) {
     const std::string& name = catalog.name(static_cast<CounterId>(id));
+    const bool mean = counter_meaning(name) == CounterMeaning::mean;
+    mean_of_id_.push_back(mean ? 1 : 0);
+    any_mean_ = any_mean_ || mean;
+    if (name == "conntrack_entries") entries_id_ = static_cast<std::int32_t>(id);
+    if (name == "conntrack_limit") limit_id_ = static_cast<std::int32_t>(id);
+    if (name == "conntrack_entries" || name == "conntrack_limit" || name.starts_with(kConntrackStatPrefix))
+      conntrack_ids_.push_back(static_cast<CounterId>(id));
     auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.name == name; });
     if (it != slots_.end()) {  // restored from state under another id
       slot_of_id_.push_back(static_cast<std::int32_t>(it - slots_.begin()));
@@ -113,11 +169,31 @@ void Analyzer::sync_slots(const CounterCatalog& catalog) {
       slot_of_id_.push_back(-1);
       continue;
     }
-    slots_.push_back(Slot{name, role, CounterModel(model_config(role)), RecurrenceMemory(config_.recurrence)});
+    slots_.push_back(make_slot(name, role));
     slot_of_id_.push_back(static_cast<std::int32_t>(slots_.size() - 1));
-    added = true;
+    added = added || slots_.back().multivariate;
   }
   if (added) rebuild_multivariate();
+}
+
+void Analyzer::note_health(const Slot& slot, double score, double z) {
+  // Called for slots that had a value this sample; "moved up" as an episode lists a counter.
+  const bool up = slot.role == Role::primary && score >= config_.episodes.moved_score && z > 0;
+  switch (slot.measurement) {
+    case Measurement::wan_probe:
+      sample_health_.wan_probed = true;
+      sample_health_.wan_up = sample_health_.wan_up || up;
+      break;
+    case Measurement::lan_probe:
+      sample_health_.lan_probed = true;
+      sample_health_.lan_up = sample_health_.lan_up || up;
+      break;
+    case Measurement::conntrack_drop:
+      sample_health_.drops_up = sample_health_.drops_up || up;
+      break;
+    case Measurement::conntrack_other:
+    case Measurement::none: break;
+  }
 }
 
 void Analyzer::rebuild_multivariate() {
@@ -125,7 +201,9 @@ void Analyzer::rebuild_multivariate() {
   // normally all present from the first sample).
   constexpr std::size_t kMinDimensions = 3;
   mv_slots_.clear();
-  for (std::uint32_t s = 0; s < slots_.size(); ++s) mv_slots_.push_back(s);
+  for (std::uint32_t s = 0; s < slots_.size(); ++s) {
+    if (slots_[s].multivariate) mv_slots_.push_back(s);
+  }
   multivariate_.reset();
   if (config_.use_multivariate && mv_slots_.size() >= kMinDimensions) {
     multivariate_ = std::make_unique<ShrinkageMahalanobis>(mv_slots_.size(), config_.multivariate);
@@ -134,7 +212,8 @@ void Analyzer::rebuild_multivariate() {
 }
 
 const StepResult& Analyzer::observe(const Sample& sample, const CounterCatalog& catalog, std::int64_t local_offset_s) {
-  const RateFrame& frame = rates_.update(sample);
+  sync_slots(catalog);  // first: the rate tracker needs to know which new counters are means
+  const RateFrame& frame = any_mean_ ? rates_.update(sample, mean_of_id_) : rates_.update(sample);
   return score_frame(frame, sample.mono_ns, sample.wall_ns, catalog, local_offset_s);
 }
 
@@ -185,14 +264,17 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
   slot_valid_.assign(slots_.size(), 0);
   slot_seen_.resize(slots_.size());
   observations_.clear();
+  sample_health_ = EpisodeHealth{};
   bool any_moved = false;
   double evidence = 0.0;
   auto note = [&](std::size_t id, std::int32_t s, const CounterStep& step) {
+    const Slot& slot = slots_[static_cast<std::size_t>(s)];
     const double score = evidence_to_score(step.evidence);
+    if (slot.measurement != Measurement::none) note_health(slot, score, step.z);
     r.counter_scores[id] = score;
     slot_z_[static_cast<std::size_t>(s)] = step.z;
     slot_valid_[static_cast<std::size_t>(s)] = 1;
-    if (slots_[static_cast<std::size_t>(s)].role != Role::context) {
+    if (slot.role != Role::context) {
       evidence = std::max(evidence, step.evidence);
       r.detectors |= step.detectors;
     }
@@ -210,9 +292,11 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     Slot& slot = slots_[static_cast<std::size_t>(s)];
     if (frame.was_reset[id]) slot.model.break_continuity();
     if (!frame.valid[id] || !(dt_s > 0)) continue;
-    const bool falls = slot.role != Role::primary || config_.counter.alarm_on_falls;
+    // Probe and table values are trouble only when they rise (a shorter RTT is good news).
+    const bool falls = slot.role != Role::primary || (config_.counter.alarm_on_falls && !slot.mean);
     CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
-    if (config_.use_recurrence && slot.role == Role::primary) {
+    // Only traffic is learned as recurring: jitter every evening is still jitter the owner feels.
+    if (config_.use_recurrence && slot.role == Role::primary && !slot.mean) {
       if (step.z > 0 && step.evidence >= kBelowMovedEvidence && slot.recurrence.familiar(local_s, frame.pps[id])) {
         // Neither alarm nor accumulate: a CUSUM that kept summing familiar samples would alarm
         // on the first one that peeks above the remembered peaks.
@@ -276,16 +360,30 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     }
   }
 
+  if (!conntrack_ids_.empty()) {
+    for (const CounterId id : conntrack_ids_) {
+      sample_health_.conntrack_read = sample_health_.conntrack_read || (id < n && frame.valid[id]);
+    }
+    const auto entries = static_cast<std::size_t>(entries_id_), limit = static_cast<std::size_t>(limit_id_);
+    if (entries_id_ >= 0 && limit_id_ >= 0 && entries < n && limit < n && frame.valid[entries] &&
+        frame.valid[limit] && frame.pps[limit] > 0) {
+      sample_health_.fill_entries = frame.pps[entries];
+      sample_health_.fill_limit = frame.pps[limit];
+    }
+  }
+
   const bool eligible = samples_seen_ > config_.warmup_samples && resume_left_ == 0;
   if (resume_left_ > 0 && frame.continuity == StepContinuity::continuous) --resume_left_;
   r.scored = eligible;
   r.score = eligible ? evidence_to_score(evidence) : 0.0;
   if (!eligible) r.detectors = 0;
 
-  r.change = tracker_.observe(mono_ns, wall_ns, r.score, eligible, r.detectors, observations_, catalog.names());
+  r.change = tracker_.observe(mono_ns, wall_ns, r.score, eligible, r.detectors, observations_, catalog.names(),
+                             sample_health_);
   if (r.change != EpisodeChange::none) {
     Episode& e = tracker_.episode();
     e.kind = classify_episode(e);
+    e.where = classify_where(e);
     e.summary = summarize_episode(e);
     r.episode = &e;
   }
@@ -387,8 +485,7 @@ bool Analyzer::load(std::string_view bytes, std::string& error) {
     std::string name = in.str();
     const std::uint8_t role = in.u8();
     if (role > static_cast<std::uint8_t>(Role::falls)) in.fail();
-    slots_.push_back(Slot{std::move(name), static_cast<Role>(role), CounterModel(model_config(static_cast<Role>(role))),
-                          RecurrenceMemory(config_.recurrence)});
+    slots_.push_back(make_slot(std::move(name), static_cast<Role>(role)));
     slots_.back().model.load(in);
     slots_.back().recurrence.load(in);
   }

@@ -6,11 +6,37 @@
 //   evidence per counter --+ ShrinkageMahalanobis over all modelled counters--> fused score
 //   --EpisodeTracker--> opened / peak_updated / closed, classified (classify.h)
 //
-// Which counters count: names `<proto>_conntrack_<hook>_<state>` with state `new` or `invalid`
-// feed the score when they rise; forwarded (`fwd`) `established` ones feed it when they fall,
-// all together and by at least half (alarm_on_forwarded_falls: an outage); other `established`
-// ones are modelled as context (they feed the multivariate score and are listed in episodes
-// when they moved) but cannot raise an alarm alone; other names are ignored. `score_all_counters` (the gauge profile) makes every counter feed the score.
+// Which counters count (the role of each name):
+//
+//   name                                      role     model (value, transform, noise floor)
+//   <proto>_conntrack_<hook>_new, _invalid    primary  pps, sqrt, Poisson floor
+//   <proto>_conntrack_fwd_established         falls    pps, sqrt, Poisson floor; alarms only
+//                                                      when every forwarded established counter
+//                                                      fell by half at once (an outage:
+//                                                      alarm_on_forwarded_falls)
+//   <proto>_conntrack_<hook>_established      context  pps, sqrt, Poisson floor
+//   probe_*_rtt_median_us, probe_*_jitter_us  primary  value, latency (log(1 + v/5 ms)),
+//                                                      floor kLatencyNoiseFloor (RTT) or
+//                                                      kJitterNoiseFloor; rises only
+//   probe_*_loss                              primary  value, identity, floor kLossNoiseFloor,
+//                                                      point alarm kLossPointAlarmSd; rises only
+//   probe_*_rtt_min_us, probe_*_rtt_max_us    context  as RTT median
+//   conntrack_entries                         context  value, log1p, floor kEntriesNoiseFloor
+//   conntrack_stat_drop, _early_drop,         primary  events/s, sqrt, Poisson floor (usually 0:
+//     _insert_failed                                   a sustained trickle of drops alarms)
+//   conntrack_limit                           ignored  (read only for the table's fill)
+//   other conntrack_stat_* and other names    ignored  (invalid: the nftables invalid counters
+//                                                      say it with a direction; error,
+//                                                      search_restart, clash_resolve,
+//                                                      chain_toolong: busy-table noise)
+//
+// Context counters feed no alarm of their own; they are listed in episodes when they moved.
+// Primary ones raise alarms; mean counters (probes, entries) and conntrack_stat_* stay out of
+// the multivariate score: it is the joint pattern of the conntrack rates, in z units of one kind
+// (Poisson-floored rates); probe z are deliberately deflated by an absolute minimum effect,
+// their values come and go with lost probes, and a probe target appearing must not restart the
+// covariance of the traffic counters. `score_all_counters` (the gauge profile) makes every
+// counter feed the score with the configured model.
 //
 // A rise this time of day already saw, as a sustained rate, on 2 of the last 7 days neither
 // alarms nor accumulates (recurrence.h): a nightly job stops alarming from its third night on,
@@ -148,23 +174,54 @@ class Analyzer {
 
   /// Format version written by save_state(); bumped whenever the layout changes.
   /// 2: episodes carry the rate-based end and multivariate drivers (episode_tracker.h).
-  /// 3: slots carry their recurrence memory (recurrence.h) and the falls role.
+  /// 3: episodes carry `where`, the health evidence and when each counter first moved; slots
+  /// carry their recurrence memory (recurrence.h), the falls role, probe and conntrack counters.
   static constexpr std::uint32_t kStateVersion = 3;
+
+  /// Noise floor of RTT on the latency transform (y units). The smallest sustained change that
+  /// can alarm is the CUSUM slack (1.5 sd): 0.15 in y, from a LAN's ~0 ms about 0.8 ms, from
+  /// 10 ms about 2.4 ms; one interval alarms alone at 6 sd: 0.6 in y, 0 -> 4 ms, 10 -> 22 ms.
+  /// So a LAN RTT from 0.05 to 0.1 ms (0.01 in y) never alarms.
+  static constexpr double kLatencyNoiseFloor = 0.1;
+  /// Noise floor of jitter on the latency transform. Jitter per interval is heavy-tailed: with
+  /// a few probes per interval one reply 30 ms late (a home WAN has those every minute) makes
+  /// the interval's jitter 10x the usual, and the next one's too (the chain crosses intervals).
+  /// At 0.25 such a spike (1.3 in y from 2 ms) stays below a point alarm, and only a sustained
+  /// jitter above about 2.3 ms more than usual can alarm, while a WAN RTT of 10 ms jumping to
+  /// 10-150 ms (jitter 0.7 -> 47 ms, 2.2 in y) is 9 sd on its first interval.
+  static constexpr double kJitterNoiseFloor = 0.25;
+  /// Noise floor of the loss fraction: a sustained loss below 1.5 x 5 % = 7.5 % never alarms (a
+  /// home WAN loses the odd probe).
+  static constexpr double kLossNoiseFloor = 0.05;
+  /// One interval's loss alone alarms at kLossPointAlarmSd x 5 % = 40 %: with three probes per
+  /// interval (1 s sampling) one lost probe is 33 %, which must not open an episode in two
+  /// intervals; a loss of 30 % builds up in the CUSUM within about ten intervals at 1 s, five at
+  /// 5 s or 30 s.
+  static constexpr double kLossPointAlarmSd = 8.0;
+  /// Noise floor of conntrack_entries on log1p: 5 % (context only: listed, never alarms).
+  static constexpr double kEntriesNoiseFloor = 0.05;
 
  private:
   /// primary: rises alarm; context: modelled, never alarms alone; falls: only falls alarm.
   enum class Role : std::uint8_t { ignored, context, primary, falls };
+  /// What a slot's counter tells `where` and the measured kind (derived from its name).
+  enum class Measurement : std::uint8_t { none, wan_probe, lan_probe, conntrack_drop, conntrack_other };
   struct Slot {
     std::string name;
     Role role;
     CounterModel model;
     RecurrenceMemory recurrence;
     double sustained_pps = 0.0;  // what recurrence remembers (AnalyzerConfig::recurrence_smoothing_s)
+    Measurement measurement = Measurement::none;
+    bool mean = false;             // a mean counter: rises only when primary
+    bool multivariate = true;      // feeds the multivariate score
   };
 
   void sync_slots(const CounterCatalog& catalog);
   [[nodiscard]] Role role_of(std::string_view name) const;
-  [[nodiscard]] CounterModelConfig model_config(Role role) const;
+  [[nodiscard]] CounterModelConfig model_config(Role role, std::string_view name) const;
+  [[nodiscard]] Slot make_slot(std::string name, Role role) const;
+  void note_health(const Slot& slot, double score, double z);
   void rebuild_multivariate();
   void add_multivariate_drivers();
   const StepResult& score_frame(const RateFrame& frame, std::int64_t mono_ns, std::int64_t wall_ns,
@@ -176,6 +233,12 @@ class Analyzer {
   RateTracker rates_;
   std::vector<Slot> slots_;
   std::vector<std::int32_t> slot_of_id_;   // -1: not modelled
+  std::vector<std::uint8_t> mean_of_id_;   // 1: a mean counter (core/measurement.h)
+  bool any_mean_ = false;                  // else the rate tracker takes its plain path
+  std::int32_t entries_id_ = -1;           // conntrack_entries, conntrack_limit: the fill
+  std::int32_t limit_id_ = -1;
+  std::vector<CounterId> conntrack_ids_;   // every conntrack_entries/_limit/_stat_* counter
+  EpisodeHealth sample_health_;            // this sample's measurements, for the tracker
   std::vector<std::uint32_t> mv_slots_;    // slots feeding the multivariate score
   std::unique_ptr<ShrinkageMahalanobis> multivariate_;
   std::vector<double> mv_z_;

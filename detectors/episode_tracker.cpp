@@ -15,6 +15,12 @@ void save_episode(ByteWriter& out, const Episode& e) {
   out.i64(e.peak_wall_ns);
   out.u8(e.detectors);
   out.u8(static_cast<std::uint8_t>(e.kind));
+  out.u8(static_cast<std::uint8_t>(e.where));
+  const EpisodeHealth& h = e.health;
+  out.u8(static_cast<std::uint8_t>((h.wan_probed ? 1U : 0U) | (h.lan_probed ? 2U : 0U) | (h.wan_up ? 4U : 0U) |
+                                   (h.lan_up ? 8U : 0U) | (h.conntrack_read ? 16U : 0U) | (h.drops_up ? 32U : 0U)));
+  out.f64(h.fill_entries);
+  out.f64(h.fill_limit);
   out.str(e.summary);
   out.u32(static_cast<std::uint32_t>(e.counters.size()));
   for (const auto& c : e.counters) {
@@ -41,6 +47,19 @@ void load_episode(ByteReader& in, Episode& e) {
   const std::uint8_t kind = in.u8();
   if (kind > static_cast<std::uint8_t>(EpisodeKind::conntrack_full)) in.fail();
   e.kind = static_cast<EpisodeKind>(kind);
+  const std::uint8_t where = in.u8();
+  if (where > static_cast<std::uint8_t>(Where::lan_device)) in.fail();
+  e.where = static_cast<Where>(where);
+  const std::uint8_t flags = in.u8();
+  if (flags >= 64U) in.fail();
+  e.health.wan_probed = (flags & 1U) != 0;
+  e.health.lan_probed = (flags & 2U) != 0;
+  e.health.wan_up = (flags & 4U) != 0;
+  e.health.lan_up = (flags & 8U) != 0;
+  e.health.conntrack_read = (flags & 16U) != 0;
+  e.health.drops_up = (flags & 32U) != 0;
+  e.health.fill_entries = in.f64();
+  e.health.fill_limit = in.f64();
   e.summary = in.str();
   const std::uint32_t n = in.u32();
   if (!in.ok() || n > 1024) {
@@ -65,8 +84,19 @@ void load_episode(ByteReader& in, Episode& e) {
 
 void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t detectors,
                             const std::vector<CounterObservation>& counters,
-                            const std::vector<std::string>& names) {
+                            const std::vector<std::string>& names, const EpisodeHealth& health) {
   Episode& e = state_ == State::open ? episode_ : pending_;
+  EpisodeHealth& h = e.health;
+  h.wan_probed = h.wan_probed || health.wan_probed;
+  h.lan_probed = h.lan_probed || health.lan_probed;
+  h.wan_up = h.wan_up || health.wan_up;
+  h.lan_up = h.lan_up || health.lan_up;
+  h.conntrack_read = h.conntrack_read || health.conntrack_read;
+  h.drops_up = h.drops_up || health.drops_up;
+  if (health.fill_limit > 0 && (h.fill_limit <= 0 || health.fill() > h.fill())) {
+    h.fill_entries = health.fill_entries;
+    h.fill_limit = health.fill_limit;
+  }
   if (score > e.peak_score) {
     e.peak_score = score;
     e.peak_wall_ns = wall_ns;
@@ -109,7 +139,7 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
 
 EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns, double score, bool eligible,
                                       std::uint8_t detectors, const std::vector<CounterObservation>& counters,
-                                      const std::vector<std::string>& names) {
+                                      const std::vector<std::string>& names, const EpisodeHealth& health) {
   const double dt_s = have_previous_ && mono_ns > previous_mono_ns_
                           ? static_cast<double>(mono_ns - previous_mono_ns_) * 1e-9
                           : 0.0;
@@ -138,7 +168,7 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
         return EpisodeChange::none;
       }
       run_s_ += dt_s;
-      record(wall_ns, score, detectors, counters, names);
+      record(wall_ns, score, detectors, counters, names, health);
       if (high) ++run_;
       if ((run_ < config_.open_samples && !(score >= config_.open_now_score)) || run_s_ < config_.min_duration_s)
         return EpisodeChange::none;
@@ -154,7 +184,7 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
         run_ = 0;
         run_s_ = 0.0;
         const double previous_peak = episode_.peak_score;
-        record(wall_ns, score, detectors, counters, names);
+        record(wall_ns, score, detectors, counters, names, health);
         return episode_.peak_score >= previous_peak + config_.peak_report_step ? EpisodeChange::peak_updated
                                                                                : EpisodeChange::none;
       }

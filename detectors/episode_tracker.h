@@ -77,11 +77,13 @@ class EpisodeTracker {
   /// those at or above moved_score or flagged multivariate_driver become moved counters, and
   /// any listed one tells whether an already moved counter is still anomalous (so pass those
   /// with |z| >= still_anomalous_z too). `names` maps CounterId to name (the
-  /// catalog's). Returns what happened to the episode; episode() then holds its state.
+  /// catalog's). `health` is what this sample's probe and conntrack measurements showed; the
+  /// episode's health gathers it over the samples it records (any flag set in one of them, the
+  /// fullest table). Returns what happened to the episode; episode() then holds its state.
   EpisodeChange observe(std::int64_t mono_ns, std::int64_t wall_ns, double score, bool eligible,
                         std::uint8_t detectors,
                         const std::vector<CounterObservation>& counters,
-                        const std::vector<std::string>& names);
+                        const std::vector<std::string>& names, const EpisodeHealth& health = {});
 
   /// The open episode, or the one that just closed (until the next sample). Mutable so the
   /// caller can classify it in place.
@@ -95,7 +97,8 @@ class EpisodeTracker {
  private:
   enum class State : std::uint8_t { idle, pending, open };
   void record(std::int64_t wall_ns, double score, std::uint8_t detectors,
-              const std::vector<CounterObservation>& counters, const std::vector<std::string>& names);
+              const std::vector<CounterObservation>& counters, const std::vector<std::string>& names,
+              const EpisodeHealth& health);
 
   EpisodeConfig config_;
   State state_ = State::idle;

@@ -33,6 +33,23 @@ StepContinuity RateTracker::advance(std::int64_t mono_ns) {
 }
 
 const RateFrame& RateTracker::update(const Sample& sample) {
+  static const std::vector<std::uint8_t> kNoMeans;
+  return update(sample, kNoMeans);
+}
+
+void RateTracker::mean_value(std::size_t c, const CounterTotals& now) {
+  const CounterTotals& before = previous_[c];
+  if (now.packets < before.packets || now.bytes < before.bytes) {
+    frame_.was_reset[c] = 1;
+    return;
+  }
+  const std::uint64_t observations = now.packets - before.packets;
+  if (observations == 0) return;  // no value this step; the reference stays
+  frame_.pps[c] = static_cast<double>(now.bytes - before.bytes) / static_cast<double>(observations);
+  frame_.valid[c] = 1;
+}
+
+const RateFrame& RateTracker::update(const Sample& sample, const std::vector<std::uint8_t>& is_mean) {
   const std::size_t n = sample.counters.size();
   frame_.pps.assign(n, 0.0);
   frame_.valid.assign(n, 0);
@@ -44,6 +61,10 @@ const RateFrame& RateTracker::update(const Sample& sample) {
     for (std::size_t c = 0; c < n; ++c) {
       const CounterTotals& now = sample.counters[c];
       if (!now.present || c >= previous_.size() || !previous_[c].present) continue;
+      if (c < is_mean.size() && is_mean[c] != 0) {
+        mean_value(c, now);
+        continue;
+      }
       const double pps =
           now.packets < previous_[c].packets
               ? -1.0

@@ -14,6 +14,11 @@
 //   `nft reset` into another table's value, a corrupted reading, a wrap of a 64-bit value) is
 //   treated as a reset too, not as a rate: one such step would otherwise be a 9.2e18 pps spike
 //   that swamps every statistic the detectors keep for hours.
+// * A mean counter (core/measurement.h: packets count observations, bytes sum their values)
+//   yields its value Δbytes / Δpackets instead of a rate. A step without observations
+//   (Δpackets == 0: every probe lost leaves the RTT without a value) has no value, but unlike an
+//   absent counter it keeps its reference: the counter is still there, nothing was missed.
+//   Either total going backwards is a reset. No plausibility bound: a value is not a rate.
 
 #include <cstdint>
 #include <vector>
@@ -48,7 +53,7 @@ enum class StepContinuity : std::uint8_t {
 struct RateFrame {
   double dt_s = 0.0;
   StepContinuity continuity = StepContinuity::first;
-  std::vector<double> pps;            ///< packets per second; 0 where !valid
+  std::vector<double> pps;            ///< packets per second (a mean counter's value); 0 where !valid
   std::vector<std::uint8_t> valid;    ///< 1 when pps holds a real rate for this step
   /// 1 when the counter went backwards on this step, or rose faster than kMaxPlausiblePps
   std::vector<std::uint8_t> was_reset;
@@ -61,6 +66,9 @@ class RateTracker {
   /// Turns the next sample into rates. Returns a frame owned by the tracker, valid until the next
   /// call. Samples must come in acquisition order; nothing here reads a clock.
   const RateFrame& update(const Sample& sample);
+  /// Same, where `is_mean[id]` != 0 marks the mean counters (ids past its end are rate counters):
+  /// their frame entries hold values, not rates.
+  const RateFrame& update(const Sample& sample, const std::vector<std::uint8_t>& is_mean);
 
   /// Same time handling for a series that is already a rate or a gauge (NAB files): values are
   /// passed through, NaN (or an infinity) meaning absent; `valid` is set wherever a value is present, whatever
@@ -78,6 +86,7 @@ class RateTracker {
 
  private:
   StepContinuity advance(std::int64_t mono_ns);
+  void mean_value(std::size_t c, const CounterTotals& now);
 
   RateConfig config_;
   RateFrame frame_;

@@ -6,13 +6,21 @@
 //   sqrt:  y = sqrt(rate)        count ~ Poisson(l*dt)  =>  sd(y) ~= 1 / (2 sqrt(dt))
 //   log1p: y = log(1 + rate)     multiplicative noise   =>  sd(y) ~= coefficient of variation
 //   identity: y = value          gauges (latency, temperature): already on their own scale
+//   latency: y = log(1 + value / kLatencyLogOffsetUs)   probe RTT and jitter in microseconds:
+//            a ratio scale above the offset (10 -> 20 ms weighs like 50 -> 100 ms), an absolute
+//            one below it (0.05 -> 0.1 ms is 0.01, nothing), so a LAN's tiny RTT cannot make
+//            a huge relative change out of a few microseconds
 
 #include <cmath>
 #include <cstdint>
 
 namespace ctmon {
 
-enum class Transform : std::uint8_t { sqrt, log1p, identity };
+enum class Transform : std::uint8_t { sqrt, log1p, identity, latency };
+
+/// Where the latency transform turns from absolute to relative: 5 ms, a WAN hop's RTT order.
+/// A change well below it counts in absolute milliseconds (5 ms * change in y).
+inline constexpr double kLatencyLogOffsetUs = 5000.0;
 
 /// Applies `t` to a non-negative rate (identity passes any value through).
 [[nodiscard]] inline double stabilise(Transform t, double value) {
@@ -20,6 +28,7 @@ enum class Transform : std::uint8_t { sqrt, log1p, identity };
     case Transform::sqrt: return std::sqrt(value > 0 ? value : 0.0);
     case Transform::log1p: return std::log1p(value > 0 ? value : 0.0);
     case Transform::identity: return value;
+    case Transform::latency: return std::log1p((value > 0 ? value : 0.0) / kLatencyLogOffsetUs);
   }
   return value;
 }
@@ -30,6 +39,7 @@ enum class Transform : std::uint8_t { sqrt, log1p, identity };
     case Transform::sqrt: return y > 0 ? y * y : 0.0;
     case Transform::log1p: return std::expm1(y > 0 ? y : 0.0);
     case Transform::identity: return y;
+    case Transform::latency: return std::expm1(y > 0 ? y : 0.0) * kLatencyLogOffsetUs;
   }
   return y;
 }
@@ -42,7 +52,8 @@ enum class Transform : std::uint8_t { sqrt, log1p, identity };
   switch (t) {
     case Transform::sqrt: return 0.5 / std::sqrt(dt_s);
     case Transform::log1p: return 1.0 / std::sqrt(dt_s);  // a single packet at rate ~0
-    case Transform::identity: return 0.0;
+    case Transform::identity:
+    case Transform::latency: return 0.0;  // values, not counts: the floor is configured
   }
   return 0.0;
 }

@@ -294,6 +294,14 @@ TEST_CASE("restore refuses another version, another shape and corrupt bytes, and
     CHECK_FALSE(st.ok);
     CHECK(st.error.find("version") != std::string::npos);
   }
+  SECTION("the previous format version, whose episodes have no `where`") {
+    std::string old = good;
+    old[4 + 20] = static_cast<char>(Analyzer::kStateVersion - 1);
+    const RestoreStatus st = b.restore_state(old);
+    CHECK_FALSE(st.ok);
+    CHECK(st.error == "detector state has format version " + std::to_string(Analyzer::kStateVersion - 1) +
+                          ", this ctmon reads version " + std::to_string(Analyzer::kStateVersion));
+  }
   SECTION("a configuration with other bins") {
     AnalyzerConfig other = config();
     other.counter.seasonal.bin_width_s = 600;

@@ -179,3 +179,61 @@ TEST_CASE("tracker state round-trips with an open episode") {
 }
 
 }  // namespace ctmon
+
+namespace ctmon {
+
+TEST_CASE("an episode gathers the health of every sample it records: flags of any, the fullest table") {
+  EpisodeTracker tracker(quick());
+  const std::vector<std::string> names{"probe_wan_jitter_us"};
+  auto step = [&](std::int64_t t, double score, EpisodeHealth h) {
+    return tracker.observe(t * kS, (1'700'000'000 + t) * kS, score, true, 1, {}, names, h);
+  };
+  EpisodeHealth calm;
+  calm.wan_probed = calm.lan_probed = calm.conntrack_read = true;
+  calm.fill_entries = 50'000;
+  calm.fill_limit = 65'536;
+  EpisodeHealth jitter = calm;
+  jitter.wan_up = true;
+  jitter.fill_entries = 61'000;
+  step(1, 0.0, jitter);  // before the episode: not its evidence
+  step(2, 0.9, calm);
+  CHECK(step(3, 0.9, jitter) == EpisodeChange::opened);
+  step(4, 0.9, calm);
+  const EpisodeHealth& h = tracker.episode().health;
+  CHECK(h.wan_up);
+  CHECK_FALSE(h.lan_up);
+  CHECK(h.lan_probed);
+  CHECK(h.fill_entries == 61'000);  // the fullest sample, not the last
+  CHECK(h.fill_limit == 65'536);
+  step(5, 0.0, calm);
+  step(6, 0.0, calm);
+  CHECK(step(7, 0.0, calm) == EpisodeChange::closed);
+  step(8, 0.9, calm);  // the next episode starts clean
+  CHECK(step(9, 0.9, calm) == EpisodeChange::opened);
+  CHECK_FALSE(tracker.episode().health.wan_up);
+  CHECK(tracker.episode().health.fill_entries == 50'000);
+}
+
+TEST_CASE("tracker state round-trips an episode's where and health") {
+  EpisodeTracker tracker(quick());
+  const std::vector<std::string> names{"probe_wan_jitter_us"};
+  EpisodeHealth h;
+  h.wan_probed = h.lan_probed = h.wan_up = h.drops_up = true;
+  h.fill_entries = 123;
+  h.fill_limit = 456;
+  tracker.observe(1 * kS, 1 * kS, 0.9, true, 1, {}, names, h);
+  tracker.observe(2 * kS, 2 * kS, 0.9, true, 1, {}, names, h);
+  tracker.episode().where = Where::router;
+  ByteWriter out;
+  tracker.save(out);
+  const std::string bytes = out.take();
+  EpisodeTracker restored(quick());
+  ByteReader in(bytes);
+  restored.load(in);
+  REQUIRE(in.ok());
+  CHECK(restored.episode() == tracker.episode());
+  CHECK(restored.episode().where == Where::router);
+  CHECK(restored.episode().health == h);
+}
+
+}  // namespace ctmon

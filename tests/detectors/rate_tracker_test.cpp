@@ -153,3 +153,65 @@ TEST_CASE("the plausibility bound is a rate: a big delta over a long step is sti
 }
 
 }  // namespace ctmon
+
+namespace ctmon {
+namespace {
+
+Sample totals_at(std::int64_t mono_s, std::vector<CounterTotals> counters) {
+  Sample s;
+  s.mono_ns = mono_s * kS;
+  s.wall_ns = (1'700'000'000 + mono_s) * kS;
+  s.counters = std::move(counters);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a mean counter yields its value, the sum's delta over the count's delta") {
+  RateTracker t({});
+  const std::vector<std::uint8_t> mean{0, 1};
+  t.update(totals_at(0, {{100, 0, true}, {4, 40'000, true}}), mean);
+  const RateFrame& f = t.update(totals_at(2, {{300, 0, true}, {9, 190'000, true}}), mean);
+  REQUIRE(f.continuity == StepContinuity::continuous);
+  CHECK(f.pps[0] == Approx(100.0));  // the rate counter beside it is unchanged
+  CHECK(f.valid[1] == 1);
+  CHECK(f.pps[1] == Approx(30'000.0));  // 150,000 us over 5 observations, whatever the step
+}
+
+TEST_CASE("a mean counter without observations has no value but keeps its reference") {
+  RateTracker t({});
+  const std::vector<std::uint8_t> mean{1, 1};
+  // 0: RTT median (observations = intervals with a reply); 1: loss (observations = probes sent).
+  t.update(totals_at(0, {{10, 100'000, true}, {50, 0, true}}), mean);
+  const RateFrame& lost = t.update(totals_at(1, {{10, 100'000, true}, {55, 5, true}}), mean);
+  CHECK(lost.valid[0] == 0);
+  CHECK(lost.was_reset[0] == 0);  // no value is not a reset: the model keeps its continuity
+  CHECK(lost.valid[1] == 1);
+  CHECK(lost.pps[1] == Approx(1.0));  // every probe lost
+  const RateFrame& back = t.update(totals_at(2, {{11, 112'000, true}, {60, 5, true}}), mean);
+  CHECK(back.valid[0] == 1);
+  CHECK(back.pps[0] == Approx(12'000.0));
+  CHECK(back.pps[1] == Approx(0.0));
+}
+
+TEST_CASE("a mean counter whose count or sum goes backwards is a reset") {
+  RateTracker t({});
+  const std::vector<std::uint8_t> mean{1, 1};
+  t.update(totals_at(0, {{10, 100, true}, {10, 100, true}}), mean);
+  const RateFrame& f = t.update(totals_at(1, {{2, 120, true}, {11, 50, true}}), mean);
+  CHECK(f.was_reset[0] == 1);
+  CHECK(f.was_reset[1] == 1);
+  CHECK(f.valid[0] == 0);
+  CHECK(f.valid[1] == 0);
+}
+
+TEST_CASE("a mean counter's value may exceed the plausible packet rate: it is no rate") {
+  RateTracker t({});
+  const std::vector<std::uint8_t> mean{1};
+  t.update(totals_at(0, {{1, 0, true}}), mean);
+  const RateFrame& f = t.update(totals_at(1, {{2, 5'000'000'000ULL, true}}), mean);
+  CHECK(f.valid[0] == 1);
+  CHECK(f.pps[0] == Approx(5e9));
+}
+
+}  // namespace ctmon
