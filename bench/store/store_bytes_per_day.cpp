@@ -185,9 +185,9 @@ Result run(const Config& c, const fs::path& base, double hours) {
       // Floor and payload of what the writer stores: with bytes or not, by the same rule.
       bool with_bytes = c.bytes == BytesPolicy::kAlways;
       if (c.bytes == BytesPolicy::kWhenBlockFitsPage)
-        with_bytes = encode_block(block, {.time_unit_ns = wo.time_unit_ns, .store_bytes = true}).size() <= kPageFitBytes;
+        with_bytes = encode_block(block, {.time_unit_ns = wo.time_unit_ns, .store_bytes = true, .keep_bytes = {}}).size() <= kPageFitBytes;
       floor += varint_floor(block, c.interval_s, with_bytes);
-      codec += encode_block(block, {.time_unit_ns = wo.time_unit_ns, .store_bytes = with_bytes}).size();
+      codec += encode_block(block, {.time_unit_ns = wo.time_unit_ns, .store_bytes = with_bytes, .keep_bytes = {}}).size();
       block.clear();
     }
     const double t0 = cpu_s();

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "core/measurement.h"
 #include "core/time.h"
 #include "detectors/rate_tracker.h"
 #include "monitor/cli/commands.h"
@@ -80,10 +81,29 @@ void write_json(const store::Series& series, const std::vector<CounterId>& ids, 
     for_each_rate(series, [&](const Sample& s, const RateFrame& f) { line(s, &f); });
 }
 
-// "tcp_conntrack_fwd_invalid" -> "tcp.fwd.invalid": the table stays readable on a terminal.
+// "tcp_conntrack_fwd_invalid" -> "tcp.fwd.invalid", "probe_wan_jitter_us" -> "WAN.jitter.ms":
+// the table stays readable on a terminal, and a measurement's column says its unit.
 std::string short_name(const std::string& name) {
+  if (std::optional<std::string> label = measurement_label(name)) {
+    std::replace(label->begin(), label->end(), ' ', '.');
+    const MeasureUnit unit = measure_unit(name);
+    if (unit == MeasureUnit::microseconds) *label += ".ms";
+    if (unit == MeasureUnit::fraction) *label += ".%";
+    return *label;
+  }
   const CounterName parts = parse_counter_name(name);
   return parts.conforms ? parts.proto + "." + parts.hook + "." + parts.state : name;
+}
+
+// One table cell: packets/s, or a measurement in the unit its column header names.
+std::string cell_value(MeasureUnit unit, double value) {
+  switch (unit) {
+    case MeasureUnit::microseconds: return fmt::format("{:.2f}", value / 1000.0);
+    case MeasureUnit::fraction: return fmt::format("{:.1f}", value * 100.0);
+    case MeasureUnit::entries: return fmt::format("{:.0f}", value);
+    case MeasureUnit::packets_per_s: break;
+  }
+  return fmt::format("{:.1f}", value);
 }
 
 void write_table(const store::Series& series, const std::vector<CounterId>& ids, bool raw) {
@@ -103,7 +123,7 @@ void write_table(const store::Series& series, const std::vector<CounterId>& ids,
       if (raw && id < sample.counters.size() && sample.counters[id].present)
         cell = std::to_string(sample.counters[id].packets);
       if (!raw && frame != nullptr && id < frame->valid.size() && frame->valid[id] != 0)
-        cell = fmt::format("{:.1f}", frame->pps[id]);
+        cell = cell_value(measure_unit(series.catalog.name(id)), frame->pps[id]);
       line += fmt::format("  {:>{}}", cell, widths[k]);
     }
     fmt::print("{}\n", line);
@@ -151,9 +171,11 @@ void add_series_command(CLI::App& app) {
   auto options = std::make_shared<SeriesOptions>();
   CLI::App* series = app.add_subcommand(
       "series",
-      "Print the recorded samples: rates in packets/s (or --raw cumulative totals).\n"
-      "--csv writes the replay CSV (timestamp,<counter>,... with cumulative packets), which\n"
-      "'ctmon replay --input' reads back. Works while the daemon is writing.\n"
+      "Print the recorded samples: rates in packets/s (or --raw cumulative totals); probes and the\n"
+      "conntrack table in their units (RTT and jitter in ms, loss in %, entries), per interval.\n"
+      "--csv writes the replay CSV (timestamp,<counter>,... with cumulative packets; a probe's or\n"
+      "the table's value per row), which 'ctmon replay --input' reads back. Works while the daemon\n"
+      "is writing.\n"
       "Example: ctmon series --since 20:00 --until 20:30 --counter tcp_conntrack_fwd_invalid");
   auto flags = std::make_shared<ConfigFlags>(series, ConfigScope::kDatabase);
   series->add_option("--since", options->since,
@@ -163,7 +185,8 @@ void add_series_command(CLI::App& app) {
   auto* format = series->add_option_group("format");
   format->add_flag("--csv", options->csv, "the replay CSV (always cumulative packets)");
   format->add_flag("--json", options->json,
-                   "one JSON object per sample: time, ts, pps (or packets with --raw)");
+                   "one JSON object per sample: time, ts, pps (or packets with --raw); under pps a\n"
+                   "probe's or the table's value in its name's unit (_us: microseconds, _loss: 0..1)");
   format->require_option(0, 1);
   series->add_flag("--raw", options->raw, "cumulative packet totals instead of rates");
   series->callback([flags, options] { run_series(flags->resolve(), *options); });

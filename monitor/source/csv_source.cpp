@@ -125,7 +125,11 @@ void CsvSource::read_header() {
       fail(i, "a distinct, non-empty counter name", std::string(name));
     }
     names_.emplace_back(name);
+    const bool mean = counter_meaning(name) == CounterMeaning::mean;
+    mean_.push_back(mean ? 1 : 0);
+    mean_unit_.push_back(measure_unit(name));
   }
+  mean_totals_.assign(names_.size(), CounterTotals{});
 }
 
 bool CsvSource::next(Sample& out, CounterCatalog& catalog) {
@@ -157,6 +161,25 @@ bool CsvSource::next(Sample& out, CounterCatalog& catalog) {
   out.counters.assign(catalog.size(), CounterTotals{});
   for (std::size_t i = 0; i < names_.size(); ++i) {
     const std::string_view f = trim(fields_[i + 1]);
+    if (mean_[i] != 0) {
+      // No value: no observation in this row, but the counter goes on (its totals unchanged),
+      // as a probe whose every reply was lost.
+      CounterTotals& totals = mean_totals_[i];
+      if (!f.empty()) {
+        double v = 0;
+        const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+        const bool fraction = mean_unit_[i] == MeasureUnit::fraction;
+        if (ec != std::errc() || end != f.data() + f.size() || !std::isfinite(v) || v < 0 || (fraction && v > 1))
+          fail(i + 1, fraction ? "a fraction from 0 to 1 (this column is a mean counter's value) or nothing"
+                               : "a non-negative number (this column is a mean counter's value) or nothing",
+               std::string(f));
+        totals.packets += kMeanCsvScale;
+        totals.bytes += static_cast<std::uint64_t>(std::llround(v * static_cast<double>(kMeanCsvScale)));
+        totals.present = true;
+      }
+      if (totals.present) out.counters[ids_[i]] = totals;
+      continue;
+    }
     if (f.empty()) continue;  // absent from this reading
     std::uint64_t v = 0;
     const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);

@@ -3,7 +3,11 @@
 //
 //   CsvSource        the replay CSV: header `timestamp,<counter>,...`; timestamp in unix seconds
 //                    (integer or decimal); values are cumulative packet counts; an empty field
-//                    means the counter was absent from that reading. A CounterSource, so replay
+//                    means the counter was absent from that reading. A mean counter's column
+//                    (a probe, the conntrack table: docs/measurements.md) holds the row's value
+//                    instead (µs, a 0..1 fraction, entries; empty: no observation), which the
+//                    reader accumulates as count += kMeanCsvScale, sum += value x kMeanCsvScale,
+//                    so that the value read back is the value written, to three decimals. A CounterSource, so replay
 //                    and tests feed the same pipeline as the netlink reader.
 //   GaugeCsvReader   a NAB-style single series: header `timestamp,value`, timestamps
 //                    `YYYY-MM-DD HH:MM:SS` (taken as UTC), values already rates or gauges.
@@ -21,9 +25,14 @@
 #include <string>
 #include <vector>
 
+#include "core/measurement.h"
 #include "monitor/source/counter_source.h"
 
 namespace ctmon {
+
+/// A mean counter's value per replay-CSV row counts as this many observations, so three decimals
+/// of it survive the integer totals (a loss of 0.333, a jitter of 812.5 µs).
+inline constexpr std::uint64_t kMeanCsvScale = 1000;
 
 class CsvSource : public CounterSource {
  public:
@@ -55,6 +64,9 @@ class CsvSource : public CounterSource {
   std::string display_name_;
   std::vector<std::string> names_;
   std::vector<CounterId> ids_;
+  std::vector<MeasureUnit> mean_unit_;        // per column: the unit of a mean counter's value
+  std::vector<std::uint8_t> mean_;            // per column: 1 for a mean counter
+  std::vector<CounterTotals> mean_totals_;    // per column: a mean counter's accumulated totals
   std::string line_;
   std::vector<std::string_view> fields_;
   std::uint64_t line_number_ = 0;

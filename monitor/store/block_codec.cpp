@@ -212,6 +212,7 @@ constexpr std::uint8_t kBlockHasBytes = 1;       // block flags: bytes columns p
 constexpr std::uint8_t kFlagBitmap = 1;          // presence bitmap follows
 constexpr std::uint8_t kFlagBytesPredicted = 2;  // bytes stored as residual of packets x mean size
 constexpr std::uint8_t kFlagBytesSparse = 4;     // bytes differences only where packets moved
+constexpr std::uint8_t kFlagOwnBytes = 8;        // bytes stored for this counter in a block without
 
 }  // namespace
 
@@ -283,6 +284,7 @@ std::vector<std::uint8_t> encode_block(std::span<const Sample> samples, const Bl
     const std::size_t id = ids[c];
     w.uvarint(c == 0 ? id : id - prev_id - 1);  // ids ascend: store the gap
     prev_id = id;
+    const bool with_bytes = options.store_bytes || (id < options.keep_bytes.size() && options.keep_bytes[id] != 0);
     pk.clear();
     by.clear();
     std::vector<std::uint8_t> bitmap((n + 7) / 8, 0);
@@ -290,7 +292,7 @@ std::vector<std::uint8_t> encode_block(std::span<const Sample> samples, const Bl
       if (!present(k, id)) continue;
       bitmap[k / 8] |= static_cast<std::uint8_t>(1u << (k % 8));
       pk.push_back(samples[k].counters[id].packets);
-      by.push_back(options.store_bytes ? samples[k].counters[id].bytes : 0);
+      by.push_back(with_bytes ? samples[k].counters[id].bytes : 0);
     }
     const std::size_t m = pk.size();
     pcol.assign(m - 1, 0);
@@ -331,15 +333,15 @@ std::vector<std::uint8_t> encode_block(std::span<const Sample> samples, const Bl
       });
       if (best_bytes.empty() || enc.size() < best_bytes.size()) best_bytes = std::move(enc), best_flags = mode;
     }
-    const std::uint8_t flags =
-        static_cast<std::uint8_t>((m < n ? kFlagBitmap : 0) | (options.store_bytes ? best_flags : 0));
+    const std::uint8_t flags = static_cast<std::uint8_t>((m < n ? kFlagBitmap : 0) | (with_bytes ? best_flags : 0) |
+                                                         (with_bytes && !options.store_bytes ? kFlagOwnBytes : 0));
     w.u8(flags);
     if (flags & kFlagBitmap) w.bytes().insert(w.bytes().end(), bitmap.begin(), bitmap.end());
     w.uvarint(pk[0]);
-    if (options.store_bytes) w.uvarint(by[0]);
+    if (with_bytes) w.uvarint(by[0]);
     if (m >= 2) {
       put_column(w, pcol);
-      if (options.store_bytes) w.bytes().insert(w.bytes().end(), best_bytes.begin(), best_bytes.end());
+      if (with_bytes) w.bytes().insert(w.bytes().end(), best_bytes.begin(), best_bytes.end());
     }
   }
   return std::move(w.bytes());
@@ -353,7 +355,7 @@ std::vector<Sample> decode_block(std::span<const std::uint8_t> block) {
                            ", this ctmon reads version " + std::to_string(kBlockFormatVersion));
   const std::uint8_t block_flags = rd.u8("block flags");
   if (block_flags & ~kBlockHasBytes) rd.fail("block flags");
-  const bool has_bytes = block_flags & kBlockHasBytes;
+  const bool has_bytes_block = block_flags & kBlockHasBytes;
   const std::uint64_t unit_u = rd.uvarint("time unit");
   if (unit_u < 1 || unit_u > 1'000'000'000'000ull) rd.fail("time unit");
   const auto unit = static_cast<std::int64_t>(unit_u);
@@ -390,7 +392,9 @@ std::vector<Sample> decode_block(std::span<const std::uint8_t> block) {
     if (n * (col.id + 1) > kMaxBlockCells) rd.fail("samples x counters");
     next_id = col.id + 1;
     const std::uint8_t flags = rd.u8("column flags");
-    if (flags & ~(kFlagBitmap | kFlagBytesPredicted | kFlagBytesSparse)) rd.fail("column flags");
+    if (flags & ~(kFlagBitmap | kFlagBytesPredicted | kFlagBytesSparse | kFlagOwnBytes)) rd.fail("column flags");
+    if (has_bytes_block && (flags & kFlagOwnBytes)) rd.fail("column flags");
+    const bool has_bytes = has_bytes_block || (flags & kFlagOwnBytes) != 0;
     if (!has_bytes && (flags & (kFlagBytesPredicted | kFlagBytesSparse))) rd.fail("column flags");
     col.present.assign(n, true);
     std::size_t m = n;

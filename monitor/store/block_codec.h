@@ -49,6 +49,9 @@ struct BlockOptions {
   /// page); with them ~4.6-6.7 KB (two pages, and twice the bytes written per day: see
   /// schema/README.md). Decoded bytes are 0 when not stored; block_has_bytes() tells.
   bool store_bytes = true;
+  /// Store ids whose bytes are stored even when store_bytes is false: the mean counters
+  /// (core/measurement.h), whose bytes are the sums of their values, not a redundancy.
+  std::vector<std::uint8_t> keep_bytes;
 };
 
 /// Encodes `samples` (at least one) into a self-contained block. `counters[id]` of each sample is

@@ -1,7 +1,9 @@
 #include "monitor/store/rollup.h"
 
+
 #include <algorithm>
 
+#include "core/measurement.h"
 #include "monitor/store/block_codec.h"
 #include "monitor/store/sqlite_handle.h"
 
@@ -53,9 +55,19 @@ std::size_t rebuild_rollups(Database& db, std::int64_t rollup_block_s, std::int6
   std::vector<Sample> block;
   std::int64_t run = -1, first_raw = 0, last_raw = 0;
   bool bytes = true;  // rollups claim bytes only when every source block had them
+  // ... except a mean counter's, which every block keeps (block_codec.h: keep_bytes).
+  std::vector<std::uint8_t> keep_bytes;
+  Statement names(h, "SELECT id, name FROM counters");
+  while (names.step()) {
+    const auto id = static_cast<std::size_t>(names.int64(0));
+    if (counter_meaning(names.text(1)) != CounterMeaning::mean || id > kMaxBlockCounters) continue;
+    if (keep_bytes.size() <= id) keep_bytes.resize(id + 1, 0);
+    keep_bytes[id] = 1;
+  }
   auto emit = [&] {
     if (block.empty()) return;
-    const auto data = encode_block(block, BlockOptions{.time_unit_ns = time_unit_ns, .store_bytes = bytes});
+    const auto data =
+        encode_block(block, BlockOptions{.time_unit_ns = time_unit_ns, .store_bytes = bytes, .keep_bytes = keep_bytes});
     auto [lo, hi] = std::minmax_element(block.begin(), block.end(),
                                         [](const Sample& a, const Sample& b) { return a.wall_ns < b.wall_ns; });
     put.reset();

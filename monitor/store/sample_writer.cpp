@@ -1,8 +1,10 @@
 #include "monitor/store/sample_writer.h"
 
+
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/measurement.h"
 #include "core/time.h"
 #include "monitor/store/block_codec.h"
 #include "monitor/store/counting_vfs.h"
@@ -90,8 +92,16 @@ std::uint32_t SampleWriter::store_id(const std::string& name) {
 }
 
 void SampleWriter::append(const Sample& sample, const CounterCatalog& catalog) {
-  while (catalog_to_store_.size() < catalog.size())
-    catalog_to_store_.push_back(store_id(catalog.name(static_cast<CounterId>(catalog_to_store_.size()))));
+  while (catalog_to_store_.size() < catalog.size()) {
+    const std::string& name = catalog.name(static_cast<CounterId>(catalog_to_store_.size()));
+    const std::uint32_t id = store_id(name);
+    catalog_to_store_.push_back(id);
+    // A mean counter's bytes are the sum of its values: kept whatever the bytes policy says.
+    if (counter_meaning(name) == CounterMeaning::mean) {
+      if (keep_bytes_.size() <= id) keep_bytes_.resize(id + 1, 0);
+      keep_bytes_[id] = 1;
+    }
+  }
 
   Sample s;
   s.mono_ns = sample.mono_ns;
@@ -136,7 +146,8 @@ SampleWriter::SealedBlock SampleWriter::seal(const OpenBlock& b) const {
   out.max_wall_ns = hi->wall_ns;
   out.first_raw_seq = b.first_raw_seq;
   out.last_raw_seq = b.last_raw_seq;
-  BlockOptions bo{.time_unit_ns = opt_.time_unit_ns, .store_bytes = opt_.bytes != BytesPolicy::kNever};
+  BlockOptions bo{.time_unit_ns = opt_.time_unit_ns, .store_bytes = opt_.bytes != BytesPolicy::kNever,
+                  .keep_bytes = keep_bytes_};
   out.data = encode_block(b.samples, bo);
   if (opt_.bytes == BytesPolicy::kWhenBlockFitsPage && out.data.size() > kPageFitBytes) {
     bo.store_bytes = false;  // a second page per commit would cost more than the bytes are worth

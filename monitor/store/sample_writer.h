@@ -156,6 +156,7 @@ class SampleWriter {
   std::unordered_map<std::string, std::uint32_t> store_ids_;
   std::size_t unsaved_names_from_ = 0;                    // names from here on are not in the DB yet
   std::vector<std::uint32_t> catalog_to_store_;           // catalog id -> store id
+  std::vector<std::uint8_t> keep_bytes_;                  // store id -> 1 for a mean counter
 
   OpenBlock raw_, rollup_;
   std::deque<SealedBlock> sealed_raw_, sealed_rollup_;

@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Re-encoding a block of a million samples takes seconds under the sanitizers; smaller blocks
   // run the same code, and the fuzzer gets through many more of them.
   if (samples.size() > (1u << 14)) return 0;
-  const ctmon::store::BlockOptions exact{.time_unit_ns = 1, .store_bytes = has_bytes};
+  const ctmon::store::BlockOptions exact{.time_unit_ns = 1, .store_bytes = has_bytes, .keep_bytes = {}};
   const std::vector<std::uint8_t> again = ctmon::store::encode_block(samples, exact);
   std::vector<ctmon::Sample> decoded = ctmon::store::decode_block(again);
   // A column whose every sample is absent takes no space, so trailing absent ids may vanish.

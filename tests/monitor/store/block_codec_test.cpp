@@ -116,7 +116,7 @@ TEST_CASE("a counter absent from every sample takes no column and decodes as abs
 
 TEST_CASE("timestamps at microsecond resolution come back floored to the microsecond") {
   const auto in = regular(100, 2);
-  const auto out = decode_block(encode_block(in, BlockOptions{1000}));
+  const auto out = decode_block(encode_block(in, BlockOptions{.time_unit_ns = 1000, .store_bytes = true, .keep_bytes = {}}));
   for (std::size_t k = 0; k < in.size(); ++k) {
     CHECK(out[k].mono_ns == ctmon::floor_div(in[k].mono_ns, 1000) * 1000);
     CHECK(out[k].wall_ns == ctmon::floor_div(in[k].wall_ns, 1000) * 1000);
@@ -196,4 +196,25 @@ TEST_CASE("a block written without bytes decodes with bytes 0 and says so") {
       CHECK(out[k].counters[c].bytes == 0);
     }
   CHECK(block.size() < encode_block(in).size());
+}
+
+TEST_CASE("a mean counter keeps its bytes (the sum of its values) in a block stored without bytes") {
+  const std::vector<Sample> in = regular(300, 6);
+  BlockOptions options;
+  options.time_unit_ns = 1;
+  options.store_bytes = false;
+  options.keep_bytes = {0, 0, 0, 1};  // store id 3 is, say, probe_wan_jitter_us
+  const auto out = decode_block(encode_block(in, options));
+  REQUIRE(out.size() == in.size());
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    INFO("sample " << k);
+    for (std::size_t c = 0; c < 6; ++c) {
+      CHECK(out[k].counters[c].packets == in[k].counters[c].packets);
+      CHECK(out[k].counters[c].bytes == (c == 3 ? in[k].counters[c].bytes : 0));
+    }
+  }
+  CHECK_FALSE(block_has_bytes(encode_block(in, options)));
+  // Asking for a counter's own bytes in a block that stores every counter's is one way too many.
+  options.store_bytes = true;
+  CHECK(decode_block(encode_block(in, options)) == decode_block(encode_block(in, BlockOptions{.time_unit_ns = 1, .store_bytes = true, .keep_bytes = {}})));
 }
