@@ -116,3 +116,58 @@ class ReplayGaugeSettings(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+class ProbesThroughTheReplayCsv(unittest.TestCase):
+    """A probe's values go into the store through the replay CSV, come out of `ctmon series` in
+    their units, and `ctmon series --csv` writes what replays back to the same values."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ctmon-probes-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def ctmon(self, *args):
+        return subprocess.run([ctmon_binary(), *args], text=True, capture_output=True, check=False)
+
+    def test_values_round_trip_at_one_second(self):
+        t0 = 1_795_132_800
+        rows, total = [], 0
+        for i in range(900):  # three 300 s blocks at 1 s: stored without bytes, but not these
+            total += 20 + i % 7
+            lost = i % 50 == 7
+            rtt = "" if lost else str(10_000 + (i * 37) % 2_000)
+            jitter = "" if lost else f"{100 + (i * 53) % 800}.5"
+            rows.append(f"{t0 + i},{total},{rtt},{jitter},{1 if lost else 0},{300 + i % 7}\n")
+        source = os.path.join(self.dir, "in.csv")
+        with open(source, "w") as f:
+            f.write("timestamp,tcp_conntrack_fwd_new,probe_wan_rtt_median_us,probe_wan_jitter_us,"
+                    "probe_wan_loss,conntrack_entries\n")
+            f.writelines(rows)
+        db = os.path.join(self.dir, "ctmon.db")
+        proc = self.ctmon("replay", "--input", source, "--db", db)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+        out = self.ctmon("series", "--db", db, "--csv")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        written = out.stdout.splitlines()
+        self.assertEqual(written[0], "timestamp,tcp_conntrack_fwd_new,probe_wan_rtt_median_us,"
+                                     "probe_wan_jitter_us,probe_wan_loss,conntrack_entries")
+        # The first row has no previous one to take a value from; every other row is the input.
+        self.assertEqual(written[2:], [r.rstrip("\n") for r in rows[1:]])
+
+        table = self.ctmon("series", "--db", db, "--since", str(t0 + 8), "--until", str(t0 + 9))
+        self.assertEqual(table.returncode, 0, table.stderr)
+        header, row = table.stdout.splitlines()[:2]
+        self.assertEqual(header.split()[1:], ["tcp.fwd.new", "WAN.RTT.ms", "WAN.jitter.ms", "WAN.loss.%",
+                                              "conntrack.entries"])
+        # Row 8 of the input: rtt 10296 us, jitter 524.5 us, no loss, 301 entries.
+        self.assertEqual(row.split()[3:], ["10.30", "0.52", "0.0", "301"])
+
+    def test_a_value_out_of_range_is_one_line_naming_the_column(self):
+        source = os.path.join(self.dir, "bad.csv")
+        with open(source, "w") as f:
+            f.write("timestamp,probe_wan_loss\n1795132800,0\n1795132801,1.5\n")
+        proc = self.ctmon("replay", "--input", source)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+        self.assertIn("bad.csv:3: column 2 (probe_wan_loss): expected a fraction from 0 to 1", proc.stderr)
