@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "core/measurement.h"
 #include "core/time.h"
 #include "monitor/cli/event_table.h"
 
@@ -51,6 +52,16 @@ double nice_ceiling(double value) {
   return 10 * magnitude;
 }
 
+std::pair<double, const char*> chart_value(std::string_view counter, double value) {
+  switch (measure_unit(counter)) {
+    case MeasureUnit::microseconds: return {value / 1000.0, "ms"};
+    case MeasureUnit::fraction: return {value * 100.0, "%"};
+    case MeasureUnit::entries: return {value, "entries"};
+    case MeasureUnit::packets_per_s: break;
+  }
+  return {value, "packets/s"};
+}
+
 std::string render_terminal_chart(const ChartPanel& panel, const ChartWindow& window, const Terminal& term,
                                   std::size_t height) {
   const Glyphs& g = term.utf8 ? kUtf8 : kAscii;
@@ -83,8 +94,9 @@ std::string render_terminal_chart(const ChartPanel& panel, const ChartWindow& wi
   if (panel.baseline_pps)
     baseline_row = std::min(height - 1, static_cast<std::size_t>(std::floor(*panel.baseline_pps / y_max * static_cast<double>(height))));
 
-  std::string out = fmt::format("{}, packets/s  ({} episode, {} baseline{})\n", panel.label, g.band, g.baseline,
-                                panel.baseline_pps ? " " + format_pps(*panel.baseline_pps) + "/s" : " unknown");
+  const std::string per = panel.unit == "packets/s" ? "/s" : " " + panel.unit;
+  std::string out = fmt::format("{}, {}  ({} episode, {} baseline{})\n", panel.label, panel.unit, g.band, g.baseline,
+                                panel.baseline_pps ? " " + format_pps(*panel.baseline_pps) + per : " unknown");
   const int eighths_per_row = term.utf8 ? 8 : 1;
   for (std::size_t row = height; row-- > 0;) {
     std::string label;

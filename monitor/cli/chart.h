@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "monitor/cli/terminal.h"
@@ -23,7 +25,14 @@ struct ChartPanel {
   std::string label;               ///< what a person reads: "tcp fwd invalid"
   std::vector<RatePoint> points;   ///< in time order; a step without a rate is simply absent
   std::optional<double> baseline_pps;  ///< the rate the detectors expected, when known
+  /// What the values are in: a counter's packets/s, or a probe's "ms" or "%" (the values are
+  /// then already in that unit: chart_value() converts a measurement's stored value).
+  std::string unit = "packets/s";
 };
+
+/// A measurement's value (core/measurement.h: µs, a 0..1 fraction, entries) in the unit its
+/// chart shows ("ms", "%", "entries"), or a rate unchanged; the unit goes to ChartPanel::unit.
+[[nodiscard]] std::pair<double, const char*> chart_value(std::string_view counter, double value);
 
 /// The time range shown and the episode inside it.
 struct ChartWindow {

@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "core/measurement.h"
 #include "core/time.h"
 #include "monitor/cli/chart.h"
 #include "monitor/cli/commands.h"
@@ -33,6 +34,8 @@ namespace {
 // Samples read before the window so that its first sample already has a rate.
 constexpr std::int64_t kRateLeadIn_ns = 120 * kNsPerS;
 constexpr std::size_t kMaxPanels = 4;
+// Probe panels come after the counters': RTT, jitter and loss of up to two targets.
+constexpr std::size_t kMaxProbePanels = 6;
 constexpr std::size_t kRecentIdsInError = 5;
 
 struct ShowOptions {
@@ -74,7 +77,7 @@ std::string wrap_words(const std::string& text, std::size_t width, std::size_t i
 }
 
 std::string details(const store::EventRecord& e, const std::vector<events::Evidence>& evidence, std::int64_t now, const Terminal& term) {
-  std::string out = fmt::format("Episode {}: {}, score {:.2f}\n", e.id, e.kind, e.peak_score);
+  std::string out = fmt::format("Episode {}: {}, where {}, score {:.2f}\n", e.id, e.kind, e.where, e.peak_score);
   out += fmt::format("  started    {}  ({})\n", format_local_time(e.start_wall_ns), rfc3339_utc(e.start_wall_ns));
   if (e.end_wall_ns)
     out += fmt::format("  ended      {}  after {}\n", format_local_time(*e.end_wall_ns),
@@ -88,10 +91,16 @@ std::string details(const store::EventRecord& e, const std::vector<events::Evide
   if (evidence.empty()) return out + "  (no counter stood out: the combination of counters was unusual)\n";
   out += "\nCounters that moved:\n";
   out += fmt::format("  {:<26} {:>8} {:>8} {:>7} {:>6}  {}\n", "counter", "peak/s", "usual/s", "ratio", "score", "peaked at");
-  for (const events::Evidence& c : evidence)
-    out += fmt::format("  {:<26} {:>8} {:>8} {:>7} {:>6.2f}  {}{}\n", counter_label(c.name), format_pps(c.peak_pps),
-                       format_pps(c.baseline_pps), format_ratio(c), c.peak_score, local_clock(c.peak_wall_ns, true),
+  for (const events::Evidence& c : evidence) {
+    // A probe or the table: its value in its unit ("85 ms"), and no ratio of latencies.
+    const MeasureUnit unit = measure_unit(c.name);
+    const bool measured = unit != MeasureUnit::packets_per_s;
+    out += fmt::format("  {:<26} {:>8} {:>8} {:>7} {:>6.2f}  {}{}\n", counter_label(c.name),
+                       measured ? format_measurement(unit, c.peak_pps) : format_pps(c.peak_pps),
+                       measured ? format_measurement(unit, c.baseline_pps) : format_pps(c.baseline_pps),
+                       measured ? std::string("-") : format_ratio(c), c.peak_score, local_clock(c.peak_wall_ns, true),
                        c.down ? " (fell)" : "");
+  }
   return out;
 }
 
@@ -131,23 +140,40 @@ void run_show(const Config& config, const ShowOptions& o) {
     add_live_samples(series, config, window.from_ns - kRateLeadIn_ns, window.to_ns);
     std::vector<ChartPanel> panels;
     std::vector<CounterId> ids;
+    auto add_panel = [&](CounterId id, std::optional<double> baseline) {
+      const std::string& name = series.catalog.name(id);
+      const auto [usual, unit] = chart_value(name, baseline.value_or(0));
+      panels.push_back({name, counter_label(name), {}, baseline ? std::optional<double>(usual) : std::nullopt, unit});
+      ids.push_back(id);
+    };
     for (const events::Evidence& c : evidence) {
       if (panels.size() == kMaxPanels) break;
       const CounterId id = series.catalog.find(c.name);
-      if (id == series.catalog.size()) continue;
-      panels.push_back({c.name, counter_label(c.name), {}, c.baseline_pps});
-      ids.push_back(id);
+      if (id == series.catalog.size() || parse_probe_counter_name(c.name)) continue;
+      add_panel(id, c.baseline_pps);
     }
+    // The probes, moved or not: a calm LAN beside a disturbed WAN is the evidence for "isp".
+    std::size_t probe_panels = 0;
+    for (const char* metric : {"rtt_median_us", "jitter_us", "loss"})
+      for (CounterId id = 0; id < series.catalog.size(); ++id) {
+        const std::optional<ProbeCounterName> probe = parse_probe_counter_name(series.catalog.name(id));
+        if (!probe || probe->metric != metric || probe_panels == kMaxProbePanels) continue;
+        const auto moved = std::find_if(evidence.begin(), evidence.end(),
+                                        [&](const events::Evidence& c) { return c.name == series.catalog.name(id); });
+        add_panel(id, moved != evidence.end() ? std::optional<double>(moved->baseline_pps) : std::nullopt);
+        ++probe_panels;
+      }
     for_each_rate(series, [&](const Sample& s, const RateFrame& f) {
       if (s.wall_ns < window.from_ns || s.wall_ns >= window.to_ns) return;
       for (std::size_t k = 0; k < ids.size(); ++k)
-        if (ids[k] < f.valid.size() && f.valid[ids[k]] != 0) panels[k].points.push_back({s.wall_ns, f.pps[ids[k]]});
+        if (ids[k] < f.valid.size() && f.valid[ids[k]] != 0)
+          panels[k].points.push_back({s.wall_ns, chart_value(panels[k].counter, f.pps[ids[k]]).first});
     });
 
     const Terminal term = detect_terminal();
     std::string out = details(e, evidence, now, term);
     if (!panels.empty()) {
-      out += fmt::format("\nRates from {} to {}:\n", format_local_time(window.from_ns), format_local_time(window.to_ns));
+      out += fmt::format("\nFrom {} to {}:\n", format_local_time(window.from_ns), format_local_time(window.to_ns));
       const bool any_points = std::any_of(panels.begin(), panels.end(), [](const auto& p) { return !p.points.empty(); });
       if (!any_points)
         out += "  (no samples stored for this window: raw samples age out after the retention period)\n";

@@ -122,8 +122,8 @@ std::string render_svg_chart(const std::string& title, const std::vector<ChartPa
                          kLeft, y, kLeft + plot_w, y, kLeft - 6, y + 4, format_pps(v));
     }
     svg += fmt::format("<text transform=\"translate({:.1f},{:.1f}) rotate(-90)\" text-anchor=\"middle\" "
-                       "fill=\"#444\">packets/s</text>\n",
-                       kLeft - 52, (top + bottom) / 2);
+                       "fill=\"#444\">{}</text>\n",
+                       kLeft - 52, (top + bottom) / 2, xml_escape(p.unit));
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-weight=\"bold\" fill=\"{}\">{}</text>\n", kLeft + 4,
                        top - 6, colour, xml_escape(p.label + " (" + p.counter + ")"));
     // X axis with local-time ticks on round minutes.
@@ -139,8 +139,9 @@ std::string render_svg_chart(const std::string& title, const std::vector<ChartPa
     }
     if (p.baseline_pps)
       svg += fmt::format("<line class=\"baseline\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" "
-                         "stroke=\"#555\" stroke-dasharray=\"5,4\"><title>baseline {3}/s</title></line>\n",
-                         kLeft, y_of(*p.baseline_pps), kLeft + plot_w, format_pps(*p.baseline_pps));
+                         "stroke=\"#555\" stroke-dasharray=\"5,4\"><title>baseline {3}{4}</title></line>\n",
+                         kLeft, y_of(*p.baseline_pps), kLeft + plot_w, format_pps(*p.baseline_pps),
+                         p.unit == "packets/s" ? "/s" : " " + p.unit);
     // The series: a gap of more than three typical steps lifts the pen (no line across a hole).
     std::string d;
     std::int64_t typical = 0;

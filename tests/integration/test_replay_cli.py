@@ -1,5 +1,6 @@
 """`ctmon replay` on bad input: one line on stderr, exit 1, and nothing at all on stdout."""
 import datetime
+import json
 import os
 import shutil
 import subprocess
@@ -171,3 +172,57 @@ class ProbesThroughTheReplayCsv(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
         self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
         self.assertIn("bad.csv:3: column 2 (probe_wan_loss): expected a fraction from 0 to 1", proc.stderr)
+
+
+class WhereFromReplayedProbes(unittest.TestCase):
+    """The daemon's pipeline on a replayed household with a WAN and a LAN probe: the WAN side
+    jitters and loses probes while the LAN stays calm, so the episode says `isp` with that
+    evidence, and `ctmon show` draws the probes beside the counters."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ctmon-where-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def ctmon(self, *args):
+        return subprocess.run([ctmon_binary(), *args], text=True, capture_output=True, check=False)
+
+    def test_a_jittery_wan_beside_a_calm_lan_is_the_isp(self):
+        import random
+        rng = random.Random(7)
+        t0, total = 1_795_132_800, 0
+        columns = ["tcp_conntrack_fwd_new", "probe_wan_rtt_median_us", "probe_wan_jitter_us", "probe_wan_loss",
+                   "probe_lan_rtt_median_us", "probe_lan_jitter_us", "probe_lan_loss"]
+        rows = []
+        for i in range(1500):
+            total += rng.randint(15, 25)
+            bad = 1100 <= i < 1160  # a minute of a bad WAN, long after the 600 s warm-up
+            wan_rtt = rng.uniform(10_000, 150_000) if bad else rng.gauss(12_000, 300)
+            wan_jitter = rng.uniform(20_000, 60_000) if bad else abs(rng.gauss(400, 100))
+            wan_loss = 0.3 if bad else 0
+            lan = (rng.gauss(150, 10), abs(rng.gauss(20, 5)), 0)
+            rows.append(",".join([str(t0 + i), str(total), f"{wan_rtt:.0f}", f"{wan_jitter:.0f}", str(wan_loss),
+                                  *(f"{v:.0f}" for v in lan)]) + "\n")
+        source = os.path.join(self.dir, "in.csv")
+        with open(source, "w") as f:
+            f.write("timestamp," + ",".join(columns) + "\n")
+            f.writelines(rows)
+        db = os.path.join(self.dir, "ctmon.db")
+        proc = self.ctmon("replay", "--input", source, "--db", db, "--json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        episodes = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        self.assertEqual(len(episodes), 1, proc.stdout)
+        e = episodes[0]
+        self.assertEqual(e["where"], "isp", e)
+        self.assertLessEqual(abs(e["start_ts"] - (t0 + 1100)), 10, e)
+        self.assertIn("LAN calm", e["summary"])
+        self.assertIn("WAN", e["summary"])
+        moved = {c["name"] for c in e["counters"]}
+        self.assertTrue(moved & {"probe_wan_jitter_us", "probe_wan_loss", "probe_wan_rtt_median_us"}, moved)
+
+        stored = json.loads(self.ctmon("events", "--db", db, "--json").stdout.splitlines()[0])
+        self.assertEqual(stored["where"], "isp")
+        show = self.ctmon("show", str(stored["id"]), "--db", db)
+        self.assertEqual(show.returncode, 0, show.stderr)
+        self.assertIn("where isp", show.stdout)
+        self.assertIn("LAN RTT, ms", show.stdout)  # the calm side is drawn too
+        self.assertIn("WAN loss, %", show.stdout)
