@@ -80,6 +80,31 @@ std::optional<std::uint64_t> ConntrackStats::sum(Stat stat) const {
   return total;
 }
 
+void CumulativeStats::add(const ConntrackStats& reading) {
+  // A wrap goes from the top quarter of the range to the bottom one; anything else that falls
+  // is a restart from zero.
+  constexpr std::uint32_t kQuarter = 1U << 30;
+  for (const CpuStats& cpu : reading.cpus) {
+    if (cpu.cpu >= last_by_cpu_.size()) last_by_cpu_.resize(cpu.cpu + 1U);
+    auto& last = last_by_cpu_[cpu.cpu];
+    for (std::size_t k = 0; k < kStatCount; ++k) {
+      const std::optional<std::uint32_t>& value = cpu.values[k];
+      if (!value) continue;
+      std::uint64_t change = *value;
+      if (last[k]) {
+        const bool wrapped = *value < *last[k] && *last[k] >= 3 * kQuarter && *value < kQuarter;
+        if (*value >= *last[k] || wrapped) change = static_cast<std::uint32_t>(*value - *last[k]);
+      }
+      last[k] = value;
+      totals_[k] = totals_[k].value_or(0) + change;
+    }
+  }
+}
+
+std::optional<std::uint64_t> CumulativeStats::total(Stat stat) const {
+  return totals_[static_cast<std::size_t>(stat)];
+}
+
 nlmsghdr* build_request(void* buffer, Request request, std::uint32_t seq) {
   std::memset(buffer, 0, kRequestBytes);
   nlmsghdr* header = mnl_nlmsg_put_header(buffer);

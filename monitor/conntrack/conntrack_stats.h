@@ -91,4 +91,21 @@ struct ReplyStep {
                                              std::uint32_t seq, std::uint32_t port_id,
                                              ConntrackStats& out);
 
+/// The statistics as cumulative 64-bit totals across readings, for counters: the kernel keeps
+/// one u32 per CPU, which wraps (at 1,000 invalid packets a second, after 50 days), so a sum of
+/// the CPUs' values would fall back. Each CPU's change since the previous reading is added
+/// instead, modulo 2^32. A value that falls far from the top of the range is a restart
+/// (nf_conntrack reloaded, which zeroes every CPU), not a wrap: it counts from zero again.
+class CumulativeStats {
+ public:
+  void add(const ConntrackStats& reading);
+  /// Since the first reading that reported `stat` (which counts its whole value); nullopt when
+  /// none did.
+  [[nodiscard]] std::optional<std::uint64_t> total(Stat stat) const;
+
+ private:
+  std::array<std::optional<std::uint64_t>, kStatCount> totals_{};
+  std::vector<std::array<std::optional<std::uint32_t>, kStatCount>> last_by_cpu_;
+};
+
 }  // namespace ctmon::conntrack

@@ -216,3 +216,37 @@ TEST_CASE("the reader against the running kernel agrees with nf_conntrack_max") 
 
 }  // namespace
 }  // namespace ctmon::conntrack
+
+namespace ctmon::conntrack {
+namespace {
+
+ConntrackStats reading(std::initializer_list<std::pair<std::uint16_t, std::uint32_t>> drops_by_cpu) {
+  ConntrackStats stats;
+  for (const auto& [cpu, drops] : drops_by_cpu) {
+    CpuStats& c = stats.cpus.emplace_back();
+    c.cpu = cpu;
+    c.values[static_cast<std::size_t>(Stat::drop)] = drops;
+  }
+  return stats;
+}
+
+TEST_CASE("cumulative statistics add each CPU's change, across a u32 wrap, from zero after a restart") {
+  CumulativeStats totals;
+  CHECK_FALSE(totals.total(Stat::drop).has_value());
+  totals.add(reading({{0, 10}, {3, 5}}));
+  CHECK(totals.total(Stat::drop) == 15u);  // the first reading counts what the kernel counted
+  CHECK_FALSE(totals.total(Stat::invalid).has_value());  // never reported: absent
+  totals.add(reading({{0, 12}, {3, 5}}));
+  CHECK(totals.total(Stat::drop) == 17u);
+  totals.add(reading({{0, 0xFFFFFFF0U}, {3, 5}}));
+  totals.add(reading({{0, 0x10U}, {3, 5}}));  // CPU 0 wrapped: 0x20 more
+  CHECK(totals.total(Stat::drop) == 17ULL + (0xFFFFFFF0ULL - 12) + 0x20);
+  const std::uint64_t before = *totals.total(Stat::drop);
+  totals.add(reading({{0, 0x10U}, {3, 2}}));  // nf_conntrack reloaded: CPU 3 counts from zero
+  CHECK(*totals.total(Stat::drop) == before + 2);
+  totals.add(reading({{0, 0x10U}, {3, 2}, {1, 4}}));  // a CPU that comes online
+  CHECK(*totals.total(Stat::drop) == before + 6);
+}
+
+}  // namespace
+}  // namespace ctmon::conntrack
