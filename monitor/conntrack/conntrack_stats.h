@@ -5,8 +5,8 @@
 //
 // Two requests make one reading, the two halves of what `conntrack -C` and `conntrack -S` print:
 //   IPCTNL_MSG_CT_GET_STATS      one message: the entries in the table and the table's maximum
-//                                (CTA_STATS_GLOBAL_ENTRIES, _MAX_ENTRIES; kernels before 5.x
-//                                send no maximum), then the acknowledgement we ask for;
+//                                (CTA_STATS_GLOBAL_ENTRIES, _MAX_ENTRIES; older kernels
+//                                send no maximum), and nothing after it;
 //   IPCTNL_MSG_CT_GET_STATS_CPU  a dump: one message per possible CPU (its number in the
 //                                nfgenmsg's res_id) with that CPU's statistics, NLMSG_DONE last.
 // Both are per network namespace: the namespace of the socket. Not /proc/net/stat/nf_conntrack:
@@ -34,8 +34,8 @@ enum class Stat : std::uint8_t {
   early_drop,
   error,
   search_restart,
-  clash_resolve,   ///< since Linux 5.11
-  chain_toolong,   ///< since Linux 5.16
+  clash_resolve,   ///< newer kernels only
+  chain_toolong,   ///< newer kernels only
 };
 inline constexpr std::size_t kStatCount = 10;
 

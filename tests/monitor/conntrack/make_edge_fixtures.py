@@ -43,11 +43,11 @@ def write(name, comment, datagrams):
     (HERE / name).write_text("\n".join(lines) + "\n")
 
 
-ALL_510 = {2: 1, 4: 2, 8: 0, 9: 3, 10: 4, 11: 5, 12: 6, 13: 7}  # Linux 5.10: no clash_resolve, chain_toolong
-write("old_kernel-global.hex", "a kernel before 5.x's CTA_STATS_GLOBAL_MAX_ENTRIES: entries only",
+OLDER = {2: 1, 4: 2, 8: 0, 9: 3, 10: 4, 11: 5, 12: 6, 13: 7}  # no clash_resolve, chain_toolong
+write("old_kernel-global.hex", "an older kernel, without CTA_STATS_GLOBAL_MAX_ENTRIES: entries only",
       [message(GET_STATS, attr(1, 1234))])
-write("old_kernel-per_cpu.hex", "Linux 5.10: no CTA_STATS_CLASH_RESOLVE nor CTA_STATS_CHAIN_TOOLONG; 2 CPUs",
-      [cpu(0, ALL_510) + cpu(1, {k: v * 10 for k, v in ALL_510.items()}), done()])
+write("old_kernel-per_cpu.hex", "an older kernel: no CTA_STATS_CLASH_RESOLVE nor CTA_STATS_CHAIN_TOOLONG; 2 CPUs",
+      [cpu(0, OLDER) + cpu(1, {k: v * 10 for k, v in OLDER.items()}), done()])
 write("no_global-global.hex", "a kernel that answers the global request with no attribute at all",
       [message(GET_STATS, b"")])
 write("no_ctnetlink-global.hex", "nf_conntrack_netlink not loaded (and not loadable): nfnetlink answers EINVAL",
