@@ -70,7 +70,14 @@ void absent(Sample& sample, const std::optional<CounterId>& id) {
 
 }  // namespace
 
-ConntrackHealthInput::ConntrackHealthInput(io::LogSink log) : log_(std::move(log)) {}
+ConntrackHealthInput::ConntrackHealthInput(io::LogSink log)
+    : ConntrackHealthInput(std::move(log), [reader = std::make_shared<ConntrackReader>()](
+                                               ConntrackStats& out, std::int64_t budget_ns) {
+        return reader->read(out, budget_ns);
+      }) {}
+
+ConntrackHealthInput::ConntrackHealthInput(io::LogSink log, ReadFunction read)
+    : log_(std::move(log)), read_(std::move(read)) {}
 
 void ConntrackHealthInput::pump(std::int64_t, CounterCatalog&, io::SampleSink&) {}
 
@@ -84,7 +91,8 @@ void ConntrackHealthInput::add_totals(Sample& sample, CounterCatalog& catalog, s
 
 void ConntrackHealthInput::read(std::int64_t now_ns) {
   const std::int64_t start = now_mono_ns();
-  const int error = reader_.read(last_, kReadBudget_ns);
+  last_.clear();
+  const int error = read_(last_, kReadBudget_ns);
   if (error != 0) {
     on_failure(error, now_ns);
     return;

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -28,7 +29,13 @@ namespace ctmon::conntrack {
 
 class ConntrackHealthInput : public io::Input {
  public:
+  /// How a reading is made: ConntrackReader::read's contract (0 or an errno; `out` filled).
+  using ReadFunction = std::function<int(ConntrackStats& out, std::int64_t budget_ns)>;
+
+  /// Reads the kernel of the daemon's network namespace.
   explicit ConntrackHealthInput(io::LogSink log);
+  /// Reads with `read` instead: for tests of what the kernel cannot be made to do (refuse, wrap).
+  ConntrackHealthInput(io::LogSink log, ReadFunction read);
 
   [[nodiscard]] std::string_view name() const override { return "conntrack"; }
   /// Nothing: it reads only when the counter source does (add_totals).
@@ -42,7 +49,7 @@ class ConntrackHealthInput : public io::Input {
   void put(Sample& sample, CounterCatalog& catalog);
 
   io::LogSink log_;
-  ConntrackReader reader_;
+  ReadFunction read_;
   ConntrackStats last_;      // the last reading; reused
   bool last_ok_ = false;     // whether the last attempt succeeded (and put() has values)
   CumulativeStats stats_;
