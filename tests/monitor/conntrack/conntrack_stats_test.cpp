@@ -27,6 +27,43 @@ struct Datagram {
   [[nodiscard]] const void* data() const { return words.data(); }
 };
 
+// Netlink headers (messages, attributes) are in the host's byte order, attribute values in
+// network order. The fixtures were recorded on a little-endian machine: on a big-endian one
+// (s390x under qemu in the cross build) their headers are turned around as the kernel there
+// would have written them. A walk that stops at the first header that makes no sense leaves
+// the garbage fixtures garbage.
+void to_host_order(Datagram& d) {
+  if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) return;
+  auto* bytes = reinterpret_cast<unsigned char*>(d.words.data());
+  const auto swap16 = [&](std::size_t at) { std::swap(bytes[at], bytes[at + 1]); };
+  const auto swap32 = [&](std::size_t at) {
+    std::swap(bytes[at], bytes[at + 3]);
+    std::swap(bytes[at + 1], bytes[at + 2]);
+  };
+  const auto le32 = [&](std::size_t at) {
+    return std::uint32_t{bytes[at]} | std::uint32_t{bytes[at + 1]} << 8 | std::uint32_t{bytes[at + 2]} << 16 |
+           std::uint32_t{bytes[at + 3]} << 24;
+  };
+  for (std::size_t at = 0; at + 16 <= d.size;) {
+    const std::uint32_t length = le32(at);
+    if (length < 16 || length > d.size - at) return;
+    const unsigned type = bytes[at + 4] | bytes[at + 5] << 8;
+    swap32(at), swap16(at + 4), swap16(at + 6), swap32(at + 8), swap32(at + 12);
+    if (type == NLMSG_ERROR && length >= 36) {
+      swap32(at + 16);  // the error, then the request's header
+      swap32(at + 20), swap16(at + 24), swap16(at + 26), swap32(at + 28), swap32(at + 32);
+    } else if (type >= NLMSG_MIN_TYPE) {
+      for (std::size_t a = at + 20; a + 4 <= at + length;) {  // attributes after the nfgenmsg
+        const unsigned attr_length = bytes[a] | bytes[a + 1] << 8;
+        swap16(a), swap16(a + 2);
+        if (attr_length < 4) break;
+        a += (attr_length + 3) & ~3U;
+      }
+    }
+    at += (length + 3) & ~3U;
+  }
+}
+
 std::vector<Datagram> load(const std::string& name) {
   std::ifstream in(std::string(CTMON_CONNTRACK_FIXTURES) + "/" + name);
   REQUIRE(in);
@@ -38,6 +75,7 @@ std::vector<Datagram> load(const std::string& name) {
     d.words.resize((d.size + 3) / 4);
     auto* bytes = reinterpret_cast<unsigned char*>(d.words.data());
     for (std::size_t k = 0; k < d.size; ++k) bytes[k] = static_cast<unsigned char>(std::stoi(line.substr(2 * k, 2), nullptr, 16));
+    to_host_order(d);
     datagrams.push_back(std::move(d));
   }
   return datagrams;
@@ -206,7 +244,12 @@ TEST_CASE("the reader against the running kernel agrees with nf_conntrack_max") 
   }
   ConntrackReader reader;
   ConntrackStats stats;
-  REQUIRE(reader.read(stats, 100'000'000) == 0);
+  const int error = reader.read(stats, 100'000'000);
+  if (error == EPFNOSUPPORT || error == EPROTONOSUPPORT || error == EAFNOSUPPORT) {
+    WARN("not checked: no NETLINK_NETFILTER socket here (qemu-user has none)");
+    return;
+  }
+  REQUIRE(error == 0);
   CHECK(stats.limit == max);
   CHECK(stats.entries.has_value());
   CHECK(stats.cpus.size() == static_cast<std::size_t>(sysconf(_SC_NPROCESSORS_CONF)));
