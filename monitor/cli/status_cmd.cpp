@@ -72,6 +72,7 @@ struct Report {
   nlohmann::json influx = nlohmann::json::object();
   nlohmann::json notify = nlohmann::json::array();
   nlohmann::json prometheus = nlohmann::json::object();
+  nlohmann::json conntrack = nlohmann::json::object();
   std::vector<std::pair<std::string, std::string>> lines;  // label, text
 };
 
@@ -289,6 +290,49 @@ void check_clock(std::int64_t now, Report& r) {
                          "check NTP (sysntpd, systemd-timesyncd, chrony)");
 }
 
+// 65536 as "65,536": table sizes are read at a glance.
+std::string with_thousands(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  for (std::size_t k = digits.size(); k > 3; k -= 3) digits.insert(k - 3, ",");
+  return digits;
+}
+
+// A conntrack table this full drops new connections soon (the kernel drops at 100 %).
+constexpr double kConntrackFullFraction = 0.9;
+
+// Conntrack table health as the running daemon reads it. Trouble reading it is a warning: the
+// counters are sampled whatever it does.
+void check_conntrack(const std::optional<status::DaemonStatus>& status, Report& r) {
+  if (!status || !status->conntrack) {
+    r.conntrack["state"] = "off";
+    return;
+  }
+  const status::ConntrackStatus& c = *status->conntrack;
+  r.conntrack = status::to_json(*status).at("conntrack");
+  if (c.state != "ok") {
+    r.lines.emplace_back("conntrack", c.state == "waiting" ? "no reading yet" : c.state);
+    if (!c.detail.empty()) r.warnings.push_back(c.detail);
+    return;
+  }
+  std::string fill = c.entries ? with_thousands(*c.entries) : "? (not reported)";
+  if (c.limit) fill += " of " + with_thousands(*c.limit);
+  fill += " entries";
+  if (c.entries && c.limit && *c.limit > 0) {
+    const double fraction = static_cast<double>(*c.entries) / static_cast<double>(*c.limit);
+    fill += fmt::format(" ({:.1f} %)", fraction * 100);
+    if (fraction >= kConntrackFullFraction)
+      r.warnings.push_back(fmt::format("the conntrack table is {:.0f} % full: at 100 % the kernel drops new "
+                                       "connections; raise net.netfilter.nf_conntrack_max",
+                                       fraction * 100));
+  }
+  r.lines.emplace_back("conntrack", fmt::format("{}, {} drop{} since start, {:.0f} us per reading", fill,
+                                                with_thousands(c.drops), c.drops == 1 ? "" : "s", c.read_us));
+  if (c.drops > 0)
+    r.warnings.push_back(fmt::format("the kernel dropped {} packet(s) or connection(s) for want of room in the "
+                                     "conntrack table since ctmon started (conntrack -S: drop, early_drop)",
+                                     with_thousands(c.drops)));
+}
+
 // A "last success" time as the report prints it; 0 means it never happened.
 std::string when_or_never(std::int64_t wall_ns) { return wall_ns > 0 ? format_local_time(wall_ns) : "never"; }
 
@@ -374,6 +418,7 @@ void run_status(const Config& config, const StatusOptions& o) {
   Report r;
   const status::DaemonContact contact = status::contact_daemon(config.status_file, kAnswerTimeout_ms);
   check_daemon(config, contact, now, r);
+  check_conntrack(contact.status, r);
   check_database(config, now, r);
   check_influx(config, contact.status, r);
   check_notify(config, contact.status, r);
@@ -383,7 +428,7 @@ void run_status(const Config& config, const StatusOptions& o) {
   if (o.json) {
     const nlohmann::json out = {{"healthy", healthy}, {"problems", r.problems}, {"warnings", r.warnings},
                                 {"daemon", r.daemon}, {"database", r.database}, {"influx", r.influx},
-                                {"notify", r.notify}, {"prometheus", r.prometheus}};
+                                {"notify", r.notify}, {"prometheus", r.prometheus}, {"conntrack", r.conntrack}};
     fmt::print("{}\n", out.dump());
   } else {
     const Terminal term = detect_terminal();
@@ -409,12 +454,12 @@ void add_status_command(CLI::App& app) {
       "status",
       "Is the daemon alive and sampling (last sample age against the interval), what the database\n"
       "holds, bytes written to flash today, episodes today, InfluxDB forwarding, notifications, the\n"
-      "Prometheus endpoint, and warnings\n"
+      "Prometheus endpoint, the conntrack table's fill and drops, and warnings\n"
       "(table missing, clock not synchronised, disk almost full).\n"
       "Exit code 0 when healthy, 1 when not (daemon not running, last sample older than 3\n"
       "intervals, table missing, store failing): usable as a health check.");
   auto flags = std::make_shared<ConfigFlags>(cmd, ConfigScope::kDatabase);
-  cmd->add_flag("--json", options->json, "one JSON object: healthy, problems, warnings, daemon, database, influx, notify, prometheus");
+  cmd->add_flag("--json", options->json, "one JSON object: healthy, problems, warnings, daemon, database, influx, notify, prometheus, conntrack");
   cmd->callback([flags, options] { run_status(flags->resolve(), *options); });
 }
 

@@ -69,6 +69,9 @@ struct Config {
   std::string status_file = "/run/ctmon/ctmon.status";
   /// ADDRESS:PORT of the Prometheus endpoint (GET /metrics); empty: off. See listen_address.h.
   std::string prometheus_listen;
+  /// Read the conntrack table's entries, limit and drop statistics over ctnetlink with every
+  /// sample (monitor/conntrack/); needs nf_conntrack_netlink, which the kernel loads on demand.
+  bool conntrack_health = true;
   InfluxConfig influx;
   NotifyConfig notify;
   MqttConfig mqtt;

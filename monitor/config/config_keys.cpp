@@ -103,6 +103,10 @@ constexpr std::array kKeys = {
               .help = "serve GET /metrics for Prometheus here: 192.168.1.1:9101, [fd00::1]:9101, "
                       "or :9101 for every address; empty: off",
               .flag_scopes = kRunAndReaders},
+    ConfigKey{.name = "conntrack_health", .member = top(&Config::conntrack_health),
+              .help = "with every sample, read the conntrack table's entries and limit and the "
+                      "kernel's conntrack drop statistics (conntrack -C, -S) over netlink",
+              .flag_help = "do not read the conntrack table's entries, limit and statistics"},
     ConfigKey{.name = "influx.url", .member = influx(&InfluxConfig::url), .value_name = "URL",
               .help = "http://host:8086 or https://...; empty: nothing is ever sent",
               .flag_scopes = kRunAndReplay},

@@ -1,5 +1,6 @@
 #include "monitor/daemon/registry.h"
 
+#include "monitor/conntrack/conntrack_health_input.h"
 #include "monitor/daemon/counter_input.h"
 #include "monitor/influx/influx_output.h"
 #include "monitor/mqtt/mqtt_output.h"
@@ -32,6 +33,7 @@ std::vector<std::unique_ptr<io::Input>> make_inputs(const Config& config, Logger
                                                     std::int64_t now_mono_ns) {
   std::vector<std::unique_ptr<io::Input>> inputs;
   add(inputs, std::make_unique<CounterInput>(config, log, now_mono_ns));
+  add(inputs, conntrack::make_input(config, log_sink(log)));
   return inputs;
 }
 

@@ -123,6 +123,19 @@ nlohmann::json to_json(const DaemonStatus& s) {
                        {"last_scrape_ts", seconds(s.prometheus->last_scrape_wall_ns)},
                        {"last_error", s.prometheus->last_error},
                        {"last_error_ts", seconds(s.prometheus->last_error_wall_ns)}};
+  if (s.conntrack) {
+    const auto optional = [](const std::optional<std::uint64_t>& value) {
+      return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+    };
+    j["conntrack"] = {{"state", s.conntrack->state},
+                      {"detail", s.conntrack->detail},
+                      {"entries", optional(s.conntrack->entries)},
+                      {"limit", optional(s.conntrack->limit)},
+                      {"drops", s.conntrack->drops},
+                      {"readings", s.conntrack->readings},
+                      {"failures", s.conntrack->failures},
+                      {"read_us", s.conntrack->read_us}};
+  }
   return j;
 }
 
@@ -186,6 +199,23 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
     prometheus.last_error = get<std::string>(p, "last_error", "prometheus");
     prometheus.last_error_wall_ns = nanoseconds(get<double>(p, "last_error_ts", "prometheus"));
     s.prometheus = std::move(prometheus);
+  }
+  if (j.contains("conntrack")) {
+    const nlohmann::json& c = j.at("conntrack");
+    ConntrackStatus conntrack;
+    const auto optional = [&c](const char* key) -> std::optional<std::uint64_t> {
+      if (member(c, key, "conntrack").is_null()) return std::nullopt;
+      return get<std::uint64_t>(c, key, "conntrack");
+    };
+    conntrack.state = get<std::string>(c, "state", "conntrack");
+    conntrack.detail = get<std::string>(c, "detail", "conntrack");
+    conntrack.entries = optional("entries");
+    conntrack.limit = optional("limit");
+    conntrack.drops = get<std::uint64_t>(c, "drops", "conntrack");
+    conntrack.readings = get<std::uint64_t>(c, "readings", "conntrack");
+    conntrack.failures = get<std::uint64_t>(c, "failures", "conntrack");
+    conntrack.read_us = get<double>(c, "read_us", "conntrack");
+    s.conntrack = std::move(conntrack);
   }
   return s;
 }

@@ -14,7 +14,9 @@
 //   output is on, notify: [{name, target, state, detail, queued, delivered, failed,
 //   last_success_ts, last_error_ts}], one per notification output (target is optional for
 //   readers: daemons before it did not send it); and, only when the Prometheus endpoint is on,
-//   prometheus {listen, scrapes, last_scrape_ts, last_error, last_error_ts}.
+//   prometheus {listen, scrapes, last_scrape_ts, last_error, last_error_ts}; and, only when
+//   conntrack health is on, conntrack {state, detail, entries, limit, drops, readings, failures,
+//   read_us} (entries and limit null when the kernel does not report them).
 // Times are Unix seconds (floats; 0 = never). Readers ignore keys they do not know, so a newer
 // daemon can add keys; a key a reader needs that is missing or mistyped is an error, not a
 // default.
@@ -92,6 +94,18 @@ struct PrometheusStatus {
   std::int64_t last_error_wall_ns = 0;    ///< 0: never
 };
 
+/// Conntrack table health (monitor/conntrack/); present only when it is on.
+struct ConntrackStatus {
+  std::string state = "waiting";          ///< waiting (no reading yet), ok, or the failure's name
+  std::string detail;                     ///< the failure and what to do, in one line; empty when ok
+  std::optional<std::uint64_t> entries;   ///< at the last reading; absent: not reported
+  std::optional<std::uint64_t> limit;     ///< net.netfilter.nf_conntrack_max
+  std::uint64_t drops = 0;                ///< drop + early_drop over all CPUs since the daemon started
+  std::uint64_t readings = 0;             ///< successful readings since start
+  std::uint64_t failures = 0;             ///< failed readings since start
+  double read_us = 0;                     ///< mean cost of a successful reading, wall clock
+};
+
 struct DaemonStatus {
   std::int64_t pid = 0;
   std::int64_t started_wall_ns = 0;
@@ -108,6 +122,7 @@ struct DaemonStatus {
   std::optional<InfluxStatus> influx;
   std::vector<NotifierStatus> notifiers;
   std::optional<PrometheusStatus> prometheus;
+  std::optional<ConntrackStatus> conntrack;
 };
 
 /// "ok", "missing", "no counters", "rules missing", or "error: <why>" (with `error`).

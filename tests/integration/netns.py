@@ -125,13 +125,17 @@ def wait_for(predicate, timeout_s=10.0, what="condition"):
 
 class Daemon:
     """`ctmon run` in namespace `ns` of `topo` on database `db`, with its pid file and status socket
-    beside the database (db + ".status", db + ".sock") and its log in a file."""
+    beside the database (db + ".status", db + ".sock") and its log in a file. Conntrack health is
+    off unless `conntrack_health`: the tests written before it compare the stored counters with
+    the table's exactly, and its counters are test_conntrack_health_netns.py's to check."""
 
-    def __init__(self, topo, ns, db, *flags, log_path=None):
+    def __init__(self, topo, ns, db, *flags, log_path=None, conntrack_health=False):
         self.db = db
         self.log_path = log_path or db + ".log"
         self.log = open(self.log_path, "w")
         self.status_path = db + ".status"
+        if not conntrack_health:
+            flags = ("--no-conntrack-health", *flags)
         self.proc = topo.spawn(ns, ctmon_binary(), "run", "--db", db, "--status-file", self.status_path, *flags,
                                stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -170,8 +174,9 @@ class NetnsTestCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.db = os.path.join(self.dir, "ctmon.db")
 
-    def daemon(self, *flags, db=None, log_path=None):
-        d = Daemon(self.topo, self.topo.router, db or self.db, *flags, log_path=log_path)
+    def daemon(self, *flags, db=None, log_path=None, conntrack_health=False):
+        d = Daemon(self.topo, self.topo.router, db or self.db, *flags, log_path=log_path,
+                   conntrack_health=conntrack_health)
         self.addCleanup(lambda: d.proc.poll() is not None or d.stop(signal.SIGKILL))
         return d
 

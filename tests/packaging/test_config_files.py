@@ -48,7 +48,7 @@ class GeneratedConfigFiles(unittest.TestCase):
         with open(os.path.join(SOURCE_DIR, FILES[1])) as f:
             uci = f.read()
         rows = keys(self.binary)
-        self.assertEqual(len(rows), 43)
+        self.assertEqual(len(rows), 44)
         for key, _, _, option, _, _ in rows:
             leaf = key.split(".")[-1]
             self.assertRegex(toml, rf"(?m)^#?{re.escape(leaf)} = ", key)

@@ -18,7 +18,7 @@ OPENWRT = os.path.join(SOURCE_DIR, "packaging", "openwrt")
 MAKEFILE = os.path.join(OPENWRT, "Makefile")
 INIT = os.path.join(OPENWRT, "files", "ctmon.init")
 # Dependencies that are not shared libraries, and why (also said in the Makefile).
-NOT_LIBRARIES = {"kmod-nft-core", "procd-ujail"}
+NOT_LIBRARIES = {"kmod-nft-core", "kmod-nf-conntrack-netlink", "procd-ujail"}
 # Linked only where the CPU has no 64-bit atomics (32-bit MIPS and ARM routers), never here.
 ONLY_ON_SOME_CPUS = {"libatomic"}
 # A -DCTMON_SANITIZE=ON build links the sanitizer runtimes, which no package ships.

@@ -69,7 +69,7 @@ collectd_series = true
 TEST_CASE("an unknown key is an error naming the key, its line and the known keys") {
   CHECK_THROWS_WITH(load("interval = 5\nintervall = 5\n"),
                     Catch::Contains(":2: unknown key 'intervall'") &&
-                        Catch::Contains("known keys: commit_interval, db,"));
+                        Catch::Contains("known keys: commit_interval, conntrack_health, db,"));
   CHECK_THROWS_WITH(load("[influx]\nurll = 'x'\n"), Catch::Contains("unknown key 'influx.urll'"));
 }
 

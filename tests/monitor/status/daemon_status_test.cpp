@@ -149,3 +149,32 @@ TEST_CASE("The socket sits next to the pid file") {
   CHECK(status_socket_path("/run/ctmon/ctmon.status") == "/run/ctmon/ctmon.sock");
   CHECK(status_socket_path("/tmp/x/daemon") == "/tmp/x/daemon.sock");
 }
+
+TEST_CASE("DaemonStatus: conntrack health round-trips, absent values as null, absent when off") {
+  DaemonStatus s = sample_status();
+  s.conntrack = ConntrackStatus{"ok", "", 1234, 65536, 3, 100, 1, 41.5};
+  nlohmann::json j = to_json(s);
+  CHECK(j.at("conntrack").at("limit") == 65536);
+  DaemonStatus back = daemon_status_from_json(nlohmann::json::parse(j.dump()));
+  REQUIRE(back.conntrack);
+  CHECK(back.conntrack->state == "ok");
+  CHECK(back.conntrack->entries == 1234u);
+  CHECK(back.conntrack->limit == 65536u);
+  CHECK(back.conntrack->drops == 3);
+  CHECK(back.conntrack->readings == 100);
+  CHECK(back.conntrack->failures == 1);
+  CHECK(back.conntrack->read_us == 41.5);
+
+  s.conntrack->limit.reset();  // a kernel before CTA_STATS_GLOBAL_MAX_ENTRIES
+  j = to_json(s);
+  CHECK(j.at("conntrack").at("limit").is_null());
+  CHECK_FALSE(daemon_status_from_json(j).conntrack->limit.has_value());
+  j["conntrack"]["entries"] = "many";
+  CHECK_THROWS_WITH(daemon_status_from_json(j), Catch::Contains("'entries'"));
+  j["conntrack"].erase("entries");
+  CHECK_THROWS_WITH(daemon_status_from_json(j), Catch::Contains("'entries'"));
+
+  s.conntrack.reset();
+  CHECK_FALSE(to_json(s).contains("conntrack"));
+  CHECK_FALSE(daemon_status_from_json(to_json(s)).conntrack.has_value());
+}
