@@ -123,6 +123,18 @@ nlohmann::json to_json(const DaemonStatus& s) {
                        {"last_scrape_ts", seconds(s.prometheus->last_scrape_wall_ns)},
                        {"last_error", s.prometheus->last_error},
                        {"last_error_ts", seconds(s.prometheus->last_error_wall_ns)}};
+  if (!s.probes.empty()) {
+    nlohmann::json probes = nlohmann::json::array();
+    for (const ProbeStatus& p : s.probes)
+      probes.push_back({{"target", p.target},
+                        {"address", p.address},
+                        {"transport", p.transport},
+                        {"state", p.state},
+                        {"median_rtt_ms", p.median_rtt_ms},
+                        {"loss", p.loss},
+                        {"sent", p.sent}});
+    j["probes"] = std::move(probes);
+  }
   return j;
 }
 
@@ -186,6 +198,21 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
     prometheus.last_error = get<std::string>(p, "last_error", "prometheus");
     prometheus.last_error_wall_ns = nanoseconds(get<double>(p, "last_error_ts", "prometheus"));
     s.prometheus = std::move(prometheus);
+  }
+  if (j.contains("probes")) {
+    const nlohmann::json& list = j.at("probes");
+    if (!list.is_array()) throw StatusFormatError("the key 'probes' has the wrong type");
+    for (const nlohmann::json& p : list) {
+      ProbeStatus probe;
+      probe.target = get<std::string>(p, "target", "probes");
+      probe.address = get<std::string>(p, "address", "probes");
+      probe.transport = get<std::string>(p, "transport", "probes");
+      probe.state = get<std::string>(p, "state", "probes");
+      probe.median_rtt_ms = get<double>(p, "median_rtt_ms", "probes");
+      probe.loss = get<double>(p, "loss", "probes");
+      probe.sent = get<std::uint64_t>(p, "sent", "probes");
+      s.probes.push_back(std::move(probe));
+    }
   }
   return s;
 }

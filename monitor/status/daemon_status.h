@@ -14,7 +14,9 @@
 //   output is on, notify: [{name, target, state, detail, queued, delivered, failed,
 //   last_success_ts, last_error_ts}], one per notification output (target is optional for
 //   readers: daemons before it did not send it); and, only when the Prometheus endpoint is on,
-//   prometheus {listen, scrapes, last_scrape_ts, last_error, last_error_ts}.
+//   prometheus {listen, scrapes, last_scrape_ts, last_error, last_error_ts}; and, only when
+//   probing is on, probes: [{target, address, transport, state, median_rtt_ms, loss, sent}]
+//   (optional for readers: daemons before it did not send it).
 // Times are Unix seconds (floats; 0 = never). Readers ignore keys they do not know, so a newer
 // daemon can add keys; a key a reader needs that is missing or mistyped is an error, not a
 // default.
@@ -92,6 +94,17 @@ struct PrometheusStatus {
   std::int64_t last_error_wall_ns = 0;    ///< 0: never
 };
 
+/// One probe target (monitor/probe/); listed only when probing is on.
+struct ProbeStatus {
+  std::string target;       ///< "wan", "lan", "wan_google": its counters' probe_<target>_
+  std::string address;      ///< "192.0.2.1", "[2001:db8::1]:443" with TCP
+  std::string transport;    ///< "icmp" (ping socket), "icmp-raw", "tcp"
+  std::string state;        ///< "starting", "ok", "unreachable"
+  double median_rtt_ms = -1;  ///< of the last interval with a reply; -1: none yet
+  double loss = 0;          ///< of the last interval, 0..1
+  std::uint64_t sent = 0;   ///< probes since start
+};
+
 struct DaemonStatus {
   std::int64_t pid = 0;
   std::int64_t started_wall_ns = 0;
@@ -108,6 +121,7 @@ struct DaemonStatus {
   std::optional<InfluxStatus> influx;
   std::vector<NotifierStatus> notifiers;
   std::optional<PrometheusStatus> prometheus;
+  std::vector<ProbeStatus> probes;
 };
 
 /// "ok", "missing", "no counters", "rules missing", or "error: <why>" (with `error`).
