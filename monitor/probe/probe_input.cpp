@@ -341,9 +341,18 @@ class ProbeInput::Target {
 ProbeInput::ProbeInput(std::vector<ProbeTarget> targets, int per_interval, double interval_s,
                        io::LogSink log, std::int64_t now_mono_ns)
     : log_(std::move(log)) {
-  for (std::size_t i = 0; i < targets.size(); ++i)
-    targets_.push_back(std::make_unique<Target>(std::move(targets[i]), per_interval, interval_s, i,
-                                                targets.size(), now_mono_ns));
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const bool automatic = targets[i].spec == "auto";
+    try {
+      targets_.push_back(std::make_unique<Target>(std::move(targets[i]), per_interval, interval_s,
+                                                  i, targets.size(), now_mono_ns));
+    } catch (const UserError& e) {
+      // A target the user named must work; one `auto` found is skipped, so that the default
+      // never stops a daemon that was fine without probes.
+      if (!automatic) throw;
+      if (log_) log_(io::Severity::kWarning, fmt::format("{}; skipped", e.what()));
+    }
+  }
   per_interval_ = per_interval;
   for (const auto& target : targets_) {
     const status::ProbeStatus s = target->status();
@@ -411,7 +420,10 @@ std::unique_ptr<io::Input> make_probe_input(const Config& config, const io::LogS
   int per_interval = 5;
   (void)std::from_chars(config.probe.per_interval.data(),
                         config.probe.per_interval.data() + config.probe.per_interval.size(), per_interval);
-  return std::make_unique<ProbeInput>(std::move(targets), per_interval, config.interval_s, log, now_mono_ns);
+  auto input = std::make_unique<ProbeInput>(std::move(targets), per_interval, config.interval_s, log,
+                                            now_mono_ns);
+  if (input->target_count() == 0) return nullptr;
+  return input;
 }
 
 }  // namespace ctmon::probe

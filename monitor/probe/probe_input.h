@@ -39,7 +39,7 @@ enum class Transport { kPingSocket, kRawSocket, kTcp };
 class ProbeInput : public io::Input {
  public:
   /// Opens one socket per target. Throws UserError when no transport is allowed for a target
-  /// (saying what to do). `targets` must not be empty.
+  /// the user named (saying what to do); a target `auto` found is then skipped, logged.
   ProbeInput(std::vector<ProbeTarget> targets, int per_interval, double interval_s, io::LogSink log,
              std::int64_t now_mono_ns);
   ~ProbeInput() override;
@@ -53,6 +53,7 @@ class ProbeInput : public io::Input {
   void report(status::DaemonStatus& status) const override;
   /// A new interval re-spreads the probes over it.
   void reload(const Config& fresh) override;
+  [[nodiscard]] std::size_t target_count() const { return targets_.size(); }
 
  private:
   class Target;
