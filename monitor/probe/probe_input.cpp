@@ -292,15 +292,15 @@ class ProbeInput::Target {
 
   void expire(std::int64_t now, const io::LogSink& log) {
     if (reachable_now_) note_reachable(log);
-    bool lost_any = false;
     while (!outstanding_.empty() && now - outstanding_.front().sent_ns >= timeout_ns_) {
       stats_.on_timeout(outstanding_.front().probe);
       outstanding_.erase(outstanding_.begin());
-      lost_any = true;
+      ++lost_in_row_;
     }
-    if (lost_any) ++timeouts_in_row_;
-    // Every probe of a whole second lost: say so once, not per probe.
-    if (lost_any && timeouts_in_row_ * period_ns_ >= kSecond_ns && unreachable_.enter(0))
+    // Unreachable once 2 s of probes (3 at least) went unanswered in a row: said once, not per
+    // probe, and random loss (30 % loses 10 in a row once in 170,000) does not flap it.
+    const std::uint64_t enough = std::max<std::uint64_t>(3, static_cast<std::uint64_t>(2 * kSecond_ns / period_ns_));
+    if (lost_in_row_ >= enough && unreachable_.enter(0))
       log(io::Severity::kWarning,
           fmt::format("probe {} {}: no answer (counted as loss until it answers)", label_,
                       target_.address.text()));
@@ -308,7 +308,7 @@ class ProbeInput::Target {
 
   void note_reachable(const io::LogSink& log) {
     reachable_now_ = false;
-    timeouts_in_row_ = 0;
+    lost_in_row_ = 0;
     if (unreachable_.clear())
       log(io::Severity::kInfo, fmt::format("probe {} {}: answering again", label_, target_.address.text()));
   }
@@ -330,7 +330,7 @@ class ProbeInput::Target {
   CounterId ids_[kMetricCount] = {kUnknown, kUnknown, kUnknown, kUnknown, kUnknown};
   ConditionLog<int> unreachable_;  // errno of a failed send, or 0: no answer
   bool reachable_now_ = false;
-  std::uint64_t timeouts_in_row_ = 0;
+  std::uint64_t lost_in_row_ = 0;
   std::uint64_t last_median_us_ = 0;
   bool have_last_median_ = false;
   std::pair<std::uint64_t, std::uint64_t> loss_window_{0, 0};  // resolved, lost in the last interval

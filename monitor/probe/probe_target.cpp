@@ -42,9 +42,12 @@ bool parse_port(std::string_view text, std::uint16_t& port) {
 }
 
 bool looks_like_hostname(std::string_view text) {
-  return !text.empty() && std::any_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  }) && text.find(':') == std::string_view::npos;
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  const auto name_char = [&letter](char c) {
+    return letter(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  };
+  return !text.empty() && std::any_of(text.begin(), text.end(), letter) &&
+         std::all_of(text.begin(), text.end(), name_char);
 }
 
 }  // namespace
@@ -81,6 +84,7 @@ std::string parse_probe_address(std::string_view text, ProbeAddress& out) {
     host = std::string(text);
   }
   if (host.empty()) return "no address";
+  if (host.find('%') != std::string::npos) return "scoped IPv6 addresses (%IFACE) are not supported";
   if (host.find('\0') != std::string::npos) return "not an address";
   in_addr a4{};
   in6_addr a6{};
@@ -91,7 +95,6 @@ std::string parse_probe_address(std::string_view text, ProbeAddress& out) {
     sin.sin_port = htons(port);
     out.length = sizeof(sockaddr_in);
   } else if (inet_pton(AF_INET6, host.c_str(), &a6) == 1) {
-    if (host.find('%') != std::string::npos) return "scoped IPv6 addresses are not supported";
     auto& sin6 = reinterpret_cast<sockaddr_in6&>(out.storage);
     sin6.sin6_family = AF_INET6;
     sin6.sin6_addr = a6;
