@@ -106,10 +106,16 @@ class ProbeInput::Target {
     if (!stats_.interval_rtts_us().empty()) {
       std::vector<std::uint64_t> rtts = stats_.interval_rtts_us();
       last_median_us_ = median_of(rtts);
+      last_max_us_ = *std::max_element(rtts.begin(), rtts.end());
       have_last_median_ = true;
     }
     stats_.close_interval();
     const ProbeTotals& t = stats_.totals();
+    if (t.jitter_pairs > pairs_at_last_)
+      last_jitter_us_ = static_cast<double>(t.jitter_us_sum - jitter_sum_at_last_) /
+                        static_cast<double>(t.jitter_pairs - pairs_at_last_);
+    pairs_at_last_ = t.jitter_pairs;
+    jitter_sum_at_last_ = t.jitter_us_sum;
     const std::uint64_t counts[kMetricCount] = {t.rtt_intervals, t.rtt_intervals, t.rtt_intervals,
                                                 t.jitter_pairs, t.resolved};
     const std::uint64_t sums[kMetricCount] = {t.rtt_min_us_sum, t.rtt_median_us_sum,
@@ -134,6 +140,8 @@ class ProbeInput::Target {
                       : fmt::format("{}:{}", s.address, target_.address.port);
     s.transport = std::string(to_string(transport_));
     s.median_rtt_ms = have_last_median_ ? static_cast<double>(last_median_us_) / 1000 : -1;
+    s.max_rtt_ms = have_last_median_ ? static_cast<double>(last_max_us_) / 1000 : -1;
+    s.jitter_ms = last_jitter_us_ < 0 ? -1 : last_jitter_us_ / 1000;
     s.loss = loss_window_.first == 0 ? 0
                                      : static_cast<double>(loss_window_.second) /
                                            static_cast<double>(loss_window_.first);
@@ -332,6 +340,10 @@ class ProbeInput::Target {
   bool reachable_now_ = false;
   std::uint64_t lost_in_row_ = 0;
   std::uint64_t last_median_us_ = 0;
+  std::uint64_t last_max_us_ = 0;
+  double last_jitter_us_ = -1;
+  std::uint64_t pairs_at_last_ = 0;
+  std::uint64_t jitter_sum_at_last_ = 0;
   bool have_last_median_ = false;
   std::pair<std::uint64_t, std::uint64_t> loss_window_{0, 0};  // resolved, lost in the last interval
   std::uint64_t resolved_at_last_ = 0;

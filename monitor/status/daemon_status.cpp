@@ -131,6 +131,8 @@ nlohmann::json to_json(const DaemonStatus& s) {
                         {"transport", p.transport},
                         {"state", p.state},
                         {"median_rtt_ms", p.median_rtt_ms},
+                        {"max_rtt_ms", p.max_rtt_ms},
+                        {"jitter_ms", p.jitter_ms},
                         {"loss", p.loss},
                         {"sent", p.sent}});
     j["probes"] = std::move(probes);
@@ -209,6 +211,8 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
       probe.transport = get<std::string>(p, "transport", "probes");
       probe.state = get<std::string>(p, "state", "probes");
       probe.median_rtt_ms = get<double>(p, "median_rtt_ms", "probes");
+      probe.max_rtt_ms = get<double>(p, "max_rtt_ms", "probes");
+      probe.jitter_ms = get<double>(p, "jitter_ms", "probes");
       probe.loss = get<double>(p, "loss", "probes");
       probe.sent = get<std::uint64_t>(p, "sent", "probes");
       s.probes.push_back(std::move(probe));

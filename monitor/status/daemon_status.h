@@ -15,7 +15,8 @@
 //   last_success_ts, last_error_ts}], one per notification output (target is optional for
 //   readers: daemons before it did not send it); and, only when the Prometheus endpoint is on,
 //   prometheus {listen, scrapes, last_scrape_ts, last_error, last_error_ts}; and, only when
-//   probing is on, probes: [{target, address, transport, state, median_rtt_ms, loss, sent}]
+//   probing is on, probes: [{target, address, transport, state, median_rtt_ms, max_rtt_ms, jitter_ms, loss,
+//   sent}]
 //   (optional for readers: daemons before it did not send it).
 // Times are Unix seconds (floats; 0 = never). Readers ignore keys they do not know, so a newer
 // daemon can add keys; a key a reader needs that is missing or mistyped is an error, not a
@@ -101,6 +102,8 @@ struct ProbeStatus {
   std::string transport;    ///< "icmp" (ping socket), "icmp-raw", "tcp"
   std::string state;        ///< "starting", "ok", "unreachable"
   double median_rtt_ms = -1;  ///< of the last interval with a reply; -1: none yet
+  double max_rtt_ms = -1;     ///< of that interval too
+  double jitter_ms = -1;      ///< over the last interval's pairs of replies; -1: none
   double loss = 0;          ///< of the last interval, 0..1
   std::uint64_t sent = 0;   ///< probes since start
 };

@@ -73,13 +73,15 @@ TEST_CASE("DaemonStatus: a daemon that does not say when it stops learning reads
 
 TEST_CASE("DaemonStatus: probe targets round-trip, and are absent when probing is off") {
   DaemonStatus s = sample_status();
-  s.probes.push_back(ProbeStatus{"wan", "192.0.2.1", "icmp", "ok", 12.3, 0.2, 500});
-  s.probes.push_back(ProbeStatus{"lan_nas", "[fd00::5]:445", "tcp", "unreachable", -1, 1, 40});
+  s.probes.push_back(ProbeStatus{"wan", "192.0.2.1", "icmp", "ok", 12.3, 30.5, 4.25, 0.2, 500});
+  s.probes.push_back(ProbeStatus{"lan_nas", "[fd00::5]:445", "tcp", "unreachable", -1, -1, -1, 1, 40});
   const DaemonStatus back = daemon_status_from_json(nlohmann::json::parse(to_json(s).dump()));
   REQUIRE(back.probes.size() == 2);
   CHECK(back.probes[0].target == "wan");
   CHECK(back.probes[0].median_rtt_ms == Approx(12.3));
   CHECK(back.probes[0].loss == Approx(0.2));
+  CHECK(back.probes[0].max_rtt_ms == Approx(30.5));
+  CHECK(back.probes[0].jitter_ms == Approx(4.25));
   CHECK(back.probes[1].address == "[fd00::5]:445");
   CHECK(back.probes[1].transport == "tcp");
   CHECK(back.probes[1].state == "unreachable");
