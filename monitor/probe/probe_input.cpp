@@ -39,11 +39,15 @@ std::uint16_t checksum(const unsigned char* data, std::size_t length) {
 }
 
 std::string privilege_advice(const ProbeTarget& target) {
+  std::string with_port = std::string(to_string(target.side)) + ":";
+  if (!target.name.empty()) with_port = target.name + "=" + with_port;
+  with_port += target.address.family() == AF_INET6 ? "[" + target.address.text() + "]:443"
+                                                   : target.address.text() + ":443";
   return fmt::format(
       "probe target {} ({}): neither an ICMP ping socket nor a raw socket is allowed; allow ping "
       "sockets with `sysctl net.ipv4.ping_group_range=\"0 2147483647\"`, or run ctmon with "
-      "CAP_NET_RAW, or give the target a port for TCP connect timing ({}:443)",
-      target_label(target), target.spec, target.spec);
+      "CAP_NET_RAW, or give the target a port for TCP connect timing ({})",
+      target_label(target), target.spec, with_port);
 }
 
 }  // namespace

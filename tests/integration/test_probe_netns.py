@@ -123,6 +123,35 @@ class ProbesAgainstKernel(NetnsTestCase):
         resolved = after["probe_wan_loss"] - before["probe_wan_loss"]
         self.assertGreaterEqual(resolved, 10 * PER_INTERVAL)
 
+    def test_without_icmp_privileges_a_named_target_is_refused_and_a_port_times_tcp(self):
+        t = self.topo
+        t.run(t.router, "sysctl", "-qw", "net.ipv4.ping_group_range=1 0")
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs",
+                  "--inh-caps=+net_admin", "--ambient-caps=+net_admin", "--bounding-set=-all,+net_admin"]
+        os.chmod(self.dir, 0o777)
+        refused = t.run(t.router, *nobody, ctmon_binary(), "run", "--db", self.db, "--status-file",
+                        self.db + ".status", "--probe", f"lan:{ROUTER_LAN_IP}", check=False)
+        self.assertEqual(refused.returncode, 1)
+        error = refused.stderr.strip().splitlines()[-1]  # after the table's install line
+        self.assertTrue(error.startswith("ctmon: probe target lan "), refused.stderr)
+        for advice in ("ping_group_range", "CAP_NET_RAW", f"lan:{ROUTER_LAN_IP}:443"):
+            self.assertIn(advice, error)
+        # A port: TCP connect timing; a refused connection (RST) is an answer too.
+        t.serve(t.wan, "tcp", 8080)
+        d = self.topo.spawn(t.router, *nobody, ctmon_binary(), "run", "--db", self.db,
+                            "--status-file", self.db + ".status", "--interval", "1s",
+                            "--probe", f"wan:{WAN_IP}:8080", "--probe", f"closed=wan:{WAN_IP}:8081",
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: d.poll() is not None or (d.kill(), d.wait()))
+
+        def answered():
+            p = subprocess.run([ctmon_binary(), "status", "--db", self.db, "--status-file",
+                                self.db + ".status", "--json"], capture_output=True, text=True)
+            probes = {x["target"]: x for x in json.loads(p.stdout).get("probes", [])} if p.stdout else {}
+            return (len(probes) == 2 and all(x["transport"] == "tcp" and x["median_rtt_ms"] >= 0
+                                             and x["loss"] == 0 for x in probes.values()))
+        wait_for(answered, 15, "TCP timing of an open and a closed port")
+
     def where_of_episodes(self, d, wanted, timeout_s=60):
         """Waits for an episode whose `where` is `wanted` in `ctmon events --json`; skips when
         this ctmon's events have no `where` key yet (neither in an episode nor in events --help)."""
