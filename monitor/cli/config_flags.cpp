@@ -12,6 +12,7 @@ namespace ctmon::cli {
 struct ConfigFlags::Values {
   struct Slot {
     std::optional<std::string> text;  ///< an option's value as given
+    std::vector<std::string> texts;   ///< a repeatable option's values, in order
     bool given = false;               ///< a bool key's flag
   };
   std::optional<std::string> config_path;
@@ -101,6 +102,10 @@ ConfigFlags::ConfigFlags(CLI::App* command, ConfigScope scope)
     }
     if (key.is_bool()) {
       group->add_flag(key.flag(), v.slots[i].given, flag_description(key));
+    } else if (key.repeatable) {
+      CLI::Option* option = group->add_option(key.flag(), v.slots[i].texts,
+                                              flag_description(key) + "; may be repeated");
+      option->type_name(std::string(key.value_name))->allow_extra_args(false);
     } else {
       CLI::Option* option = group->add_option(key.flag(), v.slots[i].text, flag_description(key));
       option->type_name(std::string(key.value_name));
@@ -125,6 +130,11 @@ Config ConfigFlags::resolve() const {
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const Values::Slot& slot = v.slots[i];
     if (slot.text) set_from_flag(config, keys[i], *slot.text);
+    if (!slot.texts.empty()) {
+      std::string joined;
+      for (const std::string& text : slot.texts) joined += (joined.empty() ? "" : ",") + text;
+      set_from_flag(config, keys[i], joined);
+    }
     // A bool flag sets the opposite of the built-in default (--syslog, --no-install-rules).
     if (slot.given)
       std::get<ConfigMember<bool>>(keys[i].member).of(config) =

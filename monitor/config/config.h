@@ -52,6 +52,13 @@ struct MqttConfig {
   double rates_interval_s = 60;    ///< rates published at most this often; 0: never
 };
 
+/// Active probes (monitor/probe/, docs/measurements.md).
+struct ProbeConfig {
+  /// Comma-separated specs (wan:ADDR, lan:ADDR, NAME=ADDR, NAME=lan:ADDR), `auto` or `off`.
+  std::string targets = "auto";
+  std::string per_interval = "5";  ///< 1..20 (a string so that TOML, flags and UCI agree)
+};
+
 struct Config {
   std::string table = "ip:conntrack_stats";
   std::string db = "/var/lib/ctmon/ctmon.db";
@@ -75,6 +82,7 @@ struct Config {
   InfluxConfig influx;
   NotifyConfig notify;
   MqttConfig mqtt;
+  ProbeConfig probe;
 
   /// Where the settings came from, for `ctmon config check` and error messages.
   std::string source = "built-in defaults";

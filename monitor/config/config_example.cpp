@@ -118,8 +118,8 @@ std::string example_uci(const Config& config) {
   out += "\toption enabled '1'\n";
   for (const ConfigKey& key : config_keys()) {
     out += "\n" + comment("\t# ", key_help(key));
-    out += fmt::format("\t{}option {} {}\n", key.same(config, defaults) ? "# " : "",
-                       key.uci_option(), uci_value(key, config));
+    out += fmt::format("\t{}{} {} {}\n", key.same(config, defaults) ? "# " : "",
+                       key.repeatable ? "list" : "option", key.uci_option(), uci_value(key, config));
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "core/time.h"
+#include "monitor/probe/probe_target.h"
 
 namespace ctmon {
 namespace {
@@ -32,6 +33,10 @@ constexpr ConfigMember<T> notify(T NotifyConfig::*member) {
 template <class T>
 constexpr ConfigMember<T> mqtt(T MqttConfig::*member) {
   return {.mqtt = member};
+}
+template <class T>
+constexpr ConfigMember<T> probe(T ProbeConfig::*member) {
+  return {.probe = member};
 }
 
 constexpr std::array kInfluxApis = {
@@ -210,6 +215,18 @@ constexpr std::array kKeys = {
               .help = "the forwarded rates are published as their mean over this period, and only "
                       "when they changed; 0: never",
               .min_s = 0, .max_s = kHour_s},
+    // probe.per_interval: 20 probes per interval is still one every 50 ms at a 1 s interval,
+    // which measures jitter well and stays far below what any target would call a flood.
+    ConfigKey{.name = "probe.targets", .member = probe(&ProbeConfig::targets),
+              .value_name = "SPEC",
+              .help = "round-trip probes: wan:ADDR, lan:ADDR, NAME=ADDR (WAN side), NAME=lan:ADDR; "
+                      "ADDR an IPv4/IPv6 address, with :PORT ([v6]:PORT) for TCP timing; auto: the "
+                      "default gateway and this router's LAN address; off: none",
+              .check = probe::probe_targets_problem, .flag_name = "--probe", .repeatable = true},
+    ConfigKey{.name = "probe.per_interval", .member = probe(&ProbeConfig::per_interval),
+              .value_name = "N",
+              .help = "probes per target and sampling interval, spread evenly over it (1 to 20)",
+              .check = probe::per_interval_problem},
 };
 
 constexpr std::array kSections = {
@@ -218,6 +235,8 @@ constexpr std::array kSections = {
     ConfigSection{"notify", "Notifications", "telling a person about episodes (each off unless set)"},
     ConfigSection{"mqtt", "MQTT", "episodes and rates to an MQTT broker, with Home Assistant "
                                   "discovery (off unless mqtt.url is set)"},
+    ConfigSection{"probe", "Probes", "round-trip time, jitter and loss to a WAN-side and a "
+                                     "LAN-side target (docs/measurements.md)"},
 };
 
 // Each key's section is one of kSections, and each section's keys are together, in kSections'
@@ -253,6 +272,7 @@ std::string_view ConfigKey::leaf() const {
 }
 
 std::string ConfigKey::flag() const {
+  if (!flag_name.empty()) return std::string(flag_name);
   std::string flag(name);
   std::replace(flag.begin(), flag.end(), '.', '-');
   std::replace(flag.begin(), flag.end(), '_', '-');

@@ -34,17 +34,20 @@ struct ConfigMember {
   T InfluxConfig::*influx = nullptr;
   T NotifyConfig::*notify = nullptr;
   T MqttConfig::*mqtt = nullptr;
+  T ProbeConfig::*probe = nullptr;
   [[nodiscard]] T& of(Config& config) const {
     return top      ? config.*top
            : influx ? config.influx.*influx
            : notify ? config.notify.*notify
-                    : config.mqtt.*mqtt;
+           : mqtt   ? config.mqtt.*mqtt
+                    : config.probe.*probe;
   }
   [[nodiscard]] const T& of(const Config& config) const {
     return top      ? config.*top
            : influx ? config.influx.*influx
            : notify ? config.notify.*notify
-                    : config.mqtt.*mqtt;
+           : mqtt   ? config.mqtt.*mqtt
+                    : config.probe.*probe;
   }
 };
 
@@ -88,6 +91,11 @@ struct ConfigKey {
   /// Strings with a rule of their own (a URL, a number, a list): why a non-empty value breaks
   /// it, or "" when it is fine. The message says what is allowed.
   std::string (*check)(std::string_view value) = nullptr;
+  /// The flag's name when the derived one does not read well ("--probe" for probe.targets).
+  std::string_view flag_name = {};
+  /// A list (kept comma-separated, like notify.kinds): its flag may be given several times, and
+  /// the values are joined; UCI writes it as a `list`.
+  bool repeatable = false;
 
   [[nodiscard]] bool is_duration() const { return member.index() == 1; }
   [[nodiscard]] bool is_bool() const { return member.index() == 2; }

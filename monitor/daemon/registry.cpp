@@ -6,6 +6,7 @@
 #include "monitor/mqtt/mqtt_output.h"
 #include "monitor/notify/exec_hook.h"
 #include "monitor/notify/webhook.h"
+#include "monitor/probe/probe_input.h"
 #include "monitor/prometheus/prometheus_output.h"
 
 namespace ctmon {
@@ -34,6 +35,7 @@ std::vector<std::unique_ptr<io::Input>> make_inputs(const Config& config, Logger
   std::vector<std::unique_ptr<io::Input>> inputs;
   add(inputs, std::make_unique<CounterInput>(config, log, now_mono_ns));
   add(inputs, conntrack::make_input(config, log_sink(log)));
+  add(inputs, probe::make_probe_input(config, log_sink(log), now_mono_ns));
   return inputs;
 }
 

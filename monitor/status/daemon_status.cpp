@@ -136,6 +136,20 @@ nlohmann::json to_json(const DaemonStatus& s) {
                       {"failures", s.conntrack->failures},
                       {"read_us", s.conntrack->read_us}};
   }
+  if (!s.probes.empty()) {
+    nlohmann::json probes = nlohmann::json::array();
+    for (const ProbeStatus& p : s.probes)
+      probes.push_back({{"target", p.target},
+                        {"address", p.address},
+                        {"transport", p.transport},
+                        {"state", p.state},
+                        {"median_rtt_ms", p.median_rtt_ms},
+                        {"max_rtt_ms", p.max_rtt_ms},
+                        {"jitter_ms", p.jitter_ms},
+                        {"loss", p.loss},
+                        {"sent", p.sent}});
+    j["probes"] = std::move(probes);
+  }
   return j;
 }
 
@@ -216,6 +230,23 @@ DaemonStatus daemon_status_from_json(const nlohmann::json& j) {
     conntrack.failures = get<std::uint64_t>(c, "failures", "conntrack");
     conntrack.read_us = get<double>(c, "read_us", "conntrack");
     s.conntrack = std::move(conntrack);
+  }
+  if (j.contains("probes")) {
+    const nlohmann::json& list = j.at("probes");
+    if (!list.is_array()) throw StatusFormatError("the key 'probes' has the wrong type");
+    for (const nlohmann::json& p : list) {
+      ProbeStatus probe;
+      probe.target = get<std::string>(p, "target", "probes");
+      probe.address = get<std::string>(p, "address", "probes");
+      probe.transport = get<std::string>(p, "transport", "probes");
+      probe.state = get<std::string>(p, "state", "probes");
+      probe.median_rtt_ms = get<double>(p, "median_rtt_ms", "probes");
+      probe.max_rtt_ms = get<double>(p, "max_rtt_ms", "probes");
+      probe.jitter_ms = get<double>(p, "jitter_ms", "probes");
+      probe.loss = get<double>(p, "loss", "probes");
+      probe.sent = get<std::uint64_t>(p, "sent", "probes");
+      s.probes.push_back(std::move(probe));
+    }
   }
   return s;
 }

@@ -17,6 +17,9 @@
 //   prometheus {listen, scrapes, last_scrape_ts, last_error, last_error_ts}; and, only when
 //   conntrack health is on, conntrack {state, detail, entries, limit, drops, readings, failures,
 //   read_us} (entries and limit null when the kernel does not report them).
+//   probing is on, probes: [{target, address, transport, state, median_rtt_ms, max_rtt_ms, jitter_ms, loss,
+//   sent}]
+//   (optional for readers: daemons before it did not send it).
 // Times are Unix seconds (floats; 0 = never). Readers ignore keys they do not know, so a newer
 // daemon can add keys; a key a reader needs that is missing or mistyped is an error, not a
 // default.
@@ -106,6 +109,19 @@ struct ConntrackStatus {
   double read_us = 0;                     ///< mean cost of a successful reading, wall clock
 };
 
+/// One probe target (monitor/probe/); listed only when probing is on.
+struct ProbeStatus {
+  std::string target;       ///< "wan", "lan", "wan_google": its counters' probe_<target>_
+  std::string address;      ///< "192.0.2.1", "[2001:db8::1]:443" with TCP
+  std::string transport;    ///< "icmp" (ping socket), "icmp-raw", "tcp"
+  std::string state;        ///< "starting", "ok", "unreachable"
+  double median_rtt_ms = -1;  ///< of the last interval with a reply; -1: none yet
+  double max_rtt_ms = -1;     ///< of that interval too
+  double jitter_ms = -1;      ///< over the last interval's pairs of replies; -1: none
+  double loss = 0;          ///< of the last interval, 0..1
+  std::uint64_t sent = 0;   ///< probes since start
+};
+
 struct DaemonStatus {
   std::int64_t pid = 0;
   std::int64_t started_wall_ns = 0;
@@ -123,6 +139,7 @@ struct DaemonStatus {
   std::vector<NotifierStatus> notifiers;
   std::optional<PrometheusStatus> prometheus;
   std::optional<ConntrackStatus> conntrack;
+  std::vector<ProbeStatus> probes;
 };
 
 /// "ok", "missing", "no counters", "rules missing", or "error: <why>" (with `error`).

@@ -48,11 +48,12 @@ class GeneratedConfigFiles(unittest.TestCase):
         with open(os.path.join(SOURCE_DIR, FILES[1])) as f:
             uci = f.read()
         rows = keys(self.binary)
-        self.assertEqual(len(rows), 44)
+        self.assertEqual(len(rows), 46)
         for key, _, _, option, _, _ in rows:
             leaf = key.split(".")[-1]
             self.assertRegex(toml, rf"(?m)^#?{re.escape(leaf)} = ", key)
-            self.assertRegex(uci, rf"(?m)^\t(# )?option {re.escape(option)} '", key)
+            # A list (probe.targets) is a UCI `list`, which the init script reads blank-separated.
+            self.assertRegex(uci, rf"(?m)^\t(# )?(option|list) {re.escape(option)} '", key)
             self.assertEqual(option, key.replace(".", "_"))
 
     def test_the_example_with_a_changed_key_reads_back_through_config_check(self):

@@ -1,6 +1,6 @@
 """The OpenWrt package: its DEPENDS name every shared library the binary links (readelf -d),
 through the name table in packaging/openwrt/Makefile; the procd script passes shellcheck, runs
-ctmon as user ctmon with CAP_NET_ADMIN alone, and turns UCI into a ctmon.toml that the real
+ctmon as user ctmon with CAP_NET_ADMIN and CAP_NET_RAW (probes), and turns UCI into a ctmon.toml that the real
 `ctmon config check` accepts, hostile values included."""
 import json
 import os
@@ -114,7 +114,7 @@ class OpenWrtPackage(unittest.TestCase):
         self.assertIn("$(1)/etc/capabilities/ctmon.json", makefile_text())
         with open(os.path.join(OPENWRT, "files", "ctmon.json")) as f:
             caps = json.load(f)
-        self.assertEqual(caps, {s: ["CAP_NET_ADMIN"] for s in
+        self.assertEqual(caps, {s: ["CAP_NET_ADMIN", "CAP_NET_RAW"] for s in
                                 ("bounding", "effective", "ambient", "permitted", "inheritable")})
 
     def test_shell_scripts_pass_shellcheck(self):

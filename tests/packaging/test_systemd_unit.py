@@ -61,8 +61,8 @@ class InstalledUnit(unittest.TestCase):
     def test_runs_unprivileged_with_only_cap_net_admin(self):
         user = self.setting("User")
         self.assertNotIn(user, ("", "root", "0", "nobody"))
-        self.assertEqual(self.setting("AmbientCapabilities"), "CAP_NET_ADMIN")
-        self.assertEqual(self.setting("CapabilityBoundingSet"), "CAP_NET_ADMIN")
+        self.assertEqual(self.setting("AmbientCapabilities"), "CAP_NET_ADMIN CAP_NET_RAW")
+        self.assertEqual(self.setting("CapabilityBoundingSet"), "CAP_NET_ADMIN CAP_NET_RAW")
         self.assertEqual(self.setting("NoNewPrivileges"), "yes")
         # The capability must act on the host's nftables: no user or network namespace of its own.
         for key in ("PrivateUsers", "PrivateNetwork"):

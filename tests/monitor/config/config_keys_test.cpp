@@ -33,7 +33,7 @@ TEST_CASE("every key, flag and UCI option is unique, and every key has a help li
     if (key.is_duration()) CHECK(key.min_s <= key.max_s);
     CHECK_FALSE(key.problem(Config{}));  // the built-in defaults are allowed
   }
-  CHECK(names.size() == 44);
+  CHECK(names.size() == 46);
 }
 
 TEST_CASE("the reload table: what SIGHUP applies and what needs a restart") {
