@@ -153,29 +153,28 @@ class ProbesAgainstKernel(NetnsTestCase):
         wait_for(answered, 15, "TCP timing of an open and a closed port")
 
     def where_of_episodes(self, d, wanted, timeout_s=60):
-        """Waits for an episode whose `where` is `wanted` in `ctmon events --json`; skips when
-        this ctmon's events have no `where` key yet (neither in an episode nor in events --help)."""
-        if "where" not in sh(ctmon_binary(), "events", "--help").stdout:
-            self.skipTest("ctmon events has no 'where' key yet: events --help does not mention it")
+        """Waits for an episode whose `where` is `wanted` in `ctmon events --json`."""
         deadline = time.monotonic() + timeout_s
         events = []
         while time.monotonic() < deadline:
             out = sh(ctmon_binary(), "events", "--db", self.db, "--json").stdout
             events = [json.loads(line) for line in out.splitlines() if line.strip()]
-            if events and "where" not in events[0]:
-                self.skipTest("ctmon events has no 'where' key yet: the detectors do not place "
-                              "episodes")
             if any(e.get("where") == wanted for e in events):
                 return events
             time.sleep(1)
-        self.fail(f"no episode with where={wanted} in {timeout_s} s: {events}")
+        self.fail(f"no episode with where={wanted} in {timeout_s} s: {events}\n{d.text()}")
 
     def test_a_wan_disturbance_is_placed_at_the_isp(self):
         self.learn_a_quiet_router()
         d = self.probing_daemon(f"wan:{WAN_IP}", f"lan:{ROUTER_LAN_IP}")
         time.sleep(5)  # the probes' calm, for the detectors
         self.disturb_wan()
-        self.where_of_episodes(d, "isp")
+        episode = [e for e in self.where_of_episodes(d, "isp") if e["where"] == "isp"][0]
+        # The evidence the verdict rests on: the WAN's jitter or loss, and the calm LAN.
+        moved = {c["name"] for c in episode["counters"]}
+        self.assertTrue(moved & {"probe_wan_jitter_us", "probe_wan_loss", "probe_wan_rtt_median_us"}, episode)
+        self.assertIn("LAN calm", episode["summary"])
+        self.assertRegex(episode["summary"], r"WAN (RTT|RTT jitter|loss) ")
 
     def test_a_slow_router_is_placed_at_the_router(self):
         self.learn_a_quiet_router()
