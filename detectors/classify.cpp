@@ -22,10 +22,9 @@ struct Evidence {
   double total = 0;
 };
 
-// The counters that moved within this long of the first one are the cause; later ones are its
-// consequences (an outage's reconnect storm, the retries of a scan's victims, a lull after a
-// burst) and do not decide the kind. One sample at any interval up to 10 s, the first sample
-// beyond.
+// A counter that fell more than this long after the first one moved is a consequence (the lull
+// after an invalid burst), not a WAN that went away. One sample at any interval up to 10 s, the
+// first sample beyond.
 constexpr std::int64_t kFirstMoversNs = 10'000'000'000;
 
 // Probe and conntrack health counters: read in their own units, never by the rules' scheme.
@@ -39,7 +38,9 @@ Evidence gather(const Episode& e) {
   for (const MovedCounter& c : e.counters)
     if (c.first_wall_ns != 0 && (first == 0 || c.first_wall_ns < first)) first = c.first_wall_ns;
   for (const MovedCounter& c : e.counters) {
-    if (c.first_wall_ns != 0 && c.first_wall_ns > first + kFirstMoversNs) continue;
+    // A fall that came later is a consequence (a lull after a burst), never the cause; a later
+    // rise still counts (the second half of a conntrack_full, a scan's victims answering).
+    if (c.peak_z < 0 && c.first_wall_ns != 0 && c.first_wall_ns > first + kFirstMoversNs) continue;
     const double w = c.peak_score;
     ev.total += w;
     if (is_measurement(c.name)) continue;
