@@ -20,12 +20,14 @@ namespace {
 
 void run_correlate(const Config& config, const CorrelateOptions& o) {
   const std::int64_t now = now_wall_ns();
-  const std::int64_t since =
-      o.since ? parse_time_arg("--since", *o.since, now) : std::numeric_limits<std::int64_t>::min();
+  // A day by default: the most that is correlated at once at 1 s sampling, and a day's traffic
+  // shows its usual rhythm.
+  const std::int64_t since = parse_time_arg("--since", o.since.value_or("24h"), now);
   const std::int64_t until =
       o.until ? parse_time_arg("--until", *o.until, now) : std::numeric_limits<std::int64_t>::max();
-  if (o.since && o.until && since >= until)
-    throw UserError(fmt::format("--since {} is not before --until {}: swap them", *o.since, *o.until));
+  if (since >= until)
+    throw UserError(o.since ? fmt::format("--since {} is not before --until {}: swap them", *o.since, *o.until)
+                            : fmt::format("--until {} is more than 24h ago: give --since too", *o.until));
   fmt::print("{}", correlate_report(config.db, since, until, o.json));
 }
 
@@ -50,7 +52,7 @@ void add_correlate_command(CLI::App& app) {
       "Example: ctmon correlate --since yesterday --until today");
   auto flags = std::make_shared<ConfigFlags>(cmd, ConfigScope::kDatabase);
   cmd->add_option("--since", options->since,
-                  "from this time: 2h, 3d, today, yesterday, 20:10, 2026-11-27T20:10:00Z (default: all stored)");
+                  "from this time: 2h, 3d, today, yesterday, 20:10, 2026-11-27T20:10:00Z (default: 24h)");
   cmd->add_option("--until", options->until, "up to this time (same forms; default: now)");
   cmd->add_flag("--json", options->json, "one JSON object (README \"ctmon correlate\" lists the keys)");
   cmd->callback([flags, options] { run_correlate(flags->resolve(), *options); });

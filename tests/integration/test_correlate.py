@@ -14,12 +14,15 @@ class CorrelateOnReplayedScenario(unittest.TestCase):
     def setUpClass(cls):
         cls.fx = ReplayedDb()
 
+        # The scenario is dated in the past: the default period (the last 24 hours) would miss it.
+        cls.period = ["--since", "2000-01-01"]
+
     @classmethod
     def tearDownClass(cls):
         cls.fx.close()
 
     def test_without_probes_one_line_says_how_to_turn_them_on(self):
-        p = run("correlate", *self.fx.args())
+        p = run("correlate", *self.fx.args(), *self.period)
         self.assertEqual(p.returncode, 0)
         self.assertEqual(len(p.stdout.splitlines()), 1, p.stdout)
         self.assertIn("--probe auto", p.stdout)
@@ -29,7 +32,7 @@ class CorrelateOnReplayedScenario(unittest.TestCase):
     def test_json_counts_the_replayed_episodes_as_counter_only(self):
         replayed = [json.loads(line) for line in self.fx.replay_json.splitlines() if line.strip()]
         self.assertGreater(len(replayed), 0)
-        report = json.loads(run("correlate", "--json", *self.fx.args()).stdout)
+        report = json.loads(run("correlate", "--json", *self.fx.args(), *self.period).stdout)
         self.assertFalse(report["probe_counters"])
         self.assertEqual(report["targets"], [])
         self.assertEqual(report["episodes"]["total"], len(replayed))
@@ -52,6 +55,16 @@ class CorrelateOnReplayedScenario(unittest.TestCase):
         p = run("correlate", *self.fx.args(), "--since", "1h", "--until", "2h", check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("swap them", p.stderr)
+
+    def test_an_until_before_the_default_period_asks_for_since(self):
+        p = run("correlate", *self.fx.args(), "--until", "2000-01-01", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("give --since too", p.stderr)
+
+    def test_the_default_period_is_the_last_day(self):
+        # The scenario's samples are older than a day: none are read by default.
+        report = json.loads(run("correlate", "--json", *self.fx.args()).stdout)
+        self.assertEqual(report["intervals"], 0)
 
 
 if __name__ == "__main__":
