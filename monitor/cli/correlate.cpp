@@ -76,7 +76,7 @@ IntervalSeries read_intervals(const store::Database& db, std::int64_t since, std
     for (std::size_t i = 0; i < series.samples.size(); ++i) {
       if (i != 0 && std::find(series.run_starts.begin(), series.run_starts.end(), i) != series.run_starts.end())
         builder.break_segment();
-      if (!builder.add(series.catalog, series.samples[i]))
+      if (!builder.add(series.catalog, series.samples[i], series.bytes_stored))
         throw UserError(fmt::format("the period holds more than {} sampling intervals (a day at 1 s), more than "
                                     "ctmon correlates at once on a router: choose a shorter one with --since/--until",
                                     thousands(kMaxIntervals)));

@@ -71,7 +71,7 @@ std::size_t IntervalSeriesBuilder::column_of(const std::string& name) {
   return it->second.value_or(std::numeric_limits<std::size_t>::max());
 }
 
-bool IntervalSeriesBuilder::add(const CounterCatalog& catalog, const Sample& sample) {
+bool IntervalSeriesBuilder::add(const CounterCatalog& catalog, const Sample& sample, bool bytes_stored) {
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<std::size_t> columns(sample.counters.size(), none);
@@ -98,7 +98,7 @@ bool IntervalSeriesBuilder::add(const CounterCatalog& catalog, const Sample& sam
       if (now.packets < before.packets || now.bytes < before.bytes) continue;  // a reset
       const auto packets = static_cast<double>(now.packets - before.packets);
       if (mean_[c]) {
-        if (packets > 0) series_.columns[c].back() = static_cast<double>(now.bytes - before.bytes) / packets;
+        if (packets > 0 && bytes_stored) series_.columns[c].back() = static_cast<double>(now.bytes - before.bytes) / packets;
       } else {
         series_.columns[c].back() = packets / dt_s;
       }
@@ -110,7 +110,8 @@ bool IntervalSeriesBuilder::add(const CounterCatalog& catalog, const Sample& sam
   // Every kept counter's totals now come from this sample: one absent here has no previous.
   for (auto& p : previous_) p.reset();
   for (std::size_t id = 0; id < columns.size(); ++id)
-    if (columns[id] != none && sample.counters[id].present) previous_[columns[id]] = sample.counters[id];
+    if (columns[id] != none && sample.counters[id].present && (bytes_stored || !mean_[columns[id]]))
+      previous_[columns[id]] = sample.counters[id];
   previous_mono_ns_ = sample.mono_ns;
   have_previous_ = true;
   return true;

@@ -57,7 +57,9 @@ class IntervalSeriesBuilder {
 
   /// Feeds the next sample in stream order; `catalog` names its counters (a new catalog per
   /// block is fine: counters are matched by name). Returns false when max_rows is reached.
-  bool add(const CounterCatalog& catalog, const Sample& sample);
+  /// `bytes_stored` false: the sample's bytes are not a measurement (a store block written
+  /// without them), so mean counters have no value in the intervals it ends.
+  bool add(const CounterCatalog& catalog, const Sample& sample, bool bytes_stored = true);
   /// Marks a restart (a new writer run): the next sample starts a new segment.
   void break_segment() { have_previous_ = false; }
 

@@ -118,6 +118,21 @@ TEST_CASE("intervals: rates, mean counters, resets and gaps") {
   CHECK(series.segment == std::vector<std::uint32_t>{0, 0, 0, 1});
 }
 
+TEST_CASE("samples stored without bytes give mean counters no value") {
+  CounterCatalog catalog;
+  catalog.intern("probe_lan_jitter_us");
+  IntervalSeriesBuilder builder([](const std::string&) { return true; }, 10);
+  CHECK(builder.add(catalog, Sample{0, 0, {{1, 100, true}}}));
+  CHECK(builder.add(catalog, Sample{s, s, {{2, 0, true}}}, false));
+  CHECK(builder.add(catalog, Sample{2 * s, 2 * s, {{3, 500, true}}}));
+  CHECK(builder.add(catalog, Sample{3 * s, 3 * s, {{4, 800, true}}}));
+  const IntervalSeries& series = builder.series();
+  REQUIRE(series.rows() == 3);
+  CHECK(std::isnan(series.columns[0][0]));
+  CHECK(std::isnan(series.columns[0][1]));  // its start had no bytes
+  CHECK(series.columns[0][2] == Approx(300));
+}
+
 TEST_CASE("the builder stops at its row limit") {
   CounterCatalog catalog;
   catalog.intern("tcp_conntrack_fwd_new");
