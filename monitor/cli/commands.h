@@ -17,5 +17,6 @@ void add_replay_command(CLI::App& app);
 void add_events_command(CLI::App& app);
 void add_status_command(CLI::App& app);
 void add_show_command(CLI::App& app);
+void add_correlate_command(CLI::App& app);
 
 }  // namespace ctmon::cli

@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   ctmon::cli::add_events_command(app);
   ctmon::cli::add_status_command(app);
   ctmon::cli::add_show_command(app);
+  ctmon::cli::add_correlate_command(app);
 
   try {
     app.parse(argc, argv);
