@@ -226,3 +226,14 @@ class WhereFromReplayedProbes(unittest.TestCase):
         self.assertIn("where isp", show.stdout)
         self.assertIn("LAN RTT, ms", show.stdout)  # the calm side is drawn too
         self.assertIn("WAN loss, %", show.stdout)
+
+        # ctmon correlate on the same store: the probes were read, the episode was the probes'.
+        report = self.ctmon("correlate", "--db", db, "--since", str(t0), "--until", str(t0 + 1500), "--json")
+        self.assertEqual(report.returncode, 0, report.stderr)
+        r = json.loads(report.stdout)
+        self.assertTrue(r["probe_counters"], r)
+        self.assertEqual(r["episodes"]["total"], 1, r)
+        self.assertEqual(r["episodes"]["probes_only"] + r["episodes"]["both"], 1, r)
+        self.assertEqual(r["episodes"]["where"], {"isp": 1}, r)
+        self.assertEqual({t["counter"] for t in r["targets"]}, {"probe_wan_jitter_us", "probe_lan_jitter_us"}, r)
+        self.assertGreater(r["intervals"], 1400, r)
