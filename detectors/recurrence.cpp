@@ -51,15 +51,26 @@ bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
 }
 
 void RecurrenceMemory::observe(std::int64_t local_s, double rate) {
-  const std::int64_t day = floor_div(local_s, kSecondsPerDay);
-  const std::size_t row = row_of(day);
-  std::uint8_t* highest = &highest_[row * slots_per_day_];
-  if (day_of_row_[row] != day) {  // a new day takes the row of the day n days ago
-    std::fill(highest, highest + slots_per_day_, 0);
-    day_of_row_[row] = day;
+  // Per sample only a comparison: the cell and its peak are looked up again when the slot ends,
+  // and the logarithm is taken only for a new peak.
+  if (local_s < cell_start_s_ || local_s >= cell_end_s_) {
+    const std::int64_t day = floor_div(local_s, kSecondsPerDay);
+    const std::size_t row = row_of(day);
+    std::uint8_t* highest = &highest_[row * slots_per_day_];
+    if (day_of_row_[row] != day) {  // a new day takes the row of the day n days ago
+      std::fill(highest, highest + slots_per_day_, 0);
+      day_of_row_[row] = day;
+    }
+    const std::uint32_t slot = slot_of(local_s, day);
+    cell_ = row * slots_per_day_ + slot;
+    cell_start_s_ = day * kSecondsPerDay + static_cast<std::int64_t>(std::ceil(slot * config_.slot_width_s));
+    cell_end_s_ = slot + 1 == slots_per_day_ ? (day + 1) * kSecondsPerDay
+                                            : day * kSecondsPerDay + static_cast<std::int64_t>(std::ceil((slot + 1) * config_.slot_width_s));
+    cell_peak_ = -1.0;
   }
-  std::uint8_t& cell = highest[slot_of(local_s, day)];
-  cell = std::max(cell, encode_rate(rate));
+  if (!(rate > cell_peak_)) return;
+  cell_peak_ = rate;
+  highest_[cell_] = std::max(highest_[cell_], encode_rate(rate));
 }
 
 void RecurrenceMemory::save(ByteWriter& out) const {
@@ -76,6 +87,7 @@ void RecurrenceMemory::load(ByteReader& in) {
   }
   for (std::int64_t& day : day_of_row_) day = static_cast<std::int64_t>(in.u64());
   for (std::uint8_t& level : highest_) level = in.u8();
+  cell_start_s_ = cell_end_s_ = 0;  // look the cell up again at the next observe()
 }
 
 }  // namespace ctmon

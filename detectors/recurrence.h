@@ -56,6 +56,12 @@ class RecurrenceMemory {
   std::uint32_t slots_per_day_;
   std::vector<std::int64_t> day_of_row_;  // which local day each row holds; -1: none
   std::vector<std::uint8_t> highest_;     // row * slots_per_day + slot: encoded highest rate
+  // The cell observe() writes until local time leaves [cell_start_s_, cell_end_s_), and the
+  // highest rate it saw there (a rate not above it cannot raise the cell).
+  std::size_t cell_ = 0;  // index into highest_
+  std::int64_t cell_start_s_ = 0;
+  std::int64_t cell_end_s_ = 0;
+  double cell_peak_ = -1.0;
 };
 
 /// The one-byte log scale of rates used by RecurrenceMemory: 0 for no traffic, then steps of
