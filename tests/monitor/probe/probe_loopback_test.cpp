@@ -12,33 +12,10 @@
 #include "monitor/probe/probe_input.h"
 #include "monitor/user_error.h"
 
+#include "drive_input.h"
+
 using namespace ctmon;
-
-namespace {
-
-struct NoSink : io::SampleSink {
-  void on_reading(const Sample&, const CounterCatalog&) override {}
-};
-
-// Runs the input's want/poll/pump loop for `seconds`, then one add_totals; returns its totals.
-Sample drive(probe::ProbeInput& input, CounterCatalog& catalog, double seconds) {
-  NoSink sink;
-  const std::int64_t end = now_mono_ns() + static_cast<std::int64_t>(seconds * 1e9);
-  for (int rounds = 0; rounds < 100'000 && now_mono_ns() < end; ++rounds) {
-    std::vector<pollfd> fds;
-    const std::int64_t now = now_mono_ns();
-    const std::int64_t due = std::min(input.want(fds, now), end);
-    const std::int64_t wait_ns = std::max<std::int64_t>(0, due - now);
-    const timespec timeout{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
-    (void)::ppoll(fds.data(), fds.size(), &timeout, nullptr);
-    input.pump(now_mono_ns(), catalog, sink);
-  }
-  Sample sample;
-  input.add_totals(sample, catalog, now_mono_ns());
-  return sample;
-}
-
-}  // namespace
+using ctmon::probe_test::drive;
 
 TEST_CASE("pinging the loopback address gives replies, sub-millisecond RTTs and no loss") {
   for (const std::string spec : {"lan:127.0.0.1", "lan:[::1]"}) {
