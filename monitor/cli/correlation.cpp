@@ -65,55 +65,37 @@ std::size_t IntervalSeriesBuilder::column_of(const std::string& name) {
     it->second = series_.names.size();
     series_.names.push_back(name);
     series_.columns.emplace_back(series_.rows(), std::numeric_limits<double>::quiet_NaN());
-    mean_.push_back(counter_meaning(name) == CounterMeaning::mean);
-    previous_.emplace_back();
+    mean_.push_back(counter_meaning(name) == CounterMeaning::mean ? 1 : 0);
   }
   return it->second.value_or(std::numeric_limits<std::size_t>::max());
 }
 
 bool IntervalSeriesBuilder::add(const CounterCatalog& catalog, const Sample& sample, bool bytes_stored) {
-  constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
-  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-  std::vector<std::size_t> columns(sample.counters.size(), none);
-  for (std::size_t id = 0; id < sample.counters.size() && id < catalog.size(); ++id)
-    columns[id] = column_of(catalog.name(static_cast<CounterId>(id)));
-
-  const std::int64_t dt = sample.mono_ns - previous_mono_ns_;
-  bool usable = have_previous_ && dt > 0;
-  if (usable && shortest_interval_ns_ && dt > 3 * *shortest_interval_ns_) usable = false;
-  if (have_previous_ && dt > 0 && (!shortest_interval_ns_ || dt < *shortest_interval_ns_))
-    shortest_interval_ns_ = dt;
-
-  if (usable) {
-    if (series_.rows() >= max_rows_) return false;
-    for (auto& column : series_.columns) column.push_back(nan);
-    series_.segment.push_back(segment_);
-    segment_has_rows_ = true;
-    const double dt_s = static_cast<double>(dt) / 1e9;
-    for (std::size_t id = 0; id < columns.size(); ++id) {
-      const std::size_t c = columns[id];
-      if (c == none || !sample.counters[id].present || !previous_[c]) continue;
-      const CounterTotals& now = sample.counters[id];
-      const CounterTotals& before = *previous_[c];
-      if (now.packets < before.packets || now.bytes < before.bytes) continue;  // a reset
-      const auto packets = static_cast<double>(now.packets - before.packets);
-      if (mean_[c]) {
-        if (packets > 0 && bytes_stored) series_.columns[c].back() = static_cast<double>(now.bytes - before.bytes) / packets;
-      } else {
-        series_.columns[c].back() = packets / dt_s;
-      }
-    }
-  } else if (segment_has_rows_) {
-    ++segment_;
-    segment_has_rows_ = false;
+  by_column_.mono_ns = sample.mono_ns;
+  by_column_.wall_ns = sample.wall_ns;
+  by_column_.counters.assign(series_.names.size(), CounterTotals{});
+  for (std::size_t id = 0; id < sample.counters.size() && id < catalog.size(); ++id) {
+    const std::size_t c = column_of(catalog.name(static_cast<CounterId>(id)));
+    if (c >= series_.names.size()) continue;
+    by_column_.counters.resize(series_.names.size());  // a column added just now
+    // Without stored bytes a mean counter's sums are not there: absent, so no value is taken
+    // from or across this sample.
+    if (bytes_stored || mean_[c] == 0) by_column_.counters[c] = sample.counters[id];
   }
-  // Every kept counter's totals now come from this sample: one absent here has no previous.
-  for (auto& p : previous_) p.reset();
-  for (std::size_t id = 0; id < columns.size(); ++id)
-    if (columns[id] != none && sample.counters[id].present && (bytes_stored || !mean_[columns[id]]))
-      previous_[columns[id]] = sample.counters[id];
-  previous_mono_ns_ = sample.mono_ns;
-  have_previous_ = true;
+  const RateFrame& frame = rates_.update(by_column_, mean_);
+  if (frame.continuity == StepContinuity::continuous && series_.rows() >= max_rows_) return false;
+  if (frame.continuity != StepContinuity::continuous) {
+    if (segment_has_rows_) {
+      ++segment_;
+      segment_has_rows_ = false;
+    }
+    return true;
+  }
+  for (std::size_t c = 0; c < series_.columns.size(); ++c)
+    series_.columns[c].push_back(c < frame.valid.size() && frame.valid[c] != 0 ? frame.pps[c]
+                                                                                : std::numeric_limits<double>::quiet_NaN());
+  series_.segment.push_back(segment_);
+  segment_has_rows_ = true;
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/sample.h"
+#include "detectors/rate_tracker.h"
 
 namespace ctmon::cli {
 
@@ -44,10 +45,10 @@ struct LaggedCorrelation {
                                                 std::size_t target_column, std::size_t lag);
 
 /// Builds an IntervalSeries from samples fed one at a time (the command reads the store in
-/// blocks), keeping only the counters `keep` accepts. An interval is dropped, and a new segment
-/// starts, when the monotonic clock does not advance or advances more than 3 times the shortest
-/// interval seen (a gap: the daemon stopped, or the clock jumped).
-/// Rate counters give Δpackets/Δt per second; mean counters (core/measurement.h) Δbytes/Δpackets.
+/// blocks), keeping only the counters `keep` accepts. The values are the daemon's own
+/// (RateTracker): rate counters Δpackets/Δt, mean counters (core/measurement.h) Δbytes/Δpackets,
+/// none across a reset; an interval is dropped, and a new segment starts, on a gap or when the
+/// monotonic clock does not advance.
 class IntervalSeriesBuilder {
  public:
   /// `keep(name)` says whether a counter's series is needed. `max_rows` bounds memory: add()
@@ -61,7 +62,7 @@ class IntervalSeriesBuilder {
   /// without them), so mean counters have no value in the intervals it ends.
   bool add(const CounterCatalog& catalog, const Sample& sample, bool bytes_stored = true);
   /// Marks a restart (a new writer run): the next sample starts a new segment.
-  void break_segment() { have_previous_ = false; }
+  void break_segment() { rates_ = RateTracker(RateConfig{}); }
 
   [[nodiscard]] const IntervalSeries& series() const { return series_; }
   [[nodiscard]] IntervalSeries take() { return std::move(series_); }
@@ -73,11 +74,9 @@ class IntervalSeriesBuilder {
   std::size_t max_rows_;
   IntervalSeries series_;
   std::map<std::string, std::optional<std::size_t>> column_by_name_;  // nullopt: not kept
-  std::vector<bool> mean_;                                            // per column
-  std::vector<std::optional<CounterTotals>> previous_;                // per column
-  std::int64_t previous_mono_ns_ = 0;
-  bool have_previous_ = false;
-  std::optional<std::int64_t> shortest_interval_ns_;
+  std::vector<std::uint8_t> mean_;                                    // per column
+  RateTracker rates_{RateConfig{}};
+  Sample by_column_;  // the sample fed, its counters indexed by column (reused)
   std::uint32_t segment_ = 0;
   bool segment_has_rows_ = false;
 };
