@@ -44,6 +44,31 @@ class RefusingPort {
   int port_ = 0;
 };
 
+// A loopback port that listens but never reads: the TCP handshake completes and the broker's
+// answer never comes, so an attempt stays under way until its timeout.
+class SilentBroker {
+ public:
+  SilentBroker() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd_, 8) == 0);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentBroker() { ::close(fd_); }
+  SilentBroker(const SilentBroker&) = delete;
+  SilentBroker& operator=(const SilentBroker&) = delete;
+  [[nodiscard]] int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 struct Logged {
   std::vector<std::string> lines;
   io::LogSink sink() {
@@ -122,13 +147,9 @@ TEST_CASE("a refused broker: queued messages wait, backoff, one log line per con
   CHECK(retry >= now + kSecond / 2);
   CHECK(retry <= now + kSecond);
   // More failures of the same kind are counted, not logged again; the queue stays whole.
-  // Between attempts, and during one, the status keeps naming the failure.
   for (int i = 0; i < 4; ++i) {
     now += 120 * kSecond;
     out->pump(now);
-    status = {};
-    out->report(status);
-    CHECK(status.notifiers[0].state == "disconnected");
     out->pump(now);
   }
   CHECK(log.lines.size() == 1);
@@ -156,4 +177,28 @@ TEST_CASE("the resolver answers an address at once and a name from its thread, w
   CHECK((answer->address == "127.0.0.1" || answer->address == "::1"));
   CHECK(answer->error.empty());
   CHECK(resolver.fd() == -1);
+}
+
+TEST_CASE("while it retries after a failure, the status names the failure, not the attempt") {
+  SilentBroker broker;
+  Logged log;
+  auto out = make_output(config_for(broker.port()), log.sink());
+  REQUIRE(out);
+  const Analyzer analyzer{AnalyzerConfig{}};
+  out->start(analyzer);
+  auto state = [&] {
+    status::DaemonStatus status;
+    out->report(status);
+    return status.notifiers.at(0).state;
+  };
+  std::int64_t now = 1000 * kSecond;
+  out->pump(now);
+  CHECK(state() == "connecting");  // the first attempt: nothing has failed yet
+  now += 120 * kSecond;            // past the attempt's timeout: it failed
+  out->pump(now);
+  REQUIRE(state() == "disconnected");
+  REQUIRE(log.lines.size() == 1);
+  now += 120 * kSecond;  // past the backoff: the next attempt is under way, and hangs again
+  out->pump(now);
+  CHECK(state() == "disconnected");
 }
