@@ -115,8 +115,10 @@ class ReplayGaugeSettings(unittest.TestCase):
             self.assertIn(needle, proc.stderr)
 
 
-if __name__ == "__main__":
-    unittest.main(verbosity=2)
+
+
+def rfc3339(unix_s):
+    return datetime.datetime.fromtimestamp(unix_s, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ProbesThroughTheReplayCsv(unittest.TestCase):
@@ -131,24 +133,35 @@ class ProbesThroughTheReplayCsv(unittest.TestCase):
         return subprocess.run([ctmon_binary(), *args], text=True, capture_output=True, check=False)
 
     def test_values_round_trip_at_one_second(self):
+        import random
+        rng = random.Random(3)
         t0 = 1_795_132_800
         rows, total = [], 0
-        for i in range(900):  # three 300 s blocks at 1 s: stored without bytes, but not these
+        # Fifteen busy counters make every 300 s block too big for one page with bytes, so the
+        # store keeps no bytes in it (BytesPolicy::kWhenBlockFitsPage) but a mean counter's.
+        noise_names = [f"noise_{k}" for k in range(15)]
+        noise = [0] * len(noise_names)
+        noise_rows = []
+        for i in range(900):  # three 300 s blocks at 1 s
             total += 20 + i % 7
             lost = i % 50 == 7
             rtt = "" if lost else str(10_000 + (i * 37) % 2_000)
             jitter = "" if lost else f"{100 + (i * 53) % 800}.5"
             rows.append(f"{t0 + i},{total},{rtt},{jitter},{1 if lost else 0},{300 + i % 7}\n")
+            noise = [n + rng.randint(0, 100_000) for n in noise]
+            noise_rows.append("," + ",".join(map(str, noise)))
         source = os.path.join(self.dir, "in.csv")
         with open(source, "w") as f:
             f.write("timestamp,tcp_conntrack_fwd_new,probe_wan_rtt_median_us,probe_wan_jitter_us,"
-                    "probe_wan_loss,conntrack_entries\n")
-            f.writelines(rows)
+                    "probe_wan_loss,conntrack_entries," + ",".join(noise_names) + "\n")
+            f.writelines(r.rstrip("\n") + extra + "\n" for r, extra in zip(rows, noise_rows))
+        chosen = [a for name in ("tcp_conntrack_fwd_new", "probe_wan_rtt_median_us", "probe_wan_jitter_us",
+                                 "probe_wan_loss", "conntrack_entries") for a in ("--counter", name)]
         db = os.path.join(self.dir, "ctmon.db")
         proc = self.ctmon("replay", "--input", source, "--db", db)
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
-        out = self.ctmon("series", "--db", db, "--csv")
+        out = self.ctmon("series", "--db", db, "--csv", *chosen)
         self.assertEqual(out.returncode, 0, out.stderr)
         written = out.stdout.splitlines()
         self.assertEqual(written[0], "timestamp,tcp_conntrack_fwd_new,probe_wan_rtt_median_us,"
@@ -156,9 +169,10 @@ class ProbesThroughTheReplayCsv(unittest.TestCase):
         # The first row has no previous one to take a value from; every other row is the input.
         self.assertEqual(written[2:], [r.rstrip("\n") for r in rows[1:]])
 
-        table = self.ctmon("series", "--db", db, "--since", str(t0 + 8), "--until", str(t0 + 9))
+        table = self.ctmon("series", "--db", db, "--since", rfc3339(t0 + 7), "--until", rfc3339(t0 + 9), *chosen)
         self.assertEqual(table.returncode, 0, table.stderr)
-        header, row = table.stdout.splitlines()[:2]
+        # The window's first sample has no rate (nothing before it was read); the second is row 8.
+        header, _, row = table.stdout.splitlines()[:3]
         self.assertEqual(header.split()[1:], ["tcp.fwd.new", "WAN.RTT.ms", "WAN.jitter.ms", "WAN.loss.%",
                                               "conntrack.entries"])
         # Row 8 of the input: rtt 10296 us, jitter 524.5 us, no loss, 301 entries.
@@ -228,7 +242,7 @@ class WhereFromReplayedProbes(unittest.TestCase):
         self.assertIn("WAN loss, %", show.stdout)
 
         # ctmon correlate on the same store: the probes were read, the episode was the probes'.
-        report = self.ctmon("correlate", "--db", db, "--since", str(t0), "--until", str(t0 + 1500), "--json")
+        report = self.ctmon("correlate", "--db", db, "--since", rfc3339(t0), "--until", rfc3339(t0 + 1500), "--json")
         self.assertEqual(report.returncode, 0, report.stderr)
         r = json.loads(report.stdout)
         self.assertTrue(r["probe_counters"], r)
@@ -237,3 +251,7 @@ class WhereFromReplayedProbes(unittest.TestCase):
         self.assertEqual(r["episodes"]["where"], {"isp": 1}, r)
         self.assertEqual({t["counter"] for t in r["targets"]}, {"probe_wan_jitter_us", "probe_lan_jitter_us"}, r)
         self.assertGreater(r["intervals"], 1400, r)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
