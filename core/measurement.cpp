@@ -73,9 +73,11 @@ std::optional<std::string> measurement_label(std::string_view name) {
     if (probe->metric == "jitter_us") return label + " jitter";
     return label + " loss";
   }
+  // "conntrack_entries" -> "conntrack entries", "conntrack_stat_early_drop" -> "conntrack early drop".
+  constexpr std::string_view kStat = "conntrack_stat_";
   constexpr std::string_view kConntrack = "conntrack_";
-  if (name == "conntrack_entries" || name == "conntrack_limit" || name.starts_with("conntrack_stat_")) {
-    std::string rest(name.substr(name.starts_with("conntrack_stat_") ? kConntrack.size() + 5 : kConntrack.size()));
+  if (name == "conntrack_entries" || name == "conntrack_limit" || name.starts_with(kStat)) {
+    std::string rest(name.substr(name.starts_with(kStat) ? kStat.size() : kConntrack.size()));
     std::replace(rest.begin(), rest.end(), '_', ' ');
     return "conntrack " + rest;
   }
