@@ -53,10 +53,14 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
   c.episodes.close_samples = samples_for(kQuietToCloseS, interval_s, 3);
   // A sample that covers a few seconds and stands 18 sd out cannot be noise: at 30 s sampling a
   // 40 s storm is a sample or two, and waiting for a second one misses it. A one-second spike
-  // still needs its second second; weaker evidence always needs open_samples in a row.
+  // still needs its second second. Weaker evidence needs open_samples in a row, unless a second
+  // counter corroborates it (AnalyzerConfig::corroborated_open_evidence).
   constexpr double kOpenAtOnceMinS = 2;
   constexpr double kOpenAtOnceEvidence = 3;
-  if (interval_s >= kOpenAtOnceMinS) c.episodes.open_now_score = evidence_to_score(kOpenAtOnceEvidence);
+  if (interval_s >= kOpenAtOnceMinS) {
+    c.episodes.open_now_score = evidence_to_score(kOpenAtOnceEvidence);
+    c.corroborated_open_evidence = 1.0;
+  }
   c.alarm_on_forwarded_falls = true;
   c.use_recurrence = true;
   return c;
@@ -321,13 +325,18 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
   // two baselines).
   constexpr double kCarriesTrafficPps = 1.0;
   double joint = std::numeric_limits<double>::infinity();
+  int agreeing_falls = 0;
   for (const FallCandidate& f : falls_) {
     const double rate = frame.pps[f.id];
     if (f.step.expected < kCarriesTrafficPps) continue;
     const bool fell = f.step.z < 0 && rate <= (1.0 - config_.min_fall_share) * f.step.expected;
     joint = fell ? std::min(joint, f.step.evidence) : 0.0;
+    ++agreeing_falls;
   }
-  if (!std::isfinite(joint)) joint = 0.0;
+  if (!std::isfinite(joint) || joint == 0.0) {
+    joint = 0.0;
+    agreeing_falls = 0;
+  }
   for (FallCandidate& f : falls_) {
     if (f.step.z < 0 && joint > 0)
       f.step.evidence = std::min(f.step.evidence, joint) * config_.counter.point_alarm_sd / config_.fall_alarm_sd;
@@ -378,8 +387,10 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
   r.score = eligible ? evidence_to_score(evidence) : 0.0;
   if (!eligible) r.detectors = 0;
 
+  const bool open_at_once = config_.corroborated_open_evidence > 0 && evidence >= config_.corroborated_open_evidence &&
+                            (agreeing_falls >= 2 || rising_counters() >= 2);
   r.change = tracker_.observe(mono_ns, wall_ns, r.score, eligible, r.detectors, observations_, catalog.names(),
-                             sample_health_);
+                             sample_health_, open_at_once);
   if (r.change != EpisodeChange::none) {
     Episode& e = tracker_.episode();
     e.kind = classify_episode(e);
@@ -388,6 +399,13 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     r.episode = &e;
   }
   return r;
+}
+
+int Analyzer::rising_counters() const {
+  int n = 0;
+  for (std::size_t s = 0; s < slots_.size(); ++s)
+    n += slot_valid_[s] && !slots_[s].mean && slot_z_[s] >= config_.corroborating_z;
+  return n;
 }
 
 void Analyzer::add_multivariate_drivers() {

@@ -100,6 +100,15 @@ struct AnalyzerConfig {
   /// the time-of-day baseline). Given that, fall_alarm_sd is the |z| at which the fall reaches
   /// the alarm level: low, since z only has to say "beyond noise" once the share has spoken.
   bool alarm_on_forwarded_falls = false;
+  /// One sample opens an episode at once, below the tracker's open_now_score, when its evidence
+  /// is at least this and another traffic counter agrees: a second one risen by corroborating_z
+  /// or more, or a joint fall of two or more forwarded established counters. Two counters out
+  /// together on one sample are rarely noise, and at 30 s sampling a 20-40 s storm or the first
+  /// minute of an outage is a single sample: waiting for a second one misses the storm and
+  /// opens on an outage a minute late. 0: off (network() sets it from 2 s intervals up; a 1 s
+  /// spike still needs its second second).
+  double corroborated_open_evidence = 0.0;
+  double corroborating_z = 4.0;
   double min_fall_share = 0.5;
   double fall_alarm_sd = 1.5;
 
@@ -224,6 +233,8 @@ class Analyzer {
   void note_health(const Slot& slot, double score, double z);
   void rebuild_multivariate();
   void add_multivariate_drivers();
+  /// Traffic counters (not mean counters) this sample put corroborating_z or more above usual.
+  [[nodiscard]] int rising_counters() const;
   const StepResult& score_frame(const RateFrame& frame, std::int64_t mono_ns, std::int64_t wall_ns,
                                 const CounterCatalog& catalog, std::int64_t local_offset_s);
   [[nodiscard]] std::uint64_t shape_fingerprint() const;

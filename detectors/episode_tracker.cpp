@@ -139,7 +139,8 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
 
 EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns, double score, bool eligible,
                                       std::uint8_t detectors, const std::vector<CounterObservation>& counters,
-                                      const std::vector<std::string>& names, const EpisodeHealth& health) {
+                                      const std::vector<std::string>& names, const EpisodeHealth& health,
+                                      bool open_at_once) {
   const double dt_s = have_previous_ && mono_ns > previous_mono_ns_
                           ? static_cast<double>(mono_ns - previous_mono_ns_) * 1e-9
                           : 0.0;
@@ -170,7 +171,7 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       run_s_ += dt_s;
       record(wall_ns, score, detectors, counters, names, health);
       if (high) ++run_;
-      if ((run_ < config_.open_samples && !(score >= config_.open_now_score)) || run_s_ < config_.min_duration_s)
+      if ((run_ < config_.open_samples && !(score >= config_.open_now_score) && !(open_at_once && high)) || run_s_ < config_.min_duration_s)
         return EpisodeChange::none;
       episode_ = std::move(pending_);
       episode_.id = next_id_++;

@@ -79,11 +79,14 @@ class EpisodeTracker {
   /// with |z| >= still_anomalous_z too). `names` maps CounterId to name (the
   /// catalog's). `health` is what this sample's probe and conntrack measurements showed; the
   /// episode's health gathers it over the samples it records (any flag set in one of them, the
-  /// fullest table). Returns what happened to the episode; episode() then holds its state.
+  /// fullest table). `open_at_once`: the caller judged this sample alone enough to open (it
+  /// must still reach open_score). Returns what happened to the episode; episode() then holds
+  /// its state.
   EpisodeChange observe(std::int64_t mono_ns, std::int64_t wall_ns, double score, bool eligible,
                         std::uint8_t detectors,
                         const std::vector<CounterObservation>& counters,
-                        const std::vector<std::string>& names, const EpisodeHealth& health = {});
+                        const std::vector<std::string>& names, const EpisodeHealth& health = {},
+                        bool open_at_once = false);
 
   /// The open episode, or the one that just closed (until the next sample). Mutable so the
   /// caller can classify it in place.

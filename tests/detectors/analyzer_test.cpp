@@ -28,16 +28,18 @@ class Stream {
   std::vector<std::uint64_t> totals;
   std::int64_t t = 0;          // monotonic seconds
   std::int64_t wall_shift = 0; // wall clock error, seconds
+  std::int64_t step_s = 1;     // sampling interval
   bool noise = true;
 
   Sample next() {
-    ++t;
+    t += step_s;
     Sample s;
     s.mono_ns = t * kS;
     s.wall_ns = (kMonday + t + wall_shift) * kS;
     for (std::size_t c = 0; c < 3; ++c) {
-      const double n = noise ? normal() * std::sqrt(rate[c]) : 0.0;
-      totals[c] += static_cast<std::uint64_t>(std::max(0.0, std::round(rate[c] + n)));
+      const double mean = rate[c] * static_cast<double>(step_s);
+      const double n = noise ? normal() * std::sqrt(mean) : 0.0;
+      totals[c] += static_cast<std::uint64_t>(std::max(0.0, std::round(mean + n)));
       s.counters.push_back({totals[c], 0, true});
     }
     return s;
@@ -376,6 +378,28 @@ TEST_CASE("forwarded traffic that falls by less than half is not an outage") {
   s.rate[1] *= 0.65;  // a download ended: far beyond noise, but most traffic still flows
   const Run r = feed(a, s, 300);
   CHECK(r.opened == 0);
+}
+
+TEST_CASE("at 30 s sampling one sample opens an episode when a second counter agrees, never alone") {
+  // 1.5x new connections is about 11 sd on one 30 s sample: beyond noise, but below the 18 sd
+  // that open alone. Invalid packets rising with them corroborate it.
+  auto run = [](bool corroborated) {
+    Analyzer a(AnalyzerConfig::network(30));
+    Stream s;
+    s.step_s = 30;
+    feed(a, s, 200);
+    s.rate[0] *= 1.5;
+    if (corroborated) s.rate[2] *= 2.5;
+    Run r = feed(a, s, 1);
+    s.rate = {20, 500, 2};
+    const Run after = feed(a, s, 20);
+    r.opened += after.opened;
+    return r;
+  };
+  const Run alone = run(false);
+  CHECK(alone.max_score >= 0.5);
+  CHECK(alone.opened == 0);
+  CHECK(run(true).opened == 1);
 }
 
 }  // namespace ctmon
