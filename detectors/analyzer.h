@@ -3,7 +3,8 @@
 // and episode transitions out.
 //
 //   Sample --RateTracker--> pps per counter --CounterModel (seasonal, level, robust, CUSUM)-->
-//   evidence per counter --+ ShrinkageMahalanobis over all modelled counters--> fused score
+//   evidence per counter --+ ShrinkageMahalanobis over all modelled counters (use_multivariate;
+//   off in the network profile, see network())--> fused score
 //   --EpisodeTracker--> opened / peak_updated / closed, classified (classify.h)
 //
 // Which counters count (the role of each name):
@@ -80,6 +81,11 @@ struct AnalyzerConfig {
   /// still unusual after this many samples in a row is learned anyway: otherwise a covariance
   /// that was wrong when scoring began would never learn again and alarm forever.
   std::uint32_t multivariate_relearn_samples = 600;
+  /// The multivariate score stays silent until its covariance has learned this many samples per
+  /// dimension (and multivariate.min_samples): a covariance of ~18 counters from 60 samples (5
+  /// minutes at 5 s) is mostly noise, and its first score was a false episode on nearly every
+  /// cold start at 5 s and 30 s. The counters' own detectors do not wait for it.
+  double multivariate_samples_per_dimension = 20.0;
   EpisodeConfig episodes;
   /// A rise that this time of day saw on k of the last n days cannot alarm (recurrence.h): a
   /// nightly job stops alarming from its third night on.

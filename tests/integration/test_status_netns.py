@@ -39,13 +39,13 @@ class StatusBesideARealDaemon(NetnsTestCase):
         out = subprocess.run([ctmon_binary(), "events", "--db", d.db, "--status-file", d.status_path],
                              capture_output=True, text=True, check=True).stdout
         self.assertRegex(out, r"^No episodes recorded \(sampling every 0.2 s since \d{4}-\d\d-\d\d ")
-        # A fresh daemon learns before it detects (600 s of traffic) and every reader says so.
+        # A fresh daemon learns before it detects (120 s of traffic) and every reader says so.
         started = datetime.datetime.fromisoformat(j["daemon"]["started"].replace("Z", "+00:00"))
         until = datetime.datetime.fromisoformat(j["daemon"]["learning_until"].replace("Z", "+00:00"))
-        self.assertAlmostEqual((until - started).total_seconds(), 600, delta=5)
+        self.assertAlmostEqual((until - started).total_seconds(), 120, delta=5)
         hh_mm = until.astimezone().strftime("%H:%M")
         self.assertIn(f"the detectors are learning this router's traffic until {hh_mm}", out)
-        self.assertIn(f"detectors learning this router's traffic until {hh_mm} (10m): no episodes before then",
+        self.assertIn(f"detectors learning this router's traffic until {hh_mm} (2m): no episodes before then",
                       d.text())
         text = subprocess.run([ctmon_binary(), "status", "--db", d.db, "--status-file", d.status_path],
                               capture_output=True, text=True).stdout
