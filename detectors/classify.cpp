@@ -19,6 +19,7 @@ struct Evidence {
   double new_up = 0, invalid_up = 0, established_down = 0;
   double tcp_new_up = 0, udp_new_up = 0, udp_up = 0, tcp_up = 0;
   double tcp_input_new_up = 0;
+  double wan_loss_up = 0, lan_loss_up = 0;  // a probe side's loss rose
   double total = 0;
 };
 
@@ -43,6 +44,10 @@ Evidence gather(const Episode& e) {
     if (c.peak_z < 0 && c.first_wall_ns != 0 && c.first_wall_ns > first + kFirstMoversNs) continue;
     const double w = c.peak_score;
     ev.total += w;
+    if (const std::optional<ProbeCounterName> probe = parse_probe_counter_name(c.name)) {
+      if (probe->metric == "loss" && c.peak_z > 0) (probe->side == ProbeSide::wan ? ev.wan_loss_up : ev.lan_loss_up) += w;
+      continue;
+    }
     if (is_measurement(c.name)) continue;
     const CounterName n = parse_counter_name(c.name);
     if (!n.conforms) continue;
@@ -143,7 +148,9 @@ EpisodeKind classify_episode(const Episode& episode) {
   if (table_full(h) || h.drops_up) return EpisodeKind::conntrack_full;
   const Evidence ev = gather(episode);
   if (ev.total <= 0) return EpisodeKind::unknown;
-  if (ev.fwd_established_down > 0) return EpisodeKind::wan_drop;
+  // Forwarded traffic falling, or the WAN's far side losing probes while the LAN's does not: a
+  // loss of 30 % that TCP rides out without falling still costs every flow its retransmits.
+  if (ev.fwd_established_down > 0 || (ev.wan_loss_up > 0 && ev.lan_loss_up == 0)) return EpisodeKind::wan_drop;
   if (!h.conntrack_read && ev.tcp_new_up > 0 && ev.udp_new_up > 0) return EpisodeKind::conntrack_full;
   if (ev.udp_up > 0 && ev.udp_up >= ev.tcp_up) return EpisodeKind::udp_storm;
   if (ev.tcp_input_new_up > 0 && ev.tcp_input_new_up >= 0.5 * ev.tcp_up) return EpisodeKind::scan;

@@ -177,6 +177,15 @@ TEST_CASE("probe counters alone leave the kind unknown") {
         EpisodeKind::unknown);
 }
 
+TEST_CASE("kind 2: the WAN probe losing packets while the LAN probe does not is a WAN drop") {
+  CHECK(classify_episode(probed(true, false, {measured("probe_wan_loss", 0.4, 0.0)})) == EpisodeKind::wan_drop);
+  CHECK(classify_episode(probed(true, false, {measured("probe_wan_isp_loss", 0.4, 0.0)})) == EpisodeKind::wan_drop);
+  CHECK(classify_episode(probed(false, true, {measured("probe_lan_nas_loss", 0.4, 0.0)})) == EpisodeKind::unknown);
+  // Both sides losing: the router or the link to the LAN, not the WAN.
+  CHECK(classify_episode(probed(true, true, {measured("probe_wan_loss", 0.4, 0.0), measured("probe_lan_loss", 0.4, 0.0)})) ==
+        EpisodeKind::unknown);
+}
+
 TEST_CASE("where 1: router when the table is full, a drop statistic rose, or both sides' probes rose") {
   Episode full;
   full.health.fill_entries = 60'300;
