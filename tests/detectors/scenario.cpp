@@ -480,6 +480,8 @@ ScenarioReport& ScenarioReport::operator+=(const ScenarioReport& o) {
   false_descriptions.insert(false_descriptions.end(), o.false_descriptions.begin(), o.false_descriptions.end());
   missed_descriptions.insert(missed_descriptions.end(), o.missed_descriptions.begin(), o.missed_descriptions.end());
   short_descriptions.insert(short_descriptions.end(), o.short_descriptions.begin(), o.short_descriptions.end());
+  wrong_kind_descriptions.insert(wrong_kind_descriptions.end(), o.wrong_kind_descriptions.begin(),
+                                 o.wrong_kind_descriptions.end());
   for (int k = 0; k < kInjectionKinds; ++k) {
     by_injection[k].injected += o.by_injection[k].injected;
     by_injection[k].found += o.by_injection[k].found;
@@ -565,6 +567,7 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
     };
     if (!found) rep.missed_descriptions.push_back(describe());
     const bool kind_right = found && match->kind == e.kind;
+    if (found && !kind_right) rep.wrong_kind_descriptions.push_back(describe() + ": " + match->summary);
     KindFigures& by_inj = rep.by_injection[static_cast<int>(e.injection)];
     ++by_inj.injected;
     by_inj.found += found;
