@@ -70,8 +70,9 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
   c.use_recurrence = true;
   // The multivariate score is off for conntrack counters: on the tuning seeds of the labelled
   // suite it found one anomaly of 455 at 30 s that the counters' own detectors missed, and most
-  // of the false episodes at 5 s and 30 s (0.13 -> 0.03 a day at 5 s, 0.22 -> 0.11 at 30 s
-  // without it), each naming drivers 2-3 sd out; it also cost a third of the time per sample.
+  // of the false episodes at 5 s and 30 s (0.13 -> 0.03 a day at 5 s, 0.17 -> 0.11 at 30 s
+  // without it), each naming drivers 2-3 sd out; it also cost a fifth of the time per sample
+  // (bench_detector_throughput with and without CTMON_MV=1).
   // What it was for, forwarded traffic falling while new and invalid rise, is the falls role's.
   c.use_multivariate = false;
   return c;

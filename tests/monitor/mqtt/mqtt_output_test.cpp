@@ -21,47 +21,26 @@ namespace {
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 
-// A loopback port that is bound but not listening: every connection to it is refused at once.
-class RefusingPort {
+// A loopback port for the broker to be down or unresponsive.
+class LoopbackPort {
  public:
-  RefusingPort() {
+  /// refusing: bound, never listening, so a connect is refused at once. silent: listening but
+  /// never reading, so the TCP handshake completes and the broker's answer never comes.
+  enum Kind { refusing, silent };
+  explicit LoopbackPort(Kind kind) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
     REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    if (kind == silent) REQUIRE(::listen(fd_, 8) == 0);
     REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
     port_ = ntohs(a.sin_port);
   }
-  ~RefusingPort() { ::close(fd_); }
-  RefusingPort(const RefusingPort&) = delete;
-  RefusingPort& operator=(const RefusingPort&) = delete;
-  [[nodiscard]] int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
-// A loopback port that listens but never reads: the TCP handshake completes and the broker's
-// answer never comes, so an attempt stays under way until its timeout.
-class SilentBroker {
- public:
-  SilentBroker() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd_, 8) == 0);
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentBroker() { ::close(fd_); }
-  SilentBroker(const SilentBroker&) = delete;
-  SilentBroker& operator=(const SilentBroker&) = delete;
+  ~LoopbackPort() { ::close(fd_); }
+  LoopbackPort(const LoopbackPort&) = delete;
+  LoopbackPort& operator=(const LoopbackPort&) = delete;
   [[nodiscard]] int port() const { return port_; }
 
  private:
@@ -108,7 +87,7 @@ TEST_CASE("a password file that cannot be read stops the start with one line nam
 }
 
 TEST_CASE("a refused broker: queued messages wait, backoff, one log line per condition") {
-  RefusingPort port;
+  LoopbackPort port(LoopbackPort::refusing);
   Logged log;
   auto out = make_output(config_for(port.port()), log.sink());
   REQUIRE(out);
@@ -180,7 +159,7 @@ TEST_CASE("the resolver answers an address at once and a name from its thread, w
 }
 
 TEST_CASE("while it retries after a failure, the status names the failure, not the attempt") {
-  SilentBroker broker;
+  LoopbackPort broker(LoopbackPort::silent);
   Logged log;
   auto out = make_output(config_for(broker.port()), log.sink());
   REQUIRE(out);
