@@ -22,6 +22,16 @@ inline constexpr std::int64_t kSecondsPerDay = 86'400;
   return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
+/// later - earlier in nanoseconds, saturated to the range of int64: a time restored from a
+/// corrupt state or database may lie anywhere, and a difference must never overflow.
+[[nodiscard]] constexpr std::int64_t ns_between(std::int64_t later, std::int64_t earlier) {
+  std::int64_t difference = 0;
+  if (__builtin_sub_overflow(later, earlier, &difference)) {
+    return later > earlier ? INT64_MAX : INT64_MIN;
+  }
+  return difference;
+}
+
 /// A date of the proleptic Gregorian calendar; month 1-12, day 1-31.
 struct CivilDate {
   std::int64_t year = 1970;

@@ -266,7 +266,8 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
   // without RTC, an operator). Small corrections do not matter at the scale of time-of-day bins.
   constexpr std::int64_t kWallJumpToleranceNs = 300 * kNsPerS;
   if (frame.continuity == StepContinuity::continuous && have_wall_) {
-    const std::int64_t skew = (wall_ns - previous_wall_ns_) - (mono_ns - previous_mono_ns_);
+    const std::int64_t skew =
+        ns_between(ns_between(wall_ns, previous_wall_ns_), ns_between(mono_ns, previous_mono_ns_));
     if (skew > kWallJumpToleranceNs || skew < -kWallJumpToleranceNs) {
       for (Slot& s : slots_) s.model.wall_clock_jumped();
     }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/measurement.h"
+#include "core/time.h"
 
 namespace ctmon {
 
@@ -197,7 +198,7 @@ std::string describe_change(const MovedCounter& c, std::int64_t start_wall_ns) {
   } else {
     s += " rose from about 0 to " + peak + unit;
   }
-  const std::int64_t after_s = (c.peak_wall_ns - start_wall_ns) / 1'000'000'000;
+  const std::int64_t after_s = ns_between(c.peak_wall_ns, start_wall_ns) / kNsPerS;
   if (c.peak_wall_ns != 0 && after_s >= 0) {
     s += (fell ? ", lowest " : ", peak ") + std::to_string(after_s) + " s in";
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/time.h"
+
 namespace ctmon {
 namespace {
 
@@ -142,7 +144,7 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
                                       const std::vector<std::string>& names, const EpisodeHealth& health,
                                       bool open_at_once) {
   const double dt_s = have_previous_ && mono_ns > previous_mono_ns_
-                          ? static_cast<double>(mono_ns - previous_mono_ns_) * 1e-9
+                          ? static_cast<double>(ns_between(mono_ns, previous_mono_ns_)) * 1e-9
                           : 0.0;
   if (!have_previous_ || mono_ns > previous_mono_ns_) previous_mono_ns_ = mono_ns;
   have_previous_ = true;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/time.h"
+
 namespace ctmon {
 namespace {
 // How fast the learned interval follows a changed sampling rate, per continuous step.
@@ -11,7 +13,7 @@ constexpr double kIntervalLearnRate = 0.05;
 
 StepContinuity RateTracker::advance(std::int64_t mono_ns) {
   if (config_.nominal_interval_s > 0) interval_s_ = config_.nominal_interval_s;
-  const double dt_s = have_previous_ ? static_cast<double>(mono_ns - previous_mono_ns_) * 1e-9 : 0.0;
+  const double dt_s = have_previous_ ? static_cast<double>(ns_between(mono_ns, previous_mono_ns_)) * 1e-9 : 0.0;
   frame_.dt_s = dt_s;
   StepContinuity c = StepContinuity::continuous;
   if (!have_previous_) {

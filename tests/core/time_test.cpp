@@ -16,6 +16,17 @@ TEST_CASE("floor_div rounds toward minus infinity") {
         std::numeric_limits<std::int64_t>::min() / kNsPerS - 1);
 }
 
+TEST_CASE("ns_between saturates instead of overflowing") {
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  CHECK(ns_between(5, 3) == 2);
+  CHECK(ns_between(3, 5) == -2);
+  CHECK(ns_between(kMax, -1) == kMax);
+  CHECK(ns_between(1'795'004'400'000'097'272, -7'428'367'636'854'678'536) == kMax);
+  CHECK(ns_between(kMin, 1) == kMin);
+  CHECK(ns_between(kMin, kMin) == 0);
+}
+
 TEST_CASE("the calendar converts both ways, across leap years and 1970") {
   CHECK(days_from_civil({1970, 1, 1}) == 0);
   CHECK(days_from_civil({1969, 12, 31}) == -1);

@@ -73,6 +73,16 @@ TEST_CASE("no ratio from a usual rate near zero, and the time of the peak is sta
   CHECK(summarize_episode(e) == "Invalid-packet burst: tcp_conntrack_fwd_invalid rose from about 0 to 180 pps, peak 12 s in.");
 }
 
+TEST_CASE("a peak time from a corrupt state, far from the start, is left out rather than overflowing") {
+  Episode e = with({moved("tcp_conntrack_fwd_invalid", 9, 180, 0.008)});
+  e.start_wall_ns = -7'428'367'636'854'678'536;
+  e.counters[0].peak_wall_ns = 1'795'004'400'000'097'272;
+  CHECK_THAT(describe_change(e.counters[0], e.start_wall_ns), Catch::EndsWith("s in"));
+  e.start_wall_ns = 1'795'004'400'000'097'272;
+  e.counters[0].peak_wall_ns = -7'428'367'636'854'678'536;
+  CHECK_THAT(describe_change(e.counters[0], e.start_wall_ns), !Catch::Contains(" in"));
+}
+
 TEST_CASE("a rise from a real usual rate is a ratio") {
   const Episode e = with({moved("udp_conntrack_fwd_new", 9, 256, 5.3)});
   CHECK(describe_change(e.counters[0], 0) == "udp_conntrack_fwd_new rose 48x (from 5.3 to 256 pps)");
