@@ -252,13 +252,13 @@ std::string redact_url_and_query(std::string_view url) {
   return out;
 }
 
-std::string notify_url_problem(std::string_view url) {
+std::string http_url_problem(std::string_view url, std::string_view example) {
   const auto lower = [](std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
     return out;
   };
-  constexpr const char* kExpected = "give an http:// or https:// URL, e.g. https://ntfy.sh/my-router-alerts";
+  const std::string kExpected = fmt::format("give an http:// or https:// URL, e.g. {}", example);
   if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }))
     return fmt::format("it holds a space or a control character; {}", kExpected);
   const std::size_t scheme_end = url.find("://");
@@ -272,6 +272,14 @@ std::string notify_url_problem(std::string_view url) {
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
   if (authority.empty() || authority.front() == ':') return fmt::format("the URL names no host; {}", kExpected);
   return "";
+}
+
+std::string notify_url_problem(std::string_view url) {
+  return http_url_problem(url, "https://ntfy.sh/my-router-alerts");
+}
+
+std::string influx_url_problem(std::string_view url) {
+  return http_url_problem(url, "http://192.168.1.10:8086");
 }
 
 std::string min_score_problem(std::string_view text) {

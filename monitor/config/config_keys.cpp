@@ -114,7 +114,7 @@ constexpr std::array kKeys = {
               .flag_help = "do not read the conntrack table's entries, limit and statistics"},
     ConfigKey{.name = "influx.url", .member = influx(&InfluxConfig::url), .value_name = "URL",
               .help = "http://host:8086 or https://...; empty: nothing is ever sent",
-              .flag_scopes = kRunAndReplay},
+              .flag_scopes = kRunAndReplay, .check = influx_url_problem},
     ConfigKey{.name = "influx.api", .member = influx(&InfluxConfig::api), .value_name = "v1|v2",
               .help = "the write API", .choices = kInfluxApis, .flag_scopes = kRunAndReplay},
     ConfigKey{.name = "influx.db", .member = influx(&InfluxConfig::db), .value_name = "NAME",
@@ -253,9 +253,18 @@ constexpr bool keys_grouped_by_section() {
 }
 static_assert(keys_grouped_by_section());
 
+// One line, always, and a literal ('...') string only for plain text: toml++'s default printer
+// may choose a multi-line literal string, which ends early when the text holds three quotes in a
+// row, and its literal strings carry control characters (a newline) raw, which TOML forbids there.
 std::string toml_quoted(const std::string& text) {
+  const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f || c == '\'';
+  });
+  auto flags = toml::format_flags::allow_unicode_strings;
+  if (plain) flags |= toml::format_flags::allow_literal_strings;
   std::ostringstream out;
-  out << toml::value<std::string>(text);
+  out << toml::toml_formatter{toml::value<std::string>(text), flags};
   return out.str();
 }
 

@@ -112,11 +112,15 @@ TEST_CASE("the effective configuration prints as TOML that reads back the same")
   config.interval_s = 0.2;
   config.influx.url = "http://[::1]:8086";
   config.host = "a \"quoted\" name";
+  config.influx.user = "it'''s\tnew\nline";  // three quotes, a tab and a newline: one escaped line
+  config.influx.org = "home\nnet";  // a newline and no quote: escaped too
   const Config back = load(config_to_toml(config));
   CHECK(back.table == config.table);
   CHECK(back.interval_s == Approx(0.2));
   CHECK(back.influx.url == config.influx.url);
   CHECK(back.host == config.host);
+  CHECK(back.influx.user == config.influx.user);
+  CHECK(back.influx.org == config.influx.org);
   CHECK(config_to_toml(back).substr(config_to_toml(back).find('\n')) ==
         config_to_toml(config).substr(config_to_toml(config).find('\n')));
 }
@@ -170,6 +174,15 @@ TEST_CASE("the webhook's keys: a score and a list of kinds as TOML numbers and a
   CHECK(load("[notify]\nmin_score = 1\n").notify.min_score == "1");
   CHECK(redacted(c).notify.url == "https://ntfy.sh/t?***");
   CHECK_THAT(config_to_toml(c), !Catch::Contains("auth=tk"));
+}
+
+TEST_CASE("an InfluxDB URL that curl could not use is refused before the daemon starts") {
+  CHECK_THROWS_WITH(load("[influx]\nurl = \"http://12\\n\"\n"), Catch::Contains("a control character"));
+  CHECK_THROWS_WITH(load("[influx]\nurl = '127.0.0.1:8086'\n"),
+                    Catch::Contains("not a URL; give an http:// or https:// URL, e.g. http://192.168.1.10:8086"));
+  CHECK_THROWS_WITH(load("[influx]\nurl = 'udp://h:8089'\n"), Catch::Contains("influx.url"));
+  CHECK_NOTHROW(load("[influx]\nurl = 'https://bob:pw@[::1]:8086'\n"));
+  CHECK_NOTHROW(load("[influx]\nurl = ''\n"));
 }
 
 TEST_CASE("the webhook's keys refuse what cannot work, saying what is allowed") {
