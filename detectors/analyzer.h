@@ -117,6 +117,11 @@ struct AnalyzerConfig {
   double corroborating_z = 4.0;
   double min_fall_share = 0.5;
   double fall_alarm_sd = 1.5;
+  /// The share is that of the rate over the last this many samples, the current one included:
+  /// a WAN that is gone stays gone, while one short sample of a quiet counter (11 pps at 1 s is
+  /// 11 packets) or a dip on top of a slow evening decline halves by chance. network() makes it
+  /// three samples, or as many as fit in 10 s; 1: the current sample alone.
+  std::uint32_t fall_window_samples = 1;
 
   /// Defaults for conntrack counters sampled every `interval_s` seconds: memories given in
   /// seconds/minutes are converted to samples here.
@@ -217,6 +222,20 @@ class Analyzer {
   static constexpr double kEntriesNoiseFloor = 0.05;
 
  private:
+  /// The rate over the last `capacity` samples: packets and seconds summed, so a short sample
+  /// weighs what it covers. Not saved with the state: it refills within its window.
+  class WindowedRate {
+   public:
+    explicit WindowedRate(std::uint32_t capacity)
+        : packets_(std::max<std::uint32_t>(capacity, 1), 0.0), seconds_(packets_.size(), 0.0) {}
+    double add(double pps, double dt_s);  ///< the rate over the window, this sample included
+    void clear();
+
+   private:
+    std::vector<double> packets_, seconds_;
+    std::size_t next_ = 0;
+    double packet_sum_ = 0.0, second_sum_ = 0.0;
+  };
   /// primary: rises alarm; context: modelled, never alarms alone; falls: only falls alarm.
   enum class Role : std::uint8_t { ignored, context, primary, falls };
   /// What a slot's counter tells `where` and the measured kind (derived from its name).
@@ -227,6 +246,7 @@ class Analyzer {
     CounterModel model;
     RecurrenceMemory recurrence;
     double sustained_pps = 0.0;  // what recurrence remembers (AnalyzerConfig::recurrence_smoothing_s)
+    WindowedRate recent{1};      // falls role: the rate over AnalyzerConfig::fall_window_samples
     Measurement measurement = Measurement::none;
     bool mean = false;             // a mean counter: rises only when primary
     bool multivariate = true;      // feeds the multivariate score
@@ -269,6 +289,7 @@ class Analyzer {
     std::size_t id;
     std::int32_t s;
     CounterStep step;
+    double recent_pps;  // over fall_window_samples
   };
   std::vector<FallCandidate> falls_;  // this sample's Role::falls steps, judged together
   std::uint64_t samples_seen_ = 0;

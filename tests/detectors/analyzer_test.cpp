@@ -371,6 +371,27 @@ TEST_CASE("forwarded traffic that falls by more than half opens a WAN drop while
   CHECK(r.kind == EpisodeKind::wan_drop);
 }
 
+TEST_CASE("at 1 s a two-second dip of forwarded traffic is no outage, a lasting fall opens within seconds") {
+  // Falls are judged on the rate over three samples: two short samples of a quiet counter halve
+  // by chance, a WAN that is gone stays gone.
+  Analyzer a(config());
+  REQUIRE(a.config().fall_window_samples == 3);
+  Stream s;
+  feed(a, s, 1800);
+  s.rate[1] *= 0.3;
+  const Run dip = feed(a, s, 2);
+  s.rate[1] /= 0.3;
+  const Run after_dip = feed(a, s, 120);
+  CHECK(dip.opened + after_dip.opened == 0);
+
+  const std::int64_t fall_t = s.t + 1;
+  s.rate[1] *= 0.3;
+  const Run outage = feed(a, s, 30);
+  REQUIRE(outage.opened == 1);
+  CHECK(outage.first_open_t - fall_t <= 4);
+  CHECK(outage.kind == EpisodeKind::wan_drop);
+}
+
 TEST_CASE("forwarded traffic that falls by less than half is not an outage") {
   Analyzer a(config());
   Stream s;
