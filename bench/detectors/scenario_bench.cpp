@@ -1,6 +1,6 @@
 // Prints how the detectors do on the labelled synthetic home routers (tests/detectors/scenario.h).
 //
-//   scenario_bench [--intervals 1,5,30] [--days 2,7,14] [--tuning 1-5] [--held-out 101-110]
+//   scenario_bench [--intervals 1,5,30] [--days 2,7,14] [--tuning 1-20] [--held-out 101-110]
 //   scenario_bench classic [days] [interval_s] [seeds] [first_seed]
 //   scenario_bench cold-start [--tuning 1-5] [--held-out 101-110]
 //
@@ -324,7 +324,7 @@ int main(int argc, char** argv) {
   }
   std::vector<double> intervals = {1, 5, 30};
   std::vector<double> days = {2, 7, 14};  // the 2 days at 1 s; longer where samples are fewer
-  SeedRange tuning{1, 5}, held_out{101, 110};
+  SeedRange tuning{1, 20}, held_out{101, 110};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--intervals") intervals = parse_list(argv[i + 1]);
