@@ -370,13 +370,25 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
   int agreeing_falls = 0;
   for (const FallCandidate& f : falls_) {
     if (f.step.expected < kCarriesTrafficPps) continue;
-    const bool fell = f.step.z < 0 && f.recent_pps <= (1.0 - config_.min_fall_share) * f.step.expected;
+    // Fallen from what this time of day expects and from what flowed just before: on a slow
+    // evening decline the expectation lags, and a dip of a third looked like half.
+    const double before = slots_[static_cast<std::size_t>(f.s)].before_fall_pps;
+    const double usual = before > 0 ? std::min(f.step.expected, before) : f.step.expected;
+    const bool fell = f.step.z < 0 && f.recent_pps <= (1.0 - config_.min_fall_share) * usual;
     joint = fell ? std::min(joint, f.step.evidence) : 0.0;
     ++agreeing_falls;
   }
   if (!std::isfinite(joint) || joint == 0.0) {
     joint = 0.0;
     agreeing_falls = 0;
+  }
+  // What flowed before a fall is learned only outside one, so an outage cannot become it.
+  if (joint == 0.0) {
+    const double alpha = std::min(1.0, dt_s / config_.before_fall_memory_s);
+    for (const FallCandidate& f : falls_) {
+      double& before = slots_[static_cast<std::size_t>(f.s)].before_fall_pps;
+      before = before > 0 ? before + alpha * (frame.pps[f.id] - before) : frame.pps[f.id];
+    }
   }
   for (FallCandidate& f : falls_) {
     if (f.step.z < 0 && joint > 0)

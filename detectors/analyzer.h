@@ -122,6 +122,9 @@ struct AnalyzerConfig {
   /// 11 packets) or a dip on top of a slow evening decline halves by chance. network() makes it
   /// three samples, or as many as fit in 10 s; 1: the current sample alone.
   std::uint32_t fall_window_samples = 1;
+  /// The share is taken of the lower of two usual rates: the time-of-day expectation, and the
+  /// rate that flowed before, an EWMA with this memory learned only while nothing has fallen.
+  double before_fall_memory_s = 120.0;
 
   /// Defaults for conntrack counters sampled every `interval_s` seconds: memories given in
   /// seconds/minutes are converted to samples here.
@@ -247,6 +250,7 @@ class Analyzer {
     RecurrenceMemory recurrence;
     double sustained_pps = 0.0;  // what recurrence remembers (AnalyzerConfig::recurrence_smoothing_s)
     WindowedRate recent{1};      // falls role: the rate over AnalyzerConfig::fall_window_samples
+    double before_fall_pps = 0;  // falls role: AnalyzerConfig::before_fall_memory_s; 0: not yet
     Measurement measurement = Measurement::none;
     bool mean = false;             // a mean counter: rises only when primary
     bool multivariate = true;      // feeds the multivariate score

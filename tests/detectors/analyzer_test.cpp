@@ -392,6 +392,30 @@ TEST_CASE("at 1 s a two-second dip of forwarded traffic is no outage, a lasting 
   CHECK(outage.kind == EpisodeKind::wan_drop);
 }
 
+TEST_CASE("a dip on a decline the expectation lags is measured from what flowed just before") {
+  // Traffic slides from 500 to 300 pps in ten minutes (the level follows over minutes), then
+  // dips to 190 pps for 10 s: 40 % below what flowed just before, but over half below the
+  // lagging expectation. An outage is the WAN going away, not a dip on a decline.
+  auto run = [](double before_fall_memory_s) {
+    AnalyzerConfig c = config();
+    c.before_fall_memory_s = before_fall_memory_s;
+    Analyzer a(c);
+    Stream s;
+    feed(a, s, 1800);
+    int opened = 0;
+    for (int i = 1; i <= 600; ++i) {
+      s.rate[1] = 500 - 200.0 * i / 600;
+      opened += feed(a, s, 1).opened;
+    }
+    s.rate[1] = 190;
+    opened += feed(a, s, 10).opened;
+    s.rate[1] = 300;
+    return opened + feed(a, s, 60).opened;
+  };
+  CHECK(run(120) == 0);
+  CHECK(run(1e12) == 1);  // with "before" frozen at its first value, the expectation alone judges
+}
+
 TEST_CASE("forwarded traffic that falls by less than half is not an outage") {
   Analyzer a(config());
   Stream s;
