@@ -343,7 +343,8 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
     // Only traffic is learned as recurring: jitter every evening is still jitter the owner feels.
     if (config_.use_recurrence && slot.role == Role::primary && !slot.mean) {
-      if (step.z > 0 && step.evidence >= kBelowMovedEvidence && slot.recurrence.familiar(local_s, frame.pps[id])) {
+      const bool rising = step.z > 0 && step.evidence >= kBelowMovedEvidence;
+      if (rising && slot.recurrence.familiar(local_s, frame.pps[id])) {
         // Neither alarm nor accumulate: a CUSUM that kept summing familiar samples would alarm
         // on the first one that peeks above the remembered peaks.
         step.evidence = kBelowMovedEvidence;
@@ -353,7 +354,7 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
       // What is remembered is the sustained rate (a minute's EWMA), so a few seconds' burst at
       // this hour yesterday do not make a minutes-long storm today look familiar.
       slot.sustained_pps += std::min(1.0, dt_s / config_.recurrence_smoothing_s) * (frame.pps[id] - slot.sustained_pps);
-      slot.recurrence.observe(local_s, slot.sustained_pps);
+      remember_rate(slot, rising, mono_ns, local_s);
     }
     if (slot.role == Role::falls)
       falls_.push_back({id, s, step, slot.recent.add(frame.pps[id], dt_s)});  // judged together below
@@ -452,6 +453,33 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     r.episode = &e;
   }
   return r;
+}
+
+void Analyzer::remember_rate(Slot& slot, bool rising, std::int64_t mono_ns, std::int64_t local_s) const {
+  const auto lasted = [mono_ns](std::int64_t since_ns, double seconds) {
+    return static_cast<double>(ns_between(mono_ns, since_ns)) >= seconds * static_cast<double>(kNsPerS);
+  };
+  if (rising) {
+    if (slot.rise_since_ns < 0) slot.rise_since_ns = mono_ns;
+    slot.calm_since_ns = -1;
+  } else if (slot.rise_since_ns >= 0 && slot.calm_since_ns < 0) {
+    slot.calm_since_ns = mono_ns;
+  }
+  if (slot.rise_since_ns < 0) {
+    slot.recurrence.observe(local_s, slot.sustained_pps);
+    return;
+  }
+  const bool pattern = lasted(slot.rise_since_ns, config_.recurrence_pattern_min_s);
+  if (pattern) {
+    slot.recurrence.commit_held();
+    slot.recurrence.observe(local_s, slot.sustained_pps);
+  } else {
+    slot.recurrence.hold(local_s, slot.sustained_pps);
+  }
+  if (slot.calm_since_ns >= 0 && lasted(slot.calm_since_ns, config_.recurrence_calm_s)) {
+    if (!pattern) slot.recurrence.drop_held();
+    slot.rise_since_ns = slot.calm_since_ns = -1;
+  }
 }
 
 int Analyzer::rising_counters() const {

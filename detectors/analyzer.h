@@ -41,7 +41,9 @@
 //
 // A rise this time of day already saw, as a sustained rate, on 2 of the last 7 days neither
 // alarms nor accumulates (recurrence.h): a nightly job stops alarming from its third night on,
-// while a one-off anomaly, one vote of seven, is still found at the same hour tomorrow.
+// while a one-off anomaly, one vote of seven, is still found at the same hour tomorrow. A rise
+// votes only once it has lasted 5 minutes (recurrence_pattern_min_s), so the short anomalies of
+// other days never add up to a pattern; a job shorter than that keeps alarming.
 //
 // Pure: no I/O, no clock, no globals. Time comes in with each sample (monotonic for rates and
 // durations, wall clock + local offset for time-of-day bins and episode times). Not thread-safe;
@@ -92,6 +94,12 @@ struct AnalyzerConfig {
   bool use_recurrence = false;
   RecurrenceConfig recurrence;
   double recurrence_smoothing_s = 60.0;
+  /// A counter's rise becomes a vote of the recurrence memory only once it has lasted this long
+  /// (until then its peaks are held, then recorded or forgotten): a nightly job runs for many
+  /// minutes every night, while the anomalies of a few minutes on other days must not add up to
+  /// "seen on 2 days" and hide today's. The rise ends after recurrence_calm_s without one.
+  double recurrence_pattern_min_s = 300.0;
+  double recurrence_calm_s = 60.0;
   /// Samples scored before any episode may open (a fresh Analyzer, not one restored from state).
   std::uint32_t warmup_samples = 600;
   /// Samples without alarms after a gap, a backwards time step or a restore.
@@ -251,6 +259,8 @@ class Analyzer {
     double sustained_pps = 0.0;  // what recurrence remembers (AnalyzerConfig::recurrence_smoothing_s)
     WindowedRate recent{1};      // falls role: the rate over AnalyzerConfig::fall_window_samples
     double before_fall_pps = 0;  // falls role: AnalyzerConfig::before_fall_memory_s; 0: not yet
+    std::int64_t rise_since_ns = -1;  // primary: the rise the recurrence memory holds; -1: none
+    std::int64_t calm_since_ns = -1;  // within that rise: quiet since; -1: rising now
     Measurement measurement = Measurement::none;
     bool mean = false;             // a mean counter: rises only when primary
     bool multivariate = true;      // feeds the multivariate score
@@ -263,6 +273,9 @@ class Analyzer {
   void note_health(const Slot& slot, double score, double z);
   void rebuild_multivariate();
   void add_multivariate_drivers();
+  /// Feeds the slot's recurrence memory its sustained rate, holding a rise until it has lasted
+  /// AnalyzerConfig::recurrence_pattern_min_s.
+  void remember_rate(Slot& slot, bool rising, std::int64_t mono_ns, std::int64_t local_s) const;
   /// Traffic counters (not mean counters) this sample put corroborating_z or more above usual.
   [[nodiscard]] int rising_counters() const;
   const StepResult& score_frame(const RateFrame& frame, std::int64_t mono_ns, std::int64_t wall_ns,

@@ -73,6 +73,23 @@ void RecurrenceMemory::observe(std::int64_t local_s, double rate) {
   highest_[cell_] = std::max(highest_[cell_], encode_rate(rate));
 }
 
+void RecurrenceMemory::hold(std::int64_t local_s, double rate) {
+  const std::int64_t day = floor_div(local_s, kSecondsPerDay);
+  const std::int64_t key = day * slots_per_day_ + slot_of(local_s, day);
+  if (held_.empty() || held_.back().cell_key != key) {
+    // A stretch held for longer than a day is not a burst: record what it held so far.
+    if (held_.size() >= slots_per_day_) commit_held();
+    held_.push_back({key, local_s, rate});
+  } else {
+    held_.back().rate = std::max(held_.back().rate, rate);
+  }
+}
+
+void RecurrenceMemory::commit_held() {
+  for (const HeldPeak& peak : held_) observe(peak.local_s, peak.rate);
+  held_.clear();
+}
+
 void RecurrenceMemory::save(ByteWriter& out) const {
   out.u32(config_.days);
   out.u32(slots_per_day_);

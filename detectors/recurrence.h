@@ -16,6 +16,12 @@
 //
 // Days are local days (wall clock + offset), so this follows the router's clock; a day without
 // samples is a day without votes. Memory: n x slots_per_day bytes per counter.
+//
+// What is recorded is the caller's choice (Analyzer::remember_rate): a rise is held aside with
+// hold() and becomes a vote only once it has gone on for minutes (commit_held()); one that ends
+// sooner is dropped. The anomalies of a few minutes that a busy router sees on other days would
+// otherwise add up, within a window wide enough for a wandering job, to "seen on 2 days" and
+// hide today's. The price: a job shorter than that keeps alarming every night.
 
 #include <cstdint>
 #include <vector>
@@ -28,7 +34,9 @@ struct RecurrenceConfig {
   std::uint32_t days = 7;         ///< n: days remembered
   std::uint32_t min_days = 2;     ///< k: previous days that must have seen as much
   double slot_width_s = 900.0;    ///< one vote per slot per day
-  std::uint32_t neighbours = 1;   ///< slots either side that count as the same time
+  /// Slots either side that count as the same time: a job that starts anywhere in an hour from
+  /// night to night is still the same job (two: 75 minutes in all, at 15-minute slots).
+  std::uint32_t neighbours = 2;
   /// A rate up to this many steps of encode_rate() (4.4 % each) above a remembered peak still
   /// counts as seen: a job's rate differs a little from night to night.
   std::uint32_t margin_steps = 4;
@@ -44,6 +52,13 @@ class RecurrenceMemory {
 
   /// Records `rate` seen at local time `local_s`.
   void observe(std::int64_t local_s, double rate);
+
+  /// Keeps `rate` seen at `local_s` aside, until commit_held() records what was kept (in the
+  /// order seen) or drop_held() forgets it. For a rise whose length is not known yet: a
+  /// one-off burst must not become a vote, a job that goes on must. Later local times only.
+  void hold(std::int64_t local_s, double rate);
+  void commit_held();
+  void drop_held() { held_.clear(); }
 
   void save(ByteWriter& out) const;
   void load(ByteReader& in);
@@ -62,6 +77,12 @@ class RecurrenceMemory {
   std::int64_t cell_start_s_ = 0;
   std::int64_t cell_end_s_ = 0;
   double cell_peak_ = -1.0;
+  struct HeldPeak {
+    std::int64_t cell_key;  // local day * slots_per_day_ + slot
+    std::int64_t local_s;
+    double rate;
+  };
+  std::vector<HeldPeak> held_;  // one per slot the held stretch crossed
 };
 
 /// The one-byte log scale of rates used by RecurrenceMemory: 0 for no traffic, then steps of

@@ -416,6 +416,31 @@ TEST_CASE("a dip on a decline the expectation lags is measured from what flowed 
   CHECK(run(1e12) == 1);  // with "before" frozen at its first value, the expectation alone judges
 }
 
+TEST_CASE("a burst of minutes at the same hour on two days is no pattern; a job of half an hour is") {
+  // Sampled every 5 s; day 0 is ordinary (the time-of-day baseline learns it), then at 14:00 on
+  // days 1, 2 and 3 new connections rise 6x for `minutes`. Returns the episodes opened on day 3.
+  auto day3_opened = [](int minutes, double pattern_min_s) {
+    AnalyzerConfig c = AnalyzerConfig::network(5);
+    c.recurrence_pattern_min_s = pattern_min_s;
+    Analyzer a(c);
+    Stream s;
+    s.step_s = 5;
+    int opened = 0;
+    for (int day = 1; day <= 3; ++day) {
+      feed(a, s, static_cast<int>((day * 86400 + 14 * 3600 - s.t) / s.step_s));
+      s.rate[0] *= 6;
+      const Run burst = feed(a, s, minutes * 12);
+      s.rate[0] /= 6;
+      const Run after = feed(a, s, 120);
+      opened = burst.opened + after.opened;
+    }
+    return opened;
+  };
+  CHECK(day3_opened(3, 300) == 1);
+  CHECK(day3_opened(3, 0) == 0);  // every rise a vote: two bursts hide the third
+  CHECK(day3_opened(30, 300) == 0);
+}
+
 TEST_CASE("forwarded traffic that falls by less than half is not an outage") {
   Analyzer a(config());
   Stream s;

@@ -23,6 +23,29 @@ TEST_CASE("a job seen on two previous nights is familiar on the third, a few min
   CHECK_FALSE(memory.familiar(at(2, 14, 0), 40));   // nor at another time of day
 }
 
+TEST_CASE("held peaks become votes when committed and none when dropped") {
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  memory.hold(at(0, 3, 10), 40);
+  memory.hold(at(0, 3, 20), 45);  // the next slot: its own peak
+  memory.drop_held();
+  memory.hold(at(1, 3, 10), 40);
+  memory.commit_held();
+  CHECK_FALSE(memory.familiar(at(2, 3, 15), 40));  // the dropped night is no vote
+  memory.hold(at(2, 3, 10), 40);
+  memory.hold(at(2, 3, 20), 45);
+  memory.commit_held();
+  CHECK(memory.familiar(at(3, 3, 20), 44));
+  CHECK_FALSE(memory.familiar(at(3, 3, 20), 60));
+}
+
+TEST_CASE("a job that starts up to half an hour earlier or later is the same job") {
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  memory.observe(at(0, 3, 35), 40);
+  memory.observe(at(1, 3, 40), 40);
+  CHECK(memory.familiar(at(2, 3, 10), 40));
+  CHECK_FALSE(memory.familiar(at(2, 2, 40), 40));  // an hour earlier is another time of night
+}
+
 TEST_CASE("today's own peak is not a previous day, and old days are forgotten") {
   RecurrenceMemory memory{RecurrenceConfig{}};
   memory.observe(at(0, 3, 10), 40);
