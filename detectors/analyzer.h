@@ -133,6 +133,10 @@ struct AnalyzerConfig {
   /// The share is taken of the lower of two usual rates: the time-of-day expectation, and the
   /// rate that flowed before, an EWMA with this memory learned only while nothing has fallen.
   double before_fall_memory_s = 120.0;
+  /// Whether the falls role's time-of-day bins, while cold, borrow the other day type's
+  /// (SeasonalConfig::borrow_other_day_type). network() says no: on the first Saturday a
+  /// small office's weekday spread made a 90 % fall of its weekend traffic look like 0.5 sd.
+  bool falls_borrow_other_day_type = true;
 
   /// Defaults for conntrack counters sampled every `interval_s` seconds: memories given in
   /// seconds/minutes are converted to samples here.

@@ -39,7 +39,7 @@ std::uint32_t SeasonalBaseline::bin_of(const SeasonalConfig& config, std::int64_
 
 const SeasonalBaseline::Bin* SeasonalBaseline::learned(std::uint32_t bin) const {
   const Bin* b = &bins_[bin];
-  if (!warm(*b) && config_.split_weekend) {
+  if (!warm(*b) && config_.split_weekend && config_.borrow_other_day_type) {
     const Bin& other = bins_[bin < bins_per_day_ ? bin + bins_per_day_ : bin - bins_per_day_];
     if (warm(other)) b = &other;
   }

@@ -33,6 +33,8 @@ struct SeasonalConfig {
   double memory_days = 4.0;
   double warm_days = 1.0;
   bool split_weekend = true;
+  /// A cold bin of one day type takes the other's (weekdays for the first weekend, and back).
+  bool borrow_other_day_type = true;
 };
 
 /// The expectation of one bin (or its fallback).

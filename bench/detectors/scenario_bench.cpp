@@ -65,6 +65,8 @@ ctmon::AnalyzerConfig tuned(ctmon::AnalyzerConfig c) {
     if (key == "fallsd") c.fall_alarm_sd = v;
     if (key == "fallshare") c.min_fall_share = v;
     if (key == "recurpat") c.recurrence_pattern_min_s = v;
+    if (key == "borrow") c.counter.seasonal.borrow_other_day_type = v > 0;
+    if (key == "fallborrow") c.falls_borrow_other_day_type = v > 0;
     if (key == "fallmem") c.before_fall_memory_s = v;
     if (key == "fallwin") c.fall_window_samples = static_cast<std::uint32_t>(v);  // in samples
     if (key == "opennow") c.episodes.open_now_score = ctmon::evidence_to_score(v);  // given as evidence

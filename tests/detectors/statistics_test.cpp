@@ -158,6 +158,15 @@ TEST_CASE("a cold weekend bin falls back to the weekday bin of the same time") {
   CHECK(e.mean == Approx(4.0));
 }
 
+TEST_CASE("a seasonal baseline told not to borrow leaves a cold weekend bin cold") {
+  SeasonalConfig cfg;
+  cfg.borrow_other_day_type = false;
+  SeasonalBaseline s(cfg);
+  for (int i = 0; i < 900; ++i) s.add(20, 4.0, 1.0);
+  CHECK(s.expect(20).warm);
+  CHECK_FALSE(s.expect(96 + 20).warm);
+}
+
 TEST_CASE("variance-stabilising transforms invert and floor as documented") {
   CHECK(stabilise(Transform::sqrt, 16.0) == 4.0);
   CHECK(stabilise(Transform::sqrt, -1.0) == 0.0);
