@@ -252,27 +252,33 @@ std::string redact_url_and_query(std::string_view url) {
   return out;
 }
 
+namespace {
+
+// Why `url` cannot be an HTTP endpoint (not http:// or https://, no host, a space or a control
+// character, which would reach curl and the logs), or empty; the advice ends with `example`.
 std::string http_url_problem(std::string_view url, std::string_view example) {
   const auto lower = [](std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
     return out;
   };
-  const std::string kExpected = fmt::format("give an http:// or https:// URL, e.g. {}", example);
+  const std::string expected = fmt::format("give an http:// or https:// URL, e.g. {}", example);
   if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }))
-    return fmt::format("it holds a space or a control character; {}", kExpected);
+    return fmt::format("it holds a space or a control character; {}", expected);
   const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return fmt::format("not a URL; {}", kExpected);
+  if (scheme_end == std::string_view::npos) return fmt::format("not a URL; {}", expected);
   const std::string scheme = lower(url.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https")
-    return fmt::format("the scheme {}:// is not supported; {}", scheme, kExpected);
+    return fmt::format("the scheme {}:// is not supported; {}", scheme, expected);
   const std::size_t host = scheme_end + 3;
   const std::size_t end = url.find_first_of("/?#", host);
   std::string_view authority = url.substr(host, end == std::string_view::npos ? std::string_view::npos : end - host);
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-  if (authority.empty() || authority.front() == ':') return fmt::format("the URL names no host; {}", kExpected);
+  if (authority.empty() || authority.front() == ':') return fmt::format("the URL names no host; {}", expected);
   return "";
 }
+
+}  // namespace
 
 std::string notify_url_problem(std::string_view url) {
   return http_url_problem(url, "https://ntfy.sh/my-router-alerts");

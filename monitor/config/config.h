@@ -131,14 +131,11 @@ struct MqttBroker {
 /// there (ntfy's ?auth=, webhook receivers): notify.url is always shown this way.
 [[nodiscard]] std::string redact_url_and_query(std::string_view url);
 
-/// Why `url` cannot be an HTTP endpoint (not http:// or https://, no host, a space or a control
-/// character, which would reach curl and the logs), or empty; the advice ends with `example`.
-[[nodiscard]] std::string http_url_problem(std::string_view url, std::string_view example);
-
-/// http_url_problem for the webhook (notify.url).
+/// Why `url` cannot be the webhook's URL (not http:// or https://, no host, a space or a control
+/// character), or empty.
 [[nodiscard]] std::string notify_url_problem(std::string_view url);
 
-/// http_url_problem for the InfluxDB server (influx.url).
+/// The same for the InfluxDB server (influx.url).
 [[nodiscard]] std::string influx_url_problem(std::string_view url);
 
 /// Why `text` is not a score from 0 to 1, or empty when it is one (notify.min_score).
