@@ -524,6 +524,13 @@ const Episode* Analyzer::open_episode() const {
   return tracker_.is_open() ? &tracker_.episode() : nullptr;
 }
 
+void Analyzer::settle_open_episode(std::optional<std::int64_t> recorded_start_wall_ns) {
+  if (recorded_start_wall_ns)
+    tracker_.adopt_start(*recorded_start_wall_ns);
+  else
+    tracker_.forget_open();
+}
+
 std::uint64_t Analyzer::shape_fingerprint() const {
   // FNV-1a over everything that sizes or interprets the saved arrays.
   std::uint64_t h = 1469598103934665603ULL;

@@ -186,6 +186,12 @@ class Analyzer {
   /// The open episode, if any (owned by the Analyzer).
   [[nodiscard]] const Episode* open_episode() const;
 
+  /// After a restart that fed these detectors the samples of a run that crashed: that run's
+  /// record of its open episode wins over theirs, since the first of those samples was only a
+  /// rate reference for them. `recorded_start_wall_ns`: the open episode starts there and goes
+  /// on; nullopt (the run had none open): the open episode is forgotten, never reported.
+  void settle_open_episode(std::optional<std::int64_t> recorded_start_wall_ns);
+
   /// Serialises everything learned (baselines, windows, covariance, warm-up progress, the open
   /// episode) into a versioned byte string for the store to keep.
   [[nodiscard]] std::string save_state() const;

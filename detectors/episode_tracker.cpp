@@ -202,6 +202,18 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
   return EpisodeChange::none;
 }
 
+void EpisodeTracker::adopt_start(std::int64_t start_wall_ns) {
+  if (state_ == State::open) episode_.start_wall_ns = start_wall_ns;
+}
+
+void EpisodeTracker::forget_open() {
+  if (state_ != State::open) return;
+  state_ = State::idle;
+  episode_ = Episode{};
+  run_ = 0;
+  run_s_ = 0.0;
+}
+
 void EpisodeTracker::save(ByteWriter& out) const {
   out.u8(static_cast<std::uint8_t>(state_));
   out.u32(run_);

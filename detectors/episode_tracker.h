@@ -94,6 +94,12 @@ class EpisodeTracker {
   [[nodiscard]] const Episode& episode() const { return episode_; }
   [[nodiscard]] bool is_open() const { return state_ == State::open; }
 
+  /// For an episode someone else recorded as open since `start_wall_ns` (a crashed run, whose
+  /// samples these detectors were fed again): the open episode starts there and goes on.
+  void adopt_start(std::int64_t start_wall_ns);
+  /// For when that record has no episode open: the open one is forgotten, never reported.
+  void forget_open();
+
   void save(ByteWriter& out) const;
   void load(ByteReader& in);
 

@@ -18,4 +18,12 @@ inline std::int64_t clock_ns(clockid_t clock) {
 inline std::int64_t now_mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
 inline std::int64_t now_wall_ns() { return clock_ns(CLOCK_REALTIME); }
 
+/// Seconds east of UTC of this machine's time zone at `wall_ns` (daylight saving included).
+inline std::int64_t local_utc_offset_s(std::int64_t wall_ns) {
+  const auto seconds = static_cast<time_t>(wall_ns / 1'000'000'000);
+  tm local{};
+  localtime_r(&seconds, &local);
+  return local.tm_gmtoff;
+}
+
 }  // namespace ctmon

@@ -236,7 +236,8 @@ void run_replay_csv(const Options& o) {
     // database ends up as if the daemon had sampled this file.
     store::Database db = store::Database::open(o.forward.db);
     Logger log;
-    Pipeline pipeline(db, network_detectors(interval_s, o.forward.episode_gap_s), store::SampleWriterOptions{}, log);
+    Pipeline pipeline(db, network_detectors(interval_s, o.forward.episode_gap_s), store::SampleWriterOptions{}, log,
+                      [offset](std::int64_t) { return offset; });
     influx::Sender* sender = nullptr;
     if (auto forwarding = influx::make_output(o.forward, db, log_sink(log))) {
       sender = &forwarding->sender();

@@ -8,6 +8,7 @@
 
 #include "core/time.h"
 #include "monitor/cli/event_table.h"
+#include "monitor/clock.h"
 
 namespace ctmon::cli {
 namespace {
@@ -31,14 +32,6 @@ int y_ticks(double y_max) {
     if (std::fabs(nice_ceiling(step) - step) <= 1e-9 * step) return n;
   }
   return 1;
-}
-
-// Local UTC offset at `wall_ns`, so ticks fall on round local minutes.
-std::int64_t local_offset_s(std::int64_t wall_ns) {
-  const time_t s = static_cast<time_t>(wall_ns / kNsPerS);
-  tm local{};
-  localtime_r(&s, &local);
-  return local.tm_gmtoff;
 }
 
 }  // namespace
@@ -96,7 +89,7 @@ std::string render_svg_chart(const std::string& title, const std::vector<ChartPa
   const double band_x1 = std::clamp(x_of(window.band_end_ns), band_x0 + 1, kLeft + plot_w);
   const double span_s = span / kNsPerS;
   const std::int64_t step_s = time_step_s(span_s);
-  const std::int64_t offset_s = local_offset_s(window.from_ns);
+  const std::int64_t offset_s = local_utc_offset_s(window.from_ns);  // ticks on round local minutes
 
   for (std::size_t i = 0; i < panels.size(); ++i) {
     const ChartPanel& p = panels[i];
@@ -157,7 +150,7 @@ std::string render_svg_chart(const std::string& title, const std::vector<ChartPa
     svg += "</g>\n";
   }
   svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"#666\" font-size=\"11\">times are local ({})</text>\n", kLeft,
-                     height - 4, local_offset_s(window.from_ns) == 0 ? "UTC" : fmt::format("UTC{:+03}:{:02}", offset_s / 3600, std::abs(offset_s) % 3600 / 60));
+                     height - 4, local_utc_offset_s(window.from_ns) == 0 ? "UTC" : fmt::format("UTC{:+03}:{:02}", offset_s / 3600, std::abs(offset_s) % 3600 / 60));
   svg += "</svg>\n";
   return svg;
 }

@@ -36,13 +36,6 @@
 namespace ctmon {
 namespace {
 
-std::int64_t local_offset_s(std::int64_t wall_ns) {
-  const time_t seconds = static_cast<time_t>(wall_ns / kNsPerS);
-  tm local{};
-  localtime_r(&seconds, &local);
-  return local.tm_gmtoff;
-}
-
 // SIGTERM, SIGINT and SIGHUP arrive as readable data on a descriptor, so the loop handles them
 // between samples, never inside a commit.
 class SignalFd {
@@ -247,7 +240,7 @@ class Daemon : public io::SampleSink {
     reading_ = sample;  // reuses its capacity: no allocation per reading once grown
     const std::int64_t now = now_mono_ns();
     for (const auto& input : inputs_) input->add_totals(reading_, catalog_, now);
-    pipeline_->feed(reading_, catalog_, local_offset_s(sample.wall_ns), now);
+    pipeline_->feed(reading_, catalog_, local_utc_offset_s(sample.wall_ns), now);
     if (const std::optional<std::string> gone = pipeline_->store_files_moved()) restore_database(*gone);
   }
 
@@ -258,7 +251,8 @@ class Daemon : public io::SampleSink {
   };
 
   void start_pipeline() {
-    pipeline_ = std::make_unique<Pipeline>(db_, network_detectors(config_.interval_s, config_.episode_gap_s), writer_, log_);
+    pipeline_ = std::make_unique<Pipeline>(db_, network_detectors(config_.interval_s, config_.episode_gap_s), writer_,
+                                           log_, local_utc_offset_s);
     for (auto& output : make_outputs(config_, db_, log_, [this] { return status(); }))
       pipeline_->add_output(std::move(output));
   }

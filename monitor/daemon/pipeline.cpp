@@ -37,10 +37,10 @@ AnalyzerConfig network_detectors(double interval_s, double episode_gap_s) {
   return config;
 }
 
-Pipeline::Pipeline(store::Database& db, const AnalyzerConfig& analyzer,
-                   const store::SampleWriterOptions& writer, Logger& log)
+Pipeline::Pipeline(store::Database& db, const AnalyzerConfig& analyzer, const store::SampleWriterOptions& writer,
+                   Logger& log, const StoreOutput::LocalOffset& local_offset_s)
     : log_(log), analyzer_(std::make_unique<Analyzer>(analyzer)), store_(db, writer, log) {
-  closed_at_restart_ = store_.restore(*analyzer_);
+  closed_at_restart_ = store_.restore(*analyzer_, local_offset_s);
   store_.start(*analyzer_);
 }
 

@@ -35,9 +35,11 @@ struct PipelineStats {
 class Pipeline {
  public:
   /// Uses `db` (read-write; outlives the pipeline) for the store output, and restores the
-  /// detectors' saved state when it is compatible with `analyzer` (logging which way it went).
-  Pipeline(store::Database& db, const AnalyzerConfig& analyzer,
-           const store::SampleWriterOptions& writer, Logger& log);
+  /// detectors' saved state when it is compatible with `analyzer` (logging which way it went),
+  /// catching up on the samples stored after it (StoreOutput::restore) in the time zone
+  /// `local_offset_s` gives.
+  Pipeline(store::Database& db, const AnalyzerConfig& analyzer, const store::SampleWriterOptions& writer,
+           Logger& log, const StoreOutput::LocalOffset& local_offset_s);
 
   /// Adds an output after the others and calls its start() (and on_episode_closed_at_restart()
   /// when the store closed an episode a crash had left open). Owned by the pipeline from now on.

@@ -23,14 +23,16 @@ StoreOutput::StoreOutput(store::Database& db, const store::SampleWriterOptions& 
     : db_(db), log_(log), writer_(db, writer), events_(db), meta_(db), state_(db),
       commit_interval_s_(writer.commit_interval_s) {}
 
-std::optional<Episode> StoreOutput::restore(Analyzer& analyzer) {
+std::optional<Episode> StoreOutput::restore(Analyzer& analyzer, const LocalOffset& local_offset_s) {
   if (const auto saved = state_.load(Analyzer::kStateVersion)) {
     const std::string_view bytes(reinterpret_cast<const char*>(saved->data.data()),
                                  saved->data.size());
-    if (const RestoreStatus status = analyzer.restore_state(bytes); status.ok)
+    if (const RestoreStatus status = analyzer.restore_state(bytes); status.ok) {
       log_.info("detectors resumed from the state saved at {} ({} samples learned)",
                 rfc3339_utc(saved->saved_wall_ns), analyzer.samples_seen());
-    else
+      last_sample_wall_ns_ = saved->saved_wall_ns;
+      catch_up(analyzer, *saved, bytes, local_offset_s);
+    } else
       log_.warning("detectors start cold: the saved state does not fit ({})", status.error);
   } else if (state_.saved_version()) {
     log_.warning("detectors start cold: the saved state is of another ctmon version");
@@ -38,26 +40,68 @@ std::optional<Episode> StoreOutput::restore(Analyzer& analyzer) {
   return settle_open_event(analyzer);
 }
 
-std::optional<Episode> StoreOutput::settle_open_event(const Analyzer& analyzer) {
-  const Episode* open = analyzer.open_episode();
+void StoreOutput::catch_up(Analyzer& analyzer, const store::DetectorState& saved, std::string_view saved_bytes,
+                           const LocalOffset& local_offset_s) {
+  store::Series series;
+  try {
+    series = store::SampleReader(db_).read(saved.saved_wall_ns + 1);
+  } catch (const std::exception& e) {
+    log_.warning("detectors could not read the samples stored after their saved state ({}); they go on "
+                 "from the saved state", e.what());
+    return;
+  }
+  // Rollups are minute means of what the detectors saw, not samples they can score again.
+  const std::size_t first = series.first_raw;
+  if (first >= series.samples.size()) return;
+  std::optional<std::int64_t> closed_end_wall_ns;
+  for (std::size_t k = first; k < series.samples.size(); ++k) {
+    const Sample& sample = series.samples[k];
+    const StepResult& step = analyzer.observe(sample, series.catalog, local_offset_s(sample.wall_ns));
+    if (step.change == EpisodeChange::closed && step.episode != nullptr) closed_end_wall_ns = step.episode->end_wall_ns;
+  }
+  // The daemon's source numbers the counters its own way: a save and restore makes the
+  // detectors match them by name again, and take the next sample as a new rate reference
+  // (the time the daemon was down is unknown to them).
+  if (const RestoreStatus status = analyzer.restore_state(analyzer.save_state()); !status.ok) {
+    (void)analyzer.restore_state(saved_bytes);
+    log_.warning("detectors could not keep what they caught up on ({}); they go on from the saved state",
+                 status.error);
+    return;
+  }
+  last_sample_wall_ns_ = series.samples.back().wall_ns;
+  caught_up_close_wall_ns_ = closed_end_wall_ns;
+  log_.info("detectors caught up on the {} samples stored after that, up to {}", series.samples.size() - first,
+            rfc3339_utc(*last_sample_wall_ns_));
+}
+
+std::optional<Episode> StoreOutput::settle_open_event(Analyzer& analyzer) {
   try {
     const std::int64_t id = meta_.get_int(kOpenEventKey).value_or(0);
     const std::optional<store::EventRecord> row = id != 0 ? events_.get(id) : std::nullopt;
-    if (!row || row->end_wall_ns) return std::nullopt;
-    if (open != nullptr && open->start_wall_ns == row->start_wall_ns) {
-      open_event_id_ = id;  // the detectors carry it on
+    // The events table says what the last run saw, with every sample a rate; what the detectors
+    // made of the stored samples (catch_up) decides only how that goes on.
+    if (!row || row->end_wall_ns) {
+      analyzer.settle_open_episode(std::nullopt);  // the last run had none open: not a real one
       return std::nullopt;
     }
-    // The detectors' state was saved before this episode opened: nothing will ever close it.
+    if (analyzer.open_episode() != nullptr) {
+      analyzer.settle_open_episode(row->start_wall_ns);
+      open_event_id_ = id;
+      log_.info("episode {} goes on from before the restart: the detectors still have it open", id);
+      return std::nullopt;
+    }
+    // The detectors have it closed, or never reached it: it closes now, where they saw its
+    // traffic end if they did, else at the last stored sample.
     store::EventRecord closed = *row;
-    const std::int64_t last_sample = store::SampleReader(db_).extent().newest_raw_wall_ns.value_or(row->start_wall_ns);
-    closed.end_wall_ns = std::max(last_sample, row->start_wall_ns);
+    const bool seen_end = caught_up_close_wall_ns_ && *caught_up_close_wall_ns_ >= row->start_wall_ns;
+    const std::int64_t end = seen_end ? *caught_up_close_wall_ns_
+                                      : store::SampleReader(db_).extent().newest_raw_wall_ns.value_or(row->start_wall_ns);
+    closed.end_wall_ns = std::max(end, row->start_wall_ns);
     closed.updated_wall_ns = now_wall_ns();
     events_.upsert(closed);
     meta_.set(kOpenEventKey, std::int64_t{0});
-    log_.warning("episode {} was still open when the daemon stopped without saving: closed at the last "
-                 "stored sample, {}",
-                 id, rfc3339_utc(*closed.end_wall_ns));
+    log_.warning("episode {} was still open when the daemon stopped without saving: closed {}, {}", id,
+                 seen_end ? "where its traffic ended" : "at the last stored sample", rfc3339_utc(*closed.end_wall_ns));
     Episode episode;
     episode.id = static_cast<std::uint64_t>(id);
     episode.open = false;
@@ -79,13 +123,14 @@ std::optional<Episode> StoreOutput::settle_open_event(const Analyzer& analyzer) 
 void StoreOutput::on_sample(const io::SampleView& view) {
   const std::int64_t now_mono_ns = view.now_mono_ns;
   writer_.append(view.sample, view.catalog);
+  last_sample_wall_ns_ = view.sample.wall_ns;
   const StepResult& step = view.step;
   if (step.change != EpisodeChange::none && step.episode != nullptr) {
     if (step.change == EpisodeChange::opened) {
       record_episode(*step.episode, now_mono_ns, true);
     } else if (step.change == EpisodeChange::closed) {
       record_episode(*step.episode, now_mono_ns, true);
-      save_state(view.analyzer, view.sample.wall_ns);
+      save_state(view.analyzer);
       last_state_save_mono_ns_ = now_mono_ns;
     } else if (now_mono_ns - last_event_write_mono_ns_ >= kOpenEpisodeRewrite_ns) {
       record_episode(*step.episode, now_mono_ns, false);
@@ -96,7 +141,7 @@ void StoreOutput::on_sample(const io::SampleView& view) {
   if (writer_.commit_due(now_mono_ns)) report_commit(writer_.commit(now_mono_ns));
   if (last_state_save_mono_ns_ == 0) last_state_save_mono_ns_ = now_mono_ns;
   if (now_mono_ns - last_state_save_mono_ns_ >= kStateSaveInterval_ns) {
-    save_state(view.analyzer, view.sample.wall_ns);
+    save_state(view.analyzer);
     last_state_save_mono_ns_ = now_mono_ns;
   }
 }
@@ -144,11 +189,11 @@ void StoreOutput::report_commit(const store::CommitResult& result) {
                result.samples_in_ram);
 }
 
-void StoreOutput::save_state(const Analyzer& analyzer, std::int64_t wall_ns) {
+void StoreOutput::save_state(const Analyzer& analyzer) {
   const std::string bytes = analyzer.save_state();
   store::DetectorState state;
   state.format_version = Analyzer::kStateVersion;
-  state.saved_wall_ns = wall_ns;
+  state.saved_wall_ns = last_sample_wall_ns_.value_or(now_wall_ns());  // nothing seen: nothing to catch up
   state.data.assign(bytes.begin(), bytes.end());
   try {
     state_.save(state);
@@ -163,7 +208,7 @@ bool StoreOutput::finish(const Analyzer& analyzer, std::int64_t now_mono_ns) {
     pending_event_ = events::to_event_record(*open, *open_event_id_, now_wall_ns());
   flush_pending_event();
   const store::CommitResult result = writer_.flush(now_mono_ns);
-  save_state(analyzer, now_wall_ns());
+  save_state(analyzer);
   if (result.condition != store::CommitCondition::kOk) {
     log_.error("the final write to {} failed: {} ({}); {} samples were not saved",
                db_.path().string(), store::to_string(result.condition), result.message,

@@ -12,6 +12,8 @@ namespace ctmon::store {
 
 struct DetectorState {
   std::int64_t format_version = 0;  ///< the detectors' own format number for `data`
+  /// Wall time of the last sample the detectors had seen: the stored samples after it are the
+  /// ones a restart after a crash feeds them again.
   std::int64_t saved_wall_ns = 0;
   std::vector<std::uint8_t> data;
 };

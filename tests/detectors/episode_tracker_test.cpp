@@ -236,4 +236,28 @@ TEST_CASE("tracker state round-trips an episode's where and health") {
   CHECK(restored.episode().health == h);
 }
 
+TEST_CASE("an episode someone else recorded keeps that start and goes on; one nobody recorded is forgotten") {
+  Feed f(quick());
+  f.step(0.0);
+  f.step(0.9);
+  REQUIRE(f.step(0.9) == EpisodeChange::opened);  // starts at t=2
+  const std::int64_t recorded_start = (1'700'000'000 - 5) * kS;
+  f.tracker.adopt_start(recorded_start);
+  CHECK(f.tracker.is_open());
+  CHECK(f.step(0.9) == EpisodeChange::none);
+  CHECK(f.tracker.episode().start_wall_ns == recorded_start);
+  for (int i = 0; i < 2; ++i) CHECK(f.step(0.0) == EpisodeChange::none);
+  REQUIRE(f.step(0.0) == EpisodeChange::closed);
+  CHECK(f.tracker.episode().start_wall_ns == recorded_start);
+  CHECK(f.tracker.episode().end_wall_ns == (1'700'000'000 + 4) * kS);
+
+  f.step(0.9);
+  REQUIRE(f.step(0.9) == EpisodeChange::opened);
+  f.tracker.forget_open();
+  CHECK_FALSE(f.tracker.is_open());
+  for (int i = 0; i < 5; ++i) CHECK(f.step(0.0) == EpisodeChange::none);  // no close of what was forgotten
+  f.step(0.9);
+  CHECK(f.step(0.9) == EpisodeChange::opened);  // and the next one opens as usual
+}
+
 }  // namespace ctmon

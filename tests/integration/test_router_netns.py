@@ -243,6 +243,7 @@ class RouterEndToEnd(NetnsTestCase):
         self.incarnation = 0
         self.test_started = time.time()
         self.quiet_at = []  # when each wait for quiet ended: every episode begun before had closed
+        self.closed_at_restart = set()  # episodes a kill left open and the restart closed
         os.chmod(self.dir, 0o711)  # influxd runs as nobody, in a folder below
         self.influx = InfluxD(os.path.join(self.dir, "influxd"), netns=self.topo.router)
         os.makedirs(self.influx.dir)
@@ -380,9 +381,15 @@ class RouterEndToEnd(NetnsTestCase):
         after = {e["id"]: e for e in events(self.db, "--since", rfc3339(self.test_started))}
         for e in before:
             self.assertIn(e["id"], after, f"episode {e['id']} recorded before the kill is gone")
+            if e["end"] is None and f"episode {e['id']} goes on" in d.text():
+                # The detectors caught up on the stored samples and carry it on: it closes, with
+                # its peak and evidence brought up to date, where its traffic ended.
+                self.assertEqual(after[e["id"]]["start_ts"], e["start_ts"], "a carried episode moved")
+                continue
             if e["end"] is None:
                 self.assertIn(f"episode {e['id']} was still open", d.text())
                 self.assertIsNotNone(after[e["id"]]["end"], "the restart closes what the crash left open")
+                self.closed_at_restart.add(e["id"])
                 e = dict(e, end=after[e["id"]]["end"], end_ts=after[e["id"]]["end_ts"])
             self.assertEqual(after[e["id"]], e, "an episode changed across the kill")
         return d, killed_at, before
@@ -402,8 +409,8 @@ class RouterEndToEnd(NetnsTestCase):
         self.assertGreaterEqual(int(learned.group(1)), HISTORY_S - 1, "the history was not learned")
         time.sleep(max(0.0, live_from + LEAD_S - time.time()))
 
-        # Always in the stretch after the UDP storm (the second), whose episode stays open about
-        # 30 s after the storm: the crash closes it, and the next fault need not wait for it.
+        # Always in the stretch after the UDP storm (the second), whose episode is often still
+        # open then (it closes a gap after the storm): the restart must settle an open episode.
         kill_gaps = set(([2] + self.rng.sample([1, 3, 4], 3))[:KILLS])
         faults, kills, snapshots, restarts = [], [], [], []
         schedule = self.faults()
@@ -476,8 +483,7 @@ class RouterEndToEnd(NetnsTestCase):
             # Elsewhere nothing is missing: every step is one interval, a skipped tick at most.
             steps = [(a, b) for a, b in zip(live, live[1:]) if not any(a < k < b for k in kills)]
             self.assertLess(max(b - a for a, b in steps), 2.5 * INTERVAL_S, "a sample is missing")
-        crash_closed = {e["id"] for before in snapshots for e in before if e["end"] is None}
-        self.check_influx(episodes, live, stretches, kills + [stop_at], restarts, crash_closed, self.quiet_at)
+        self.check_influx(episodes, live, stretches, kills + [stop_at], restarts, self.closed_at_restart, self.quiet_at)
 
     # --- InfluxDB ---
 

@@ -36,6 +36,9 @@ AnalyzerConfig quick_detectors() {
   return config;
 }
 
+// The tests' wall clock is UTC.
+std::int64_t utc(std::int64_t /*wall_ns*/) { return 0; }
+
 store::SampleWriterOptions writer_options() {
   store::SampleWriterOptions options;
   options.commit_interval_s = 60;
@@ -88,7 +91,7 @@ TEST_CASE("Pipeline: samples, one episode and the detectors' state reach the dat
   std::uint64_t learned = 0;
   {
     store::Database db = store::Database::open(path);
-    Pipeline pipeline(db, quick_detectors(), writer_options(), log);
+    Pipeline pipeline(db, quick_detectors(), writer_options(), log, utc);
     int opened_at = -1;
     for (int i = 0; i < kTotal; ++i) {
       last = traffic.next(i >= kQuiet && i < kQuiet + kBurst);
@@ -119,7 +122,7 @@ TEST_CASE("Pipeline: samples, one episode and the detectors' state reach the dat
   }
   // A restart resumes what the detectors learned instead of warming up again.
   store::Database db = store::Database::open(path);
-  Pipeline resumed(db, quick_detectors(), writer_options(), log);
+  Pipeline resumed(db, quick_detectors(), writer_options(), log, utc);
   CHECK(resumed.analyzer().samples_seen() == learned);
 }
 
@@ -130,7 +133,7 @@ TEST_CASE("Pipeline: the status says until when the detectors learn, then that t
   Traffic traffic(catalog);
   store::Database db = store::Database::open(dir / "ctmon.db");
   const AnalyzerConfig detectors = quick_detectors();
-  Pipeline pipeline(db, detectors, writer_options(), log);
+  Pipeline pipeline(db, detectors, writer_options(), log, utc);
   status::DaemonStatus status;
   pipeline.report(status);
   CHECK(status.learning_until_wall_ns == 0);  // nothing seen: nothing to promise yet
@@ -159,7 +162,7 @@ TEST_CASE("Pipeline: a locked database keeps the samples in RAM, and nothing is 
   options.commit_interval_s = 5;
   options.retry_interval_s = 0;
   store::Database db = store::Database::open(path);
-  Pipeline pipeline(db, quick_detectors(), options, log);
+  Pipeline pipeline(db, quick_detectors(), options, log, utc);
   sqlite3* locker = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &locker) == SQLITE_OK);
   const std::unique_ptr<sqlite3, int (*)(sqlite3*)> close_locker(locker, sqlite3_close);
@@ -190,7 +193,7 @@ TEST_CASE("Pipeline: new detectors for a new interval keep what was learned") {
   CounterCatalog catalog;
   Traffic traffic(catalog);
   store::Database db = store::Database::open(dir / "ctmon.db");
-  Pipeline pipeline(db, quick_detectors(), writer_options(), log);
+  Pipeline pipeline(db, quick_detectors(), writer_options(), log, utc);
   for (int i = 0; i < 200; ++i) {
     const Sample s = traffic.next(false);
     pipeline.feed(s, catalog, 0, s.mono_ns);
@@ -243,7 +246,7 @@ TEST_CASE("Pipeline: every point of a stored sample is in the outbox when the da
   options.commit_interval_s = 5;
   {
     store::Database db = store::Database::open(path);
-    Pipeline pipeline(db, quick_detectors(), options, log);
+    Pipeline pipeline(db, quick_detectors(), options, log, utc);
     pipeline.add_output(influx_output(db));
     for (int i = 0; i < 300 + 40; ++i) {
       const Sample s = traffic.next(i >= 300);  // an episode that stays open
@@ -270,7 +273,7 @@ TEST_CASE("Pipeline: an episode a crash left open is closed at the last stored s
   options.commit_interval_s = 5;
   {
     store::Database db = store::Database::open(path);
-    Pipeline pipeline(db, quick_detectors(), options, log);
+    Pipeline pipeline(db, quick_detectors(), options, log, utc);
     pipeline.add_output(influx_output(db));
     for (int i = 0; i < 300 + 20; ++i) {
       const Sample s = traffic.next(i >= 300);
@@ -282,7 +285,7 @@ TEST_CASE("Pipeline: an episode a crash left open is closed at the last stored s
   {
     store::Database db = store::Database::open(path);
     newest_stored_ns = *store::SampleReader(db).extent().newest_raw_wall_ns;
-    Pipeline restarted(db, quick_detectors(), options, log);
+    Pipeline restarted(db, quick_detectors(), options, log, utc);
     CHECK(restarted.analyzer().open_episode() == nullptr);
     restarted.add_output(influx_output(db));
   }
@@ -301,9 +304,62 @@ TEST_CASE("Pipeline: an episode a crash left open is closed at the last stored s
   CHECK(line_time_ms(markers[0]) == line_time_ms(markers[1]));
   // Nothing is left to settle at the next start.
   store::Database db = store::Database::open(path);
-  Pipeline again(db, quick_detectors(), options, log);
+  Pipeline again(db, quick_detectors(), options, log, utc);
   again.add_output(influx_output(db));
   CHECK(outbox_lines(db, "ctmon_event").size() == 2);
+}
+
+TEST_CASE("Pipeline: after a crash the detectors catch up on the stored samples and end the episode where the traffic did") {
+  store::testing::TempDir dir;
+  const auto path = dir / "ctmon.db";
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  store::SampleWriterOptions options = writer_options();
+  options.commit_interval_s = 5;
+  constexpr int kQuiet = 300, kLead = 20, kBurst = 10, kTail = 15;
+  std::uint64_t seen_before_crash = 0;
+  {
+    store::Database db = store::Database::open(path);
+    Pipeline pipeline(db, quick_detectors(), options, log, utc);
+    for (int i = 0; i < kQuiet; ++i) {
+      const Sample s = traffic.next(false);
+      pipeline.feed(s, catalog, 0, s.mono_ns);
+    }
+    REQUIRE(pipeline.finish(kQuiet * kNsPerS));  // a clean stop: the state is saved here
+  }
+  {
+    store::Database db = store::Database::open(path);
+    Pipeline pipeline(db, quick_detectors(), options, log, utc);
+    for (int i = 0; i < kLead + kBurst + kTail; ++i) {
+      const Sample s = traffic.next(i >= kLead && i < kLead + kBurst);
+      pipeline.feed(s, catalog, 0, s.mono_ns);
+    }
+    REQUIRE(pipeline.analyzer().open_episode() != nullptr);
+    seen_before_crash = pipeline.analyzer().samples_seen();
+  }  // kill -9 in the quiet after the burst, with the episode open and its state never saved
+  const std::int64_t burst_start_ns = kT0_wall_ns + (kQuiet + kLead) * kNsPerS;
+  const std::int64_t burst_last_ns = burst_start_ns + (kBurst - 1) * kNsPerS;
+  store::Database db = store::Database::open(path);
+  const std::int64_t newest_stored_ns = *store::SampleReader(db).extent().newest_raw_wall_ns;
+  REQUIRE(newest_stored_ns > burst_last_ns + 5 * kNsPerS);  // closing there would be the wrong end
+  Pipeline restarted(db, quick_detectors(), options, log, utc);
+  // Everything the crashed run scored, except what it had not committed yet.
+  CHECK(restarted.analyzer().samples_seen() + 5 >= seen_before_crash);
+  const Episode* carried = restarted.analyzer().open_episode();
+  REQUIRE(carried != nullptr);
+  CHECK(carried->start_wall_ns == burst_start_ns);
+  bool closed = false;
+  for (int i = 0; i < 120 && !closed; ++i) {
+    const Sample s = traffic.next(false);
+    closed = restarted.feed(s, catalog, 0, s.mono_ns).change == EpisodeChange::closed;
+  }
+  REQUIRE(closed);
+  const auto events = store::EventStore(db).list({});
+  REQUIRE(events.size() == 1);  // carried on, not closed and opened again
+  CHECK(events[0].start_wall_ns == burst_start_ns);
+  REQUIRE(events[0].end_wall_ns.has_value());
+  CHECK(*events[0].end_wall_ns == burst_last_ns);
 }
 
 TEST_CASE("Pipeline: the outputs name an episode by its events-table id, also after a crash") {
@@ -316,7 +372,7 @@ TEST_CASE("Pipeline: the outputs name an episode by its events-table id, also af
   options.commit_interval_s = 5;
   {
     store::Database db = store::Database::open(path);
-    Pipeline pipeline(db, quick_detectors(), options, log);
+    Pipeline pipeline(db, quick_detectors(), options, log, utc);
     for (int i = 0; i < 300 + 20; ++i) {
       const Sample s = traffic.next(i >= 300);
       pipeline.feed(s, catalog, 0, s.mono_ns);
@@ -324,7 +380,7 @@ TEST_CASE("Pipeline: the outputs name an episode by its events-table id, also af
     REQUIRE(pipeline.analyzer().open_episode() != nullptr);
   }  // kill -9: the detectors' state is from before the episode, which they numbered 1
   store::Database db = store::Database::open(path);
-  Pipeline restarted(db, quick_detectors(), options, log);
+  Pipeline restarted(db, quick_detectors(), options, log, utc);
   restarted.add_output(influx_output(db));
   std::uint64_t detectors_id = 0;
   for (int i = 0; i < 300 + 20; ++i) {
