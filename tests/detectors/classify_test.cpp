@@ -38,6 +38,17 @@ TEST_CASE("tcp new connections at the router itself are a scan") {
         EpisodeKind::scan);
 }
 
+TEST_CASE("the router's answers to a scan do not outweigh it") {
+  // A SYN scan of the router: its RSTs and SYN-ACKs raise output established as much as the SYNs
+  // raise input new, and weighed with them the SYNs were only half of the tcp rise.
+  Episode e = with({moved("tcp_conntrack_output_established", 9), moved("tcp_conntrack_input_new", 9)});
+  e.counters[1].peak_score = 0.89;
+  CHECK(classify_episode(e) == EpisodeKind::scan);
+  // Forwarded tcp rising more than the router's own new connections is still no scan.
+  CHECK(classify_episode(with({moved("tcp_conntrack_input_new", 9), moved("tcp_conntrack_fwd_new", 9),
+                               moved("tcp_conntrack_fwd_established", 9)})) == EpisodeKind::unknown);
+}
+
 TEST_CASE("udp new and established rising are a UDP storm") {
   CHECK(classify_episode(with({moved("udp_conntrack_fwd_new", 9), moved("udp_conntrack_fwd_established", 6)})) ==
         EpisodeKind::udp_storm);
