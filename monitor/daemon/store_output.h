@@ -5,17 +5,18 @@
 // Episodes are written the moment they open and close, together with the samples buffered so
 // far (a power cut never loses an episode nor the samples that show it); everything else is
 // committed every commit interval. The detectors' state is saved at shutdown, when an episode
-// closes, and hourly, and restored at start, so a restart needs no new warm-up.
+// closes, and every 6 hours (at most half the raw retention), and restored at start, so a
+// restart needs no new warm-up.
 //
-// After a crash the saved state is up to an hour older than the samples stored: restore() then
+// After a crash the saved state is up to 6 hours older than the samples stored: restore() then
 // feeds the detectors the samples stored since the save: the same counters at the same monotonic
 // times as the first time, so the same rates, except that the first one is only a rate
 // reference to them and their short windows refill. That brings back what they learned in that
-// hour, and tells how the episode open at the crash went on and where its traffic ended:
+// time, and tells how the episode open at the crash went on and where its traffic ended:
 // closing it at the last stored sample instead would stretch a 25 s burst by however long the
 // router stayed up after it. The events table's record of that episode (its start) stays what
-// the crashed run saw. Costs reading and scoring those samples once per crash (3600 at 1 s:
-// milliseconds); after a clean stop there are none.
+// the crashed run saw. Costs reading and scoring those samples once per crash (up to 21,600 at
+// 1 s: about a tenth of a second on a PC); after a clean stop there are none.
 
 #include <cstdint>
 #include <functional>
@@ -100,6 +101,7 @@ class StoreOutput : public io::Output {
   ConditionLog<> event_failure_;
   store::CommitCondition condition_ = store::CommitCondition::kOk;
   std::int64_t commit_interval_s_;
+  std::int64_t state_save_interval_ns_;  // besides clean stops and episode closes (store_output.cpp)
   std::uint64_t commits_checked_ = 0;  // writer_.stats().commits_ok at the last files_moved()
 };
 

@@ -18,6 +18,7 @@
 #include "monitor/store/outbox.h"
 #include "monitor/store/event_store.h"
 #include "monitor/store/sample_reader.h"
+#include "monitor/store/state_store.h"
 #include "tests/monitor/store/temp_dir.h"
 
 using namespace ctmon;
@@ -415,4 +416,33 @@ TEST_CASE("network_detectors: a short episode gap closes episodes after that gap
   // A longer gap than the default holds episodes by time; the quiet samples stay the default.
   CHECK(network_detectors(1.0, 600).episodes.merge_gap_s == 600);
   CHECK(network_detectors(1.0, 600).episodes.close_samples == AnalyzerConfig::network(1.0).episodes.close_samples);
+}
+
+TEST_CASE("Pipeline: the detectors' state is saved within half the raw retention, so a crash costs no learning") {
+  store::testing::TempDir dir;
+  const auto path = dir / "ctmon.db";
+  Logger log;
+  CounterCatalog catalog;
+  Traffic traffic(catalog);
+  store::SampleWriterOptions options = writer_options();  // 1 h of raw samples: a save every 30 min
+  REQUIRE(options.retention_raw_s == 3600);
+  std::uint64_t seen_before_crash = 0;
+  {
+    store::Database db = store::Database::open(path);
+    Pipeline pipeline(db, quick_detectors(), options, log, utc);
+    for (int i = 0; i < 1900; ++i) {
+      const Sample s = traffic.next(false);
+      pipeline.feed(s, catalog, 0, s.mono_ns);
+    }
+    seen_before_crash = pipeline.analyzer().samples_seen();
+    REQUIRE(pipeline.stats().episodes_closed == 0);  // a close saves too: not what this is about
+  }  // kill -9: no finish()
+  store::Database db = store::Database::open(path);
+  const auto saved = store::StateStore(db).load(Analyzer::kStateVersion);
+  REQUIRE(saved.has_value());
+  CHECK(saved->saved_wall_ns >= kT0_wall_ns + 1800 * kNsPerS);
+  CHECK(saved->saved_wall_ns < kT0_wall_ns + 1900 * kNsPerS);
+  // The restart catches up on the rest, but for what the last commit interval held.
+  Pipeline restarted(db, quick_detectors(), options, log, utc);
+  CHECK(restarted.analyzer().samples_seen() + static_cast<std::uint64_t>(options.commit_interval_s) >= seen_before_crash);
 }
