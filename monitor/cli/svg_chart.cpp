@@ -150,7 +150,7 @@ std::string render_svg_chart(const std::string& title, const std::vector<ChartPa
     svg += "</g>\n";
   }
   svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"#666\" font-size=\"11\">times are local ({})</text>\n", kLeft,
-                     height - 4, local_utc_offset_s(window.from_ns) == 0 ? "UTC" : fmt::format("UTC{:+03}:{:02}", offset_s / 3600, std::abs(offset_s) % 3600 / 60));
+                     height - 4, offset_s == 0 ? "UTC" : fmt::format("UTC{:+03}:{:02}", offset_s / 3600, std::abs(offset_s) % 3600 / 60));
   svg += "</svg>\n";
   return svg;
 }

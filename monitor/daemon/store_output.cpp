@@ -22,7 +22,7 @@ constexpr std::int64_t kOpenEpisodeRewrite_ns = 60 * kNsPerS;
 // samples since the save are still in the ring (restore() catches up on them), so the bound is
 // half the raw retention; the price is that catch-up after a crash, up to 6 h of samples
 // (21,600 at 1 s, about a tenth of a second on a PC).
-constexpr std::int64_t kStateSaveInterval_ns = 6 * 3600 * kNsPerS;
+constexpr std::int64_t kStateSaveInterval_ns = std::int64_t{6 * 3600} * kNsPerS;
 constexpr std::string_view kOpenEventKey = "open_event_id";
 
 }  // namespace
@@ -33,6 +33,7 @@ StoreOutput::StoreOutput(store::Database& db, const store::SampleWriterOptions& 
       state_save_interval_ns_(std::min(kStateSaveInterval_ns, writer.retention_raw_s / 2 * kNsPerS)) {}
 
 std::optional<Episode> StoreOutput::restore(Analyzer& analyzer, const LocalOffset& local_offset_s) {
+  std::optional<std::int64_t> caught_up_close_wall_ns;
   if (const auto saved = state_.load(Analyzer::kStateVersion)) {
     const std::string_view bytes(reinterpret_cast<const char*>(saved->data.data()),
                                  saved->data.size());
@@ -40,28 +41,28 @@ std::optional<Episode> StoreOutput::restore(Analyzer& analyzer, const LocalOffse
       log_.info("detectors resumed from the state saved at {} ({} samples learned)",
                 rfc3339_utc(saved->saved_wall_ns), analyzer.samples_seen());
       last_sample_wall_ns_ = saved->saved_wall_ns;
-      catch_up(analyzer, *saved, bytes, local_offset_s);
+      caught_up_close_wall_ns = catch_up(analyzer, saved->saved_wall_ns, bytes, local_offset_s);
     } else
       log_.warning("detectors start cold: the saved state does not fit ({})", status.error);
   } else if (state_.saved_version()) {
     log_.warning("detectors start cold: the saved state is of another ctmon version");
   }
-  return settle_open_event(analyzer);
+  return settle_open_event(analyzer, caught_up_close_wall_ns);
 }
 
-void StoreOutput::catch_up(Analyzer& analyzer, const store::DetectorState& saved, std::string_view saved_bytes,
-                           const LocalOffset& local_offset_s) {
+std::optional<std::int64_t> StoreOutput::catch_up(Analyzer& analyzer, std::int64_t saved_wall_ns,
+                                                  std::string_view saved_bytes, const LocalOffset& local_offset_s) {
   store::Series series;
   try {
-    series = store::SampleReader(db_).read(saved.saved_wall_ns + 1);
+    series = store::SampleReader(db_).read(saved_wall_ns + 1);
   } catch (const std::exception& e) {
     log_.warning("detectors could not read the samples stored after their saved state ({}); they go on "
                  "from the saved state", e.what());
-    return;
+    return std::nullopt;
   }
   // Rollups are minute means of what the detectors saw, not samples they can score again.
   const std::size_t first = series.first_raw;
-  if (first >= series.samples.size()) return;
+  if (first >= series.samples.size()) return std::nullopt;
   std::optional<std::int64_t> closed_end_wall_ns;
   for (std::size_t k = first; k < series.samples.size(); ++k) {
     const Sample& sample = series.samples[k];
@@ -75,15 +76,16 @@ void StoreOutput::catch_up(Analyzer& analyzer, const store::DetectorState& saved
     (void)analyzer.restore_state(saved_bytes);
     log_.warning("detectors could not keep what they caught up on ({}); they go on from the saved state",
                  status.error);
-    return;
+    return std::nullopt;
   }
   last_sample_wall_ns_ = series.samples.back().wall_ns;
-  caught_up_close_wall_ns_ = closed_end_wall_ns;
   log_.info("detectors caught up on the {} samples stored after that, up to {}", series.samples.size() - first,
             rfc3339_utc(*last_sample_wall_ns_));
+  return closed_end_wall_ns;
 }
 
-std::optional<Episode> StoreOutput::settle_open_event(Analyzer& analyzer) {
+std::optional<Episode> StoreOutput::settle_open_event(Analyzer& analyzer,
+                                                      std::optional<std::int64_t> caught_up_close_wall_ns) {
   try {
     const std::int64_t id = meta_.get_int(kOpenEventKey).value_or(0);
     const std::optional<store::EventRecord> row = id != 0 ? events_.get(id) : std::nullopt;
@@ -102,8 +104,8 @@ std::optional<Episode> StoreOutput::settle_open_event(Analyzer& analyzer) {
     // The detectors have it closed, or never reached it: it closes now, where they saw its
     // traffic end if they did, else at the last stored sample.
     store::EventRecord closed = *row;
-    const bool seen_end = caught_up_close_wall_ns_ && *caught_up_close_wall_ns_ >= row->start_wall_ns;
-    const std::int64_t end = seen_end ? *caught_up_close_wall_ns_
+    const bool seen_end = caught_up_close_wall_ns && *caught_up_close_wall_ns >= row->start_wall_ns;
+    const std::int64_t end = seen_end ? *caught_up_close_wall_ns
                                       : store::SampleReader(db_).extent().newest_raw_wall_ns.value_or(row->start_wall_ns);
     closed.end_wall_ns = std::max(end, row->start_wall_ns);
     closed.updated_wall_ns = now_wall_ns();

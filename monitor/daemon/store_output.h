@@ -78,9 +78,11 @@ class StoreOutput : public io::Output {
   [[nodiscard]] store::CommitCondition condition() const { return condition_; }
 
  private:
-  void catch_up(Analyzer& analyzer, const store::DetectorState& saved, std::string_view saved_bytes,
-                const LocalOffset& local_offset_s);
-  std::optional<Episode> settle_open_event(Analyzer& analyzer);
+  /// Feeds `analyzer` the raw samples stored after `saved_wall_ns`; returns the end of the last
+  /// episode it closed meanwhile, if any.
+  std::optional<std::int64_t> catch_up(Analyzer& analyzer, std::int64_t saved_wall_ns, std::string_view saved_bytes,
+                                       const LocalOffset& local_offset_s);
+  std::optional<Episode> settle_open_event(Analyzer& analyzer, std::optional<std::int64_t> caught_up_close_wall_ns);
   void record_episode(const Episode& episode, std::int64_t now_mono_ns, bool force_samples);
   void flush_pending_event();
   void report_commit(const store::CommitResult& result);
@@ -97,7 +99,6 @@ class StoreOutput : public io::Output {
   std::int64_t last_event_write_mono_ns_ = 0;
   std::int64_t last_state_save_mono_ns_ = 0;
   std::optional<std::int64_t> last_sample_wall_ns_;  // the detectors' last sample: restored, caught up or fed
-  std::optional<std::int64_t> caught_up_close_wall_ns_;  // end of the last episode the catch-up closed
   ConditionLog<> event_failure_;
   store::CommitCondition condition_ = store::CommitCondition::kOk;
   std::int64_t commit_interval_s_;
