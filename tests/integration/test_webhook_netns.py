@@ -168,7 +168,7 @@ class Webhook(NetnsTestCase):
         receiver.start()
         d2 = self.daemon("--notify-url", URL, "--notify-on-close")
         restarted = time.time()
-        self.assertIn("1 notification(s) waiting from before", d2.text())
+        d2.wait_log("1 notification(s) waiting from before")  # said as the outputs start
         wait_for(lambda: any(i.endswith("-open") for i in receiver.delivered_ids()), 15, "the open notification")
         self.assertIn(500, [r["status"] for r in receiver.requests], "the first try after the restart got a 500")
         d2.wait_log("accepts notifications again", timeout_s=5)
@@ -181,7 +181,7 @@ class Webhook(NetnsTestCase):
         # A clean restart with nothing waiting sends nothing again.
         before = len(receiver.requests)
         d3 = self.daemon("--notify-url", URL, "--notify-on-close")
-        self.assertIn("0 notification(s) waiting from before", d3.text())
+        d3.wait_log("0 notification(s) waiting from before")  # said as the outputs start
         time.sleep(2)
         self.assertEqual(d3.stop(), 0, d3.text())
         self.assertEqual(len(receiver.requests), before, "nothing was sent after the clean restart")
