@@ -24,6 +24,8 @@ std::uint32_t RecurrenceMemory::slot_of(std::int64_t local_s, std::int64_t day) 
   return std::min(slot, slots_per_day_ - 1);
 }
 
+std::int64_t RecurrenceMemory::newest_day() const { return *std::max_element(day_of_row_.begin(), day_of_row_.end()); }
+
 bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
   const std::int64_t today = floor_div(local_s, kSecondsPerDay);
   const std::uint32_t slot = slot_of(local_s, today);
@@ -55,6 +57,7 @@ void RecurrenceMemory::observe(std::int64_t local_s, double rate) {
   // and the logarithm is taken only for a new peak.
   if (local_s < cell_start_s_ || local_s >= cell_end_s_) {
     const std::int64_t day = floor_div(local_s, kSecondsPerDay);
+    if (day < newest_day()) return;  // a wrong clock (see the header)
     const std::size_t row = row_of(day);
     std::uint8_t* highest = &highest_[row * slots_per_day_];
     if (day_of_row_[row] != day) {  // a new day takes the row of the day n days ago

@@ -15,7 +15,10 @@
 // day per slot is robust to both: one day's outlier is one vote of n.
 //
 // Days are local days (wall clock + offset), so this follows the router's clock; a day without
-// samples is a day without votes. Memory: n x slots_per_day bytes per counter.
+// samples is a day without votes. A clock that reads a day older than one already seen is wrong
+// (a router without RTC boots at its build date until NTP answers) and records nothing: that
+// day would take a real day's row and wipe its votes. Memory: n x slots_per_day bytes per
+// counter.
 //
 // What is recorded is the caller's choice (Analyzer::remember_rate): a rise is held aside with
 // hold() and becomes a vote only once it has gone on for minutes (commit_held()); one that ends
@@ -66,6 +69,7 @@ class RecurrenceMemory {
  private:
   [[nodiscard]] std::size_t row_of(std::int64_t day) const { return static_cast<std::size_t>(day % config_.days); }
   [[nodiscard]] std::uint32_t slot_of(std::int64_t local_s, std::int64_t day) const;
+  [[nodiscard]] std::int64_t newest_day() const;
 
   RecurrenceConfig config_;
   std::uint32_t slots_per_day_;

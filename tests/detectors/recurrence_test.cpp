@@ -57,6 +57,16 @@ TEST_CASE("today's own peak is not a previous day, and old days are forgotten") 
   CHECK(memory.familiar(at(11, 3, 12), 40));
 }
 
+TEST_CASE("a clock that reads a day already past records nothing") {
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  memory.observe(at(0, 3, 10), 40);
+  memory.observe(at(1, 3, 10), 40);
+  // Years back (a router without RTC before NTP answers), on the day that shares day 0's row.
+  memory.observe(at(-7 * 157, 3, 10), 5);
+  memory.observe(at(1, 3, 40), 5);  // the clock is right again
+  CHECK(memory.familiar(at(2, 3, 10), 40));
+}
+
 TEST_CASE("the memory survives a save and load, and refuses another shape") {
   RecurrenceMemory memory{RecurrenceConfig{}};
   memory.observe(at(0, 3, 10), 40);
