@@ -107,10 +107,13 @@ struct EpisodeHealth {
 
 struct Episode {
   std::uint64_t id = 0;              ///< 1, 2, ... per Analyzer (survives save/restore)
-  std::int64_t start_wall_ns = 0;    ///< first sample of the run that opened it
+  /// First sample of the run that opened it, or a moved counter's CUSUM change point before it
+  /// (episode_tracker.h).
+  std::int64_t start_wall_ns = 0;
   /// Last sample in which a counter that moved was still anomalous in its own rate (|z| beyond
-  /// EpisodeConfig::still_anomalous_z in the direction it moved); the last sample above the
-  /// lower threshold when no counter says (a multivariate-only episode). Meaningful once closed.
+  /// EpisodeConfig::still_anomalous_z in the direction it moved) or its CUSUM peaked; the last
+  /// sample above the lower threshold when no counter says (a multivariate-only episode).
+  /// Meaningful once closed.
   std::int64_t end_wall_ns = 0;
   bool open = true;
   double peak_score = 0.0;           ///< overall score at its peak, [0, 1]

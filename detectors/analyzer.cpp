@@ -330,7 +330,12 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
       evidence = std::max(evidence, step.evidence);
       r.detectors |= step.detectors;
     }
-    slot_seen_[static_cast<std::size_t>(s)] = {static_cast<CounterId>(id), frame.pps[id], step.expected, score, step.z};
+    CounterObservation& seen = slot_seen_[static_cast<std::size_t>(s)];
+    seen = {static_cast<CounterId>(id), frame.pps[id], step.expected, score, step.z};
+    if (step.detectors & kDetectorCusum) {
+      seen.shift_start_wall_ns = wall_ns - static_cast<std::int64_t>(step.cusum_run_s * 1e9);
+      seen.shift_peak_wall_ns = wall_ns - static_cast<std::int64_t>(step.cusum_since_peak_s * 1e9);
+    }
     // Moved, or still far out in its own rate (what ends an episode: episode_tracker.h).
     if (score >= config_.episodes.moved_score || std::fabs(step.z) >= config_.episodes.still_anomalous_z) {
       observations_.push_back(slot_seen_[static_cast<std::size_t>(s)]);

@@ -53,14 +53,18 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     out.z = (e - level) * inv_scale;
     const bool use_robust = config_.robust_window_samples > 0 && robust_.size() > 0;
     const double z_robust = use_robust ? (e - robust_.median()) * inv_scale : out.z;
-    cusum_.add(out.z);
+    cusum_.add(out.z, dt_s);
     const double z_point = alarm_on_falls ? std::min(std::fabs(out.z), std::fabs(z_robust))
                                           : std::max(0.0, std::min(out.z, z_robust));
     const double point = z_point * inv_point_alarm_sd_;
     const double sustained = alarm_on_falls ? cusum_.evidence() : cusum_.evidence_up();
     out.evidence = std::max(point, sustained);
     if (point >= 1.0) out.detectors |= kDetectorPoint;
-    if (sustained >= 1.0) out.detectors |= kDetectorCusum;
+    if (sustained >= 1.0) {
+      out.detectors |= kDetectorCusum;
+      out.cusum_run_s = cusum_.run_s(!alarm_on_falls);
+      out.cusum_since_peak_s = cusum_.since_peak_s(!alarm_on_falls);
+    }
     if (season.warm && out.detectors != 0) out.detectors |= kDetectorSeasonal;
   }
 

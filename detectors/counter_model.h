@@ -47,6 +47,10 @@ struct CounterStep {
   double evidence = 0.0;      ///< fused evidence, 1.0 = alarm level (fusion.h)
   double expected = 0.0;      ///< expected rate in the counter's own units (pps or gauge)
   std::uint8_t detectors = 0; ///< DetectorBit set at the alarm level
+  /// With kDetectorCusum: seconds before this sample at which its run began (the shift's
+  /// estimated start) and at which it peaked (the shift's estimated end, cusum.h).
+  double cusum_run_s = 0.0;
+  double cusum_since_peak_s = 0.0;
 };
 
 class CounterModel {

@@ -114,11 +114,14 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
       e.counters.push_back({obs.id, obs.id < names.size() ? names[obs.id] : std::string(), obs.pps,
                             obs.baseline_pps, obs.score, obs.z, wall_ns, wall_ns, !(obs.score >= config_.moved_score)});
       if (std::fabs(obs.z) >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
+      if (obs.shift_peak_wall_ns > 0) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, obs.shift_peak_wall_ns);
       continue;
     }
     const bool rose = it->peak_z > 0;
     const double z_in_direction = rose ? obs.z : -obs.z;
     if (z_in_direction >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
+    if (obs.shift_peak_wall_ns > 0 && (obs.z > 0) == rose)
+      rate_end_wall_ns_ = std::max(rate_end_wall_ns_, obs.shift_peak_wall_ns);
     if (!moved || !(z_in_direction > 0)) continue;
     if (obs.score >= config_.moved_score) {
       it->multivariate_driver = false;
@@ -172,6 +175,7 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       }
       run_s_ += dt_s;
       record(wall_ns, score, detectors, counters, names, health);
+      backdate_start(wall_ns, counters);
       if (high) ++run_;
       if ((run_ < config_.open_samples && !(score >= config_.open_now_score) && !(open_at_once && high)) || run_s_ < config_.min_duration_s)
         return EpisodeChange::none;
@@ -195,11 +199,21 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       run_s_ += dt_s;
       if (run_ < config_.close_samples || run_s_ < config_.merge_gap_s) return EpisodeChange::none;
       episode_.open = false;
+      last_end_wall_ns_ = episode_.end_wall_ns;
       state_ = State::idle;
       return EpisodeChange::closed;
     }
   }
   return EpisodeChange::none;
+}
+
+void EpisodeTracker::backdate_start(std::int64_t wall_ns, const std::vector<CounterObservation>& counters) {
+  const auto limit = static_cast<std::int64_t>(config_.max_backdate_s * 1e9);
+  const std::int64_t earliest = std::max(wall_ns - limit, last_end_wall_ns_ + 1);
+  for (const CounterObservation& obs : counters) {
+    if (obs.shift_start_wall_ns <= 0 || !(obs.score >= config_.moved_score)) continue;
+    pending_.start_wall_ns = std::min(pending_.start_wall_ns, std::max(obs.shift_start_wall_ns, earliest));
+  }
 }
 
 void EpisodeTracker::adopt_start(std::int64_t start_wall_ns) {

@@ -10,12 +10,17 @@
 //                     the last sample at or above close_score; a burst inside that quiet stretch
 //                     merges into the same episode.
 //
-// start = the first sample of the run that opened it. end = the last sample in which a counter
-// listed as moved was still anomalous in its own rate: level z at least still_anomalous_z in
-// the direction it moved. Not "the last sample at or above close_score": after a burst the CUSUM
-// keeps the score up for as long again (it drains by its slack per sample), so a 40 s burst
-// would end 45 s late. Episodes with no such sample (multivariate-only, whose drivers can be
-// unusual together without one being far out) keep the last sample at or above close_score.
+// start = the first sample of the run that opened it, or earlier where a moved counter's CUSUM
+// alarmed before the episode opened: its change point (cusum.h), at most max_backdate_s back
+// and never into the previous episode. A shift of 3-4x at 1 s crosses the CUSUM's alarm 6-12
+// samples after it began. end = the last sample in which a counter listed as moved was still
+// anomalous in its own rate (level z at least still_anomalous_z in the direction it moved), or
+// where its CUSUM peaked, whichever is later: a weak shift's single samples rarely reach 4 sd,
+// while its CUSUM grows until the shift ends. Not "the last sample at or above close_score":
+// after a burst the CUSUM keeps the score up for as long again (it drains by its slack per
+// sample), so a 40 s burst would end 45 s late. Episodes with no such sample (multivariate-only,
+// whose drivers can be unusual together without one being far out) keep the last sample at or
+// above close_score.
 // Evidence per counter (peak rate, usual rate) is defined in core/episode.h (MovedCounter).
 //
 // Durations add up positive monotonic steps only, so neither a wall-clock jump nor a replay file
@@ -49,6 +54,8 @@ struct EpisodeConfig {
   /// samples, so a quiet tail does not stretch the end, and a burst at twice the usual rate of a
   /// 20 pps counter (z about 4.5 at 1 s) still counts.
   double still_anomalous_z = 4.0;
+  /// How far before the sample that began the run a CUSUM's change point may move the start.
+  double max_backdate_s = 900.0;
   /// Episodes list at most this many counters, strongest first.
   std::uint32_t max_counters = 6;
   /// A peak update is reported only when the peak grew by at least this much.
@@ -65,6 +72,9 @@ struct CounterObservation {
   double baseline_pps = 0.0;
   double score = 0.0;
   double z = 0.0;
+  /// When the counter's CUSUM alarmed: the wall time its run began and peaked (cusum.h); 0 else.
+  std::int64_t shift_start_wall_ns = 0;
+  std::int64_t shift_peak_wall_ns = 0;
   /// Listed for its share of the multivariate score, not its own (core/episode.h).
   bool multivariate_driver = false;
 };
@@ -108,6 +118,8 @@ class EpisodeTracker {
   void record(std::int64_t wall_ns, double score, std::uint8_t detectors,
               const std::vector<CounterObservation>& counters, const std::vector<std::string>& names,
               const EpisodeHealth& health);
+  /// Moves the pending episode's start to the change point of a CUSUM that alarmed.
+  void backdate_start(std::int64_t wall_ns, const std::vector<CounterObservation>& counters);
 
   EpisodeConfig config_;
   State state_ = State::idle;
@@ -120,6 +132,7 @@ class EpisodeTracker {
   Episode pending_;                // evidence gathered while pending, becomes episode_ on open
   std::int64_t rate_end_wall_ns_ = 0;    // last sample a moved counter was still anomalous; 0: none
   std::int64_t active_end_wall_ns_ = 0;  // last sample at or above close_score
+  std::int64_t last_end_wall_ns_ = 0;    // the end of the last episode closed (not saved)
 };
 
 }  // namespace ctmon

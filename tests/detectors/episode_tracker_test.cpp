@@ -143,6 +143,40 @@ TEST_CASE("the end is the last sample a moved counter was still far out, not the
   CHECK(e.end_wall_ns == (1'700'000'000 + 2) * kS);
 }
 
+TEST_CASE("a CUSUM's change point moves the start back and its peak moves the end on") {
+  Feed f(quick());
+  const auto at = [](int t) { return (1'700'000'000 + t) * kS; };
+  for (int i = 0; i < 5; ++i) f.step(0.0);  // t=1..5, quiet
+  // A weak shift from t=8 on: no sample far out (z 3), the CUSUM alarms at t=14 and peaks at 30.
+  CounterObservation weak{0, 20.0, 6.0, 0.99, 3.0};
+  weak.shift_start_wall_ns = at(8);
+  for (int t = 6; t < 14; ++t) f.step(0.1);
+  weak.shift_peak_wall_ns = at(14);
+  f.step(0.9, true, {weak});  // t=14
+  weak.shift_peak_wall_ns = at(15);
+  CHECK(f.step(0.9, true, {weak}) == EpisodeChange::opened);  // t=15
+  CHECK(f.tracker.episode().start_wall_ns == at(8));
+  for (int t = 16; t <= 30; ++t) weak.shift_peak_wall_ns = at(t), f.step(0.9, true, {weak});
+  for (int t = 31; t <= 40; ++t) f.step(0.9, true, {weak});  // draining: the peak stays at 30
+  for (int i = 0; i < 3; ++i) f.step(0.0);
+  CHECK_FALSE(f.tracker.episode().open);
+  CHECK(f.tracker.episode().end_wall_ns == at(30));
+}
+
+TEST_CASE("a change point never reaches back into the previous episode") {
+  Feed f(quick());
+  const auto at = [](int t) { return (1'700'000'000 + t) * kS; };
+  f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});
+  f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});  // opened at t=1, ends at t=2
+  for (int i = 0; i < 3; ++i) f.step(0.0);           // closed at t=5
+  CounterObservation weak{0, 20.0, 6.0, 0.99, 3.0};
+  weak.shift_start_wall_ns = at(1);  // a run that began inside the first episode
+  f.step(0.9, true, {weak});
+  f.step(0.9, true, {weak});  // t=7: opened
+  CHECK(f.tracker.episode().id == 2);
+  CHECK(f.tracker.episode().start_wall_ns == at(2) + 1);
+}
+
 TEST_CASE("an episode without a moved counter ends at its last active sample") {
   Feed f(quick());
   f.step(0.9);

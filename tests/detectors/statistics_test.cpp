@@ -106,6 +106,29 @@ TEST_CASE("CUSUM detects a sustained fall on its downward side only") {
   CHECK(c.evidence() == Approx(2.0));
 }
 
+TEST_CASE("CUSUM's run tells when a shift began and when it ended") {
+  Cusum c({1.5, 12.0, 4.0});
+  for (int i = 0; i < 10; ++i) c.add(0.0, 1.0);
+  CHECK(c.run_s() == 0.0);
+  for (int i = 0; i < 10; ++i) c.add(3.0, 1.0);  // the shift: its first sample began the run
+  CHECK(c.run_s(true) == Approx(9.0));
+  CHECK(c.since_peak_s(true) == 0.0);
+  for (int i = 0; i < 5; ++i) c.add(0.0, 1.0);  // over: the sum drains from its highest
+  CHECK(c.up() == Approx(7.5));
+  CHECK(c.run_s(true) == Approx(14.0));
+  CHECK(c.since_peak_s(true) == Approx(5.0));
+  for (int i = 0; i < 5; ++i) c.add(0.0, 1.0);
+  CHECK(c.up() == 0.0);
+  CHECK(c.run_s(true) == 0.0);  // the run is over
+}
+
+TEST_CASE("CUSUM's run times follow the larger side unless asked for rises") {
+  Cusum c({1.0, 10.0, 4.0});
+  for (int i = 0; i < 4; ++i) c.add(-3.0, 5.0);
+  CHECK(c.run_s() == Approx(15.0));
+  CHECK(c.run_s(true) == 0.0);
+}
+
 TEST_CASE("seasonal bins split the day and weekday from weekend in local time") {
   SeasonalConfig cfg;  // 900 s bins, weekend split
   const std::int64_t monday = 1717372800;  // 2024-06-03 00:00 UTC
