@@ -111,7 +111,8 @@ struct Episode {
   /// (episode_tracker.h).
   std::int64_t start_wall_ns = 0;
   /// Last sample in which a counter that moved was still anomalous in its own rate (|z| beyond
-  /// EpisodeConfig::still_anomalous_z in the direction it moved) or its CUSUM peaked; the last
+  /// EpisodeConfig::still_anomalous_z in the direction it moved) or its CUSUM peaked (bounded by
+  /// its last sample half as far out as its peak, episode_tracker.h); the last
   /// sample above the lower threshold when no counter says (a multivariate-only episode).
   /// Meaningful once closed.
   std::int64_t end_wall_ns = 0;

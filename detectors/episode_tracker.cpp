@@ -115,13 +115,22 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
                             obs.baseline_pps, obs.score, obs.z, wall_ns, wall_ns, !(obs.score >= config_.moved_score)});
       if (std::fabs(obs.z) >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
       if (obs.shift_peak_wall_ns > 0) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, obs.shift_peak_wall_ns);
+      half_peak_end_.emplace_back(obs.id, wall_ns);
       continue;
     }
     const bool rose = it->peak_z > 0;
     const double z_in_direction = rose ? obs.z : -obs.z;
     if (z_in_direction >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
-    if (obs.shift_peak_wall_ns > 0 && (obs.z > 0) == rose)
-      rate_end_wall_ns_ = std::max(rate_end_wall_ns_, obs.shift_peak_wall_ns);
+    auto half = std::find_if(half_peak_end_.begin(), half_peak_end_.end(), [&](const auto& h) { return h.first == obs.id; });
+    if (half != half_peak_end_.end()) {
+      // Where the sum peaked, but not past the last sample at least half as far out as the
+      // counter's peak: after a burst, a tail of a tenth of it (the router's retransmitted
+      // answers to a scan) still feeds the sum, and is not the burst.
+      const double half_way = it->baseline_pps + 0.5 * (it->peak_pps - it->baseline_pps);
+      if (rose ? obs.pps >= half_way : obs.pps <= half_way) half->second = wall_ns;
+      if (obs.shift_peak_wall_ns > 0 && (obs.z > 0) == rose)
+        rate_end_wall_ns_ = std::max(rate_end_wall_ns_, std::min(obs.shift_peak_wall_ns, half->second));
+    }
     if (!moved || !(z_in_direction > 0)) continue;
     if (obs.score >= config_.moved_score) {
       it->multivariate_driver = false;
@@ -167,6 +176,7 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       pending_.end_wall_ns = wall_ns;
       rate_end_wall_ns_ = 0;
       active_end_wall_ns_ = 0;
+      half_peak_end_.clear();
       [[fallthrough]];
     case State::pending:
       if (!active) {

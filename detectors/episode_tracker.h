@@ -15,8 +15,9 @@
 // and never into the previous episode. A shift of 3-4x at 1 s crosses the CUSUM's alarm 6-12
 // samples after it began. end = the last sample in which a counter listed as moved was still
 // anomalous in its own rate (level z at least still_anomalous_z in the direction it moved), or
-// where its CUSUM peaked, whichever is later: a weak shift's single samples rarely reach 4 sd,
-// while its CUSUM grows until the shift ends. Not "the last sample at or above close_score":
+// where its CUSUM peaked if that is later, but not past its last sample at least half as far out
+// as its peak rate: a weak shift's single samples rarely reach 4 sd, while its CUSUM grows until
+// the shift ends; and a burst's small tail would feed the CUSUM for as long as it lasts. Not "the last sample at or above close_score":
 // after a burst the CUSUM keeps the score up for as long again (it drains by its slack per
 // sample), so a 40 s burst would end 45 s late. Episodes with no such sample (multivariate-only,
 // whose drivers can be unusual together without one being far out) keep the last sample at or
@@ -133,6 +134,9 @@ class EpisodeTracker {
   std::int64_t rate_end_wall_ns_ = 0;    // last sample a moved counter was still anomalous; 0: none
   std::int64_t active_end_wall_ns_ = 0;  // last sample at or above close_score
   std::int64_t last_end_wall_ns_ = 0;    // the end of the last episode closed (not saved)
+  // Per moved counter, its last sample at least half as far out as its peak (not saved: after a
+  // restore the CUSUM's peak no longer moves the end).
+  std::vector<std::pair<CounterId, std::int64_t>> half_peak_end_;
 };
 
 }  // namespace ctmon

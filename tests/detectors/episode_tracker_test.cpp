@@ -163,6 +163,18 @@ TEST_CASE("a CUSUM's change point moves the start back and its peak moves the en
   CHECK(f.tracker.episode().end_wall_ns == at(30));
 }
 
+TEST_CASE("a burst's small tail, which keeps feeding the CUSUM, does not move the end") {
+  Feed f(quick());
+  const auto at = [](int t) { return (1'700'000'000 + t) * kS; };
+  CounterObservation burst{0, 80.0, 10.0, 0.99, 12.0};
+  for (int t = 1; t <= 10; ++t) burst.shift_peak_wall_ns = at(t), f.step(0.9, true, {burst});
+  CounterObservation tail{0, 15.0, 10.0, 0.9, 2.5};  // a tenth of the burst, z 2.5: the sum grows on
+  for (int t = 11; t <= 20; ++t) tail.shift_peak_wall_ns = at(t), f.step(0.9, true, {tail});
+  for (int i = 0; i < 3; ++i) f.step(0.0);
+  CHECK_FALSE(f.tracker.episode().open);
+  CHECK(f.tracker.episode().end_wall_ns == at(10));
+}
+
 TEST_CASE("a change point never reaches back into the previous episode") {
   Feed f(quick());
   const auto at = [](int t) { return (1'700'000'000 + t) * kS; };
