@@ -169,6 +169,7 @@ ScenarioReport run_group(SeedRange seeds, double interval_s, int days, long long
       for (const auto& f : r.false_descriptions) std::printf("    false: %s\n", f.c_str());
       for (const auto& m : r.missed_descriptions) std::printf("    missed: %s\n", m.c_str());
       for (const auto& m : r.short_descriptions) std::printf("    short: %s\n", m.c_str());
+      for (const auto& m : r.late_outage_descriptions) std::printf("    late: %s\n", m.c_str());
       for (const auto& m : r.wrong_kind_descriptions) std::printf("    kind: %s\n", m.c_str());
     }
     total += r;

@@ -163,6 +163,7 @@ struct ScenarioReport {
   std::vector<std::string> missed_descriptions;  ///< "day 2 10:00:05 wan_outage 4.1x 300s"
   std::vector<std::string> short_descriptions;   ///< faults <= 60 s: fault and episode length
   std::vector<std::string> wrong_kind_descriptions;  ///< found with another kind: the fault and the summary
+  std::vector<std::string> late_outage_descriptions;  ///< WAN outages opened more than 30 s after the fall
 
   KindFigures by_injection[kInjectionKinds];      ///< indexed by Injection
   KindFigures by_expected[6];                     ///< indexed by EpisodeKind, over found injections
