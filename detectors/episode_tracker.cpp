@@ -121,7 +121,8 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
     const bool rose = it->peak_z > 0;
     const double z_in_direction = rose ? obs.z : -obs.z;
     if (z_in_direction >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
-    auto half = std::find_if(half_peak_end_.begin(), half_peak_end_.end(), [&](const auto& h) { return h.first == obs.id; });
+    const auto half =
+        std::find_if(half_peak_end_.begin(), half_peak_end_.end(), [&](const auto& h) { return h.first == obs.id; });
     if (half != half_peak_end_.end()) {
       // Where the sum peaked, but not past the last sample at least half as far out as the
       // counter's peak: after a burst, a tail of a tenth of it (the router's retransmitted

@@ -17,11 +17,11 @@
 // anomalous in its own rate (level z at least still_anomalous_z in the direction it moved), or
 // where its CUSUM peaked if that is later, but not past its last sample at least half as far out
 // as its peak rate: a weak shift's single samples rarely reach 4 sd, while its CUSUM grows until
-// the shift ends; and a burst's small tail would feed the CUSUM for as long as it lasts. Not "the last sample at or above close_score":
-// after a burst the CUSUM keeps the score up for as long again (it drains by its slack per
-// sample), so a 40 s burst would end 45 s late. Episodes with no such sample (multivariate-only,
-// whose drivers can be unusual together without one being far out) keep the last sample at or
-// above close_score.
+// the shift ends; and a burst's small tail would feed the CUSUM for as long as it lasts.
+// Not "the last sample at or above close_score": after a burst the CUSUM keeps the score up for
+// as long again (it drains by its slack per sample), so a 40 s burst would end 45 s late.
+// Episodes with no such sample (multivariate-only, whose drivers can be unusual together
+// without one being far out) keep the last sample at or above close_score.
 // Evidence per counter (peak rate, usual rate) is defined in core/episode.h (MovedCounter).
 //
 // Durations add up positive monotonic steps only, so neither a wall-clock jump nor a replay file

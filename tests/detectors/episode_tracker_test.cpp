@@ -9,6 +9,9 @@ namespace {
 
 constexpr std::int64_t kS = 1'000'000'000;
 
+/// The wall time of the t-th sample a Feed gives the tracker.
+constexpr std::int64_t at(std::int64_t t) { return (1'700'000'000 + t) * kS; }
+
 struct Feed {
   EpisodeTracker tracker;
   std::vector<std::string> names{"tcp_conntrack_fwd_new"};
@@ -16,7 +19,7 @@ struct Feed {
   explicit Feed(const EpisodeConfig& c) : tracker(c) {}
   EpisodeChange step(double score, bool eligible = true, std::vector<CounterObservation> obs = {}) {
     ++t;
-    return tracker.observe(t * kS, (1'700'000'000 + t) * kS, score, eligible, kDetectorPointForTest, obs, names);
+    return tracker.observe(t * kS, at(t), score, eligible, kDetectorPointForTest, obs, names);
   }
   static constexpr std::uint8_t kDetectorPointForTest = 1;
 };
@@ -41,7 +44,7 @@ TEST_CASE("an episode opens after k samples above the threshold and starts at th
   const Episode& e = f.tracker.episode();
   CHECK(e.id == 1);
   CHECK(e.open);
-  CHECK(e.start_wall_ns == (1'700'000'000 + 2) * kS);
+  CHECK(e.start_wall_ns == at(2));
   CHECK(e.peak_score == Approx(0.9));
 }
 
@@ -63,7 +66,7 @@ TEST_CASE("an episode closes after m quiet samples and ends at the last active o
   CHECK(f.step(0.1) == EpisodeChange::closed);
   const Episode& e = f.tracker.episode();
   CHECK_FALSE(e.open);
-  CHECK(e.end_wall_ns == (1'700'000'000 + 3) * kS);
+  CHECK(e.end_wall_ns == at(3));
 }
 
 TEST_CASE("a burst within the merge gap extends the same episode") {
@@ -114,7 +117,7 @@ TEST_CASE("a moved counter keeps its highest rate, not its highest score, and th
   REQUIRE(e.counters.size() == 1);
   CHECK(e.counters[0].name == "tcp_conntrack_fwd_new");
   CHECK(e.counters[0].peak_pps == 80.0);
-  CHECK(e.counters[0].peak_wall_ns == (1'700'000'000 + 2) * kS);
+  CHECK(e.counters[0].peak_wall_ns == at(2));
   CHECK(e.counters[0].baseline_pps == 10.0);  // expected when it first moved; later ones drifted
   CHECK(e.counters[0].peak_score == Approx(0.999));
 }
@@ -139,13 +142,12 @@ TEST_CASE("the end is the last sample a moved counter was still far out, not the
   for (int i = 0; i < 3; ++i) f.step(0.0);
   const Episode& e = f.tracker.episode();
   CHECK_FALSE(e.open);
-  CHECK(e.start_wall_ns == (1'700'000'000 + 1) * kS);
-  CHECK(e.end_wall_ns == (1'700'000'000 + 2) * kS);
+  CHECK(e.start_wall_ns == at(1));
+  CHECK(e.end_wall_ns == at(2));
 }
 
 TEST_CASE("a CUSUM's change point moves the start back and its peak moves the end on") {
   Feed f(quick());
-  const auto at = [](int t) { return (1'700'000'000 + t) * kS; };
   for (int i = 0; i < 5; ++i) f.step(0.0);  // t=1..5, quiet
   // A weak shift from t=8 on: no sample far out (z 3), the CUSUM alarms at t=14 and peaks at 30.
   CounterObservation weak{0, 20.0, 6.0, 0.99, 3.0};
@@ -165,7 +167,6 @@ TEST_CASE("a CUSUM's change point moves the start back and its peak moves the en
 
 TEST_CASE("a burst's small tail, which keeps feeding the CUSUM, does not move the end") {
   Feed f(quick());
-  const auto at = [](int t) { return (1'700'000'000 + t) * kS; };
   CounterObservation burst{0, 80.0, 10.0, 0.99, 12.0};
   for (int t = 1; t <= 10; ++t) burst.shift_peak_wall_ns = at(t), f.step(0.9, true, {burst});
   CounterObservation tail{0, 15.0, 10.0, 0.9, 2.5};  // a tenth of the burst, z 2.5: the sum grows on
@@ -177,7 +178,6 @@ TEST_CASE("a burst's small tail, which keeps feeding the CUSUM, does not move th
 
 TEST_CASE("a change point never reaches back into the previous episode") {
   Feed f(quick());
-  const auto at = [](int t) { return (1'700'000'000 + t) * kS; };
   f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});
   f.step(0.9, true, {{0, 80.0, 10.0, 0.99, 12.0}});  // opened at t=1, ends at t=2
   for (int i = 0; i < 3; ++i) f.step(0.0);           // closed at t=5
@@ -195,7 +195,7 @@ TEST_CASE("an episode without a moved counter ends at its last active sample") {
   f.step(0.9);
   f.step(0.3);  // t=3
   for (int i = 0; i < 3; ++i) f.step(0.0);
-  CHECK(f.tracker.episode().end_wall_ns == (1'700'000'000 + 3) * kS);
+  CHECK(f.tracker.episode().end_wall_ns == at(3));
 }
 
 TEST_CASE("multivariate drivers are listed even below the moved score, and flagged") {
@@ -232,7 +232,7 @@ TEST_CASE("an episode gathers the health of every sample it records: flags of an
   EpisodeTracker tracker(quick());
   const std::vector<std::string> names{"probe_wan_jitter_us"};
   auto step = [&](std::int64_t t, double score, EpisodeHealth h) {
-    return tracker.observe(t * kS, (1'700'000'000 + t) * kS, score, true, 1, {}, names, h);
+    return tracker.observe(t * kS, at(t), score, true, 1, {}, names, h);
   };
   EpisodeHealth calm;
   calm.wan_probed = calm.lan_probed = calm.conntrack_read = true;
@@ -287,7 +287,7 @@ TEST_CASE("an episode someone else recorded keeps that start and goes on; one no
   f.step(0.0);
   f.step(0.9);
   REQUIRE(f.step(0.9) == EpisodeChange::opened);  // starts at t=2
-  const std::int64_t recorded_start = (1'700'000'000 - 5) * kS;
+  const std::int64_t recorded_start = at(-5);
   f.tracker.adopt_start(recorded_start);
   CHECK(f.tracker.is_open());
   CHECK(f.step(0.9) == EpisodeChange::none);
@@ -295,7 +295,7 @@ TEST_CASE("an episode someone else recorded keeps that start and goes on; one no
   for (int i = 0; i < 2; ++i) CHECK(f.step(0.0) == EpisodeChange::none);
   REQUIRE(f.step(0.0) == EpisodeChange::closed);
   CHECK(f.tracker.episode().start_wall_ns == recorded_start);
-  CHECK(f.tracker.episode().end_wall_ns == (1'700'000'000 + 4) * kS);
+  CHECK(f.tracker.episode().end_wall_ns == at(4));
 
   f.step(0.9);
   REQUIRE(f.step(0.9) == EpisodeChange::opened);

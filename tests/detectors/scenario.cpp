@@ -583,7 +583,9 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
     if (found && e.injection == Injection::wan_outage) {
       const double delay_s = static_cast<double>(match->open_ns - e.start_mono_ns) / kNsPerS;
       rep.outage_open_delay_s.push_back(delay_s);
-      if (delay_s > 30) rep.late_outage_descriptions.push_back(describe() + ": opened " + std::to_string(static_cast<int>(delay_s)) + " s after the fall: " + match->summary);
+      if (delay_s > 30)
+        rep.late_outage_descriptions.push_back(describe() + ": opened " + std::to_string(static_cast<int>(delay_s)) +
+                                               " s after the fall: " + match->summary);
     }
     const std::int64_t fault_ns = e.end_mono_ns - e.start_mono_ns;
     if (fault_ns <= 60 * kNsPerS) {
