@@ -20,8 +20,20 @@ def read_csv(db, *flags):
     out = sh(ctmon_binary(), "series", "--db", db, "--csv", *flags).stdout
     rows = list(csv.reader(io.StringIO(out)))
     header, body = rows[0], rows[1:]
-    return header, [(float(r[0]), {h: (int(v) if v else None) for h, v in zip(header[1:], r[1:])})
-                    for r in body]
+    return header, [(float(r[0]), {h: csv_number(h, v) for h, v in zip(header[1:], r[1:])}) for r in body]
+
+
+# Columns that hold a value per row, not a cumulative count (docs/formats.md): the probes' RTT,
+# jitter and loss, the conntrack table's fill.
+MEAN_COLUMNS = ("probe_", "conntrack_entries", "conntrack_limit")
+
+
+def csv_number(name, field):
+    """A replay CSV field: a cumulative count, or the value of a probe or of the conntrack table
+    (docs/formats.md); None when empty."""
+    if not field:
+        return None
+    return float(field) if name.startswith(MEAN_COLUMNS) else int(field)
 
 
 class DaemonAgainstKernel(NetnsTestCase):

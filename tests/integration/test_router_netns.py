@@ -1,21 +1,22 @@
-"""A home router on one machine, end to end: a LAN client behind a NAT router that runs
-`ctmon run --interval 1s` forwarding to a real InfluxDB, household traffic that never stops, five
-WAN faults injected one after the other, and the daemon killed (-9) and restarted between them.
-Each fault must leave an episode, the quiet stretches none, the crashes must cost no episode and
-at most a commit interval of samples, and InfluxDB must hold each episode's marker and the rates
-around it, and nothing from the quiet stretches.
+"""A home router on one machine, end to end: a LAN client behind a NAT router that runs `ctmon run
+--interval 1s` with its default probes (the WAN gateway and the router's LAN address) forwarding to
+a real InfluxDB, household traffic that never stops, five WAN faults injected one after the other,
+and the daemon killed (-9) and restarted between them. Each fault must leave an episode of its kind
+(the outage and the loss placed at the ISP), the quiet stretches none, the crashes must cost no
+episode and at most a commit interval of samples, and InfluxDB must hold each episode's marker and
+the rates around it, and nothing from the quiet stretches.
 
 Why the detectors are pre-trained, and how. A fresh daemon scores nothing for 600 s (its warm-up)
-and learns what "usual" is on this router only over tens of minutes; a test cannot wait that
-long. So the test records the household's counters on this very router for 25 seconds (`ctmon
-run` on a scratch database, read back with `ctmon series --csv`), and synthesises 50 minutes of
-history from those real per-second increments: blocks of 8-20 recorded seconds, taken in random
-(seeded) order, each scaled by a random factor near 1 and jittered, summed into cumulative
-counters and stamped at 1 s steps ending just before now. `ctmon replay --input` feeds that CSV
-through the daemon's own pipeline into the database, which saves what the detectors learned; the
-daemon then starts on that database, logs "detectors resumed" and scores from its fourth sample
-on. The history is this household's own traffic, not a made-up profile, so what the detectors
-learned as normal is what they then see between the faults.
+and learns what "usual" is on this router only over tens of minutes; a test cannot wait that long.
+So the test records the household's counters and the probes on this very router for 45 seconds
+(`ctmon run` on a scratch database, read back with `ctmon series --csv`), and synthesises 50 minutes
+of history from those real per-second increments and probe values: blocks of 8-20 recorded seconds,
+taken in random (seeded) order, the increments scaled by a random factor near 1 and jittered, summed
+into cumulative counters and stamped at 1 s steps ending just before now. `ctmon replay --input`
+feeds that CSV through the daemon's own pipeline into the database, which saves what the detectors
+learned; the daemon then starts on that database, logs "detectors resumed" and scores from its
+fourth sample on. The history is this household's own traffic, not a made-up profile, so what the
+detectors learned as normal is what they then see between the faults.
 
 Timing. An episode absorbs any burst that comes within `episode_gap` of its last active sample,
 and closes only after that gap; a quiet stretch must last until the previous fault's episode has
@@ -59,7 +60,7 @@ import unittest
 
 from netns import (LAN_IP, ROUTER_LAN_IP, ROUTER_WAN_IP, SYSTEM_PYTHON, TRAFFIC, WAN_IP,
                    NetnsTestCase, ctmon_binary, sh)
-from test_daemon_netns import read_csv
+from test_daemon_netns import MEAN_COLUMNS, read_csv
 from test_influx_support import InfluxD
 
 SEED = int(os.environ.get("CTMON_ROUTER_SEED", "20261201"))
@@ -83,18 +84,17 @@ INFLUX_PRE_S, INFLUX_POST_S, INFLUX_BUCKET_S = 5, 15, 10
 INFLUX_DB = "ctmon"
 HOST = "router-e2e"
 
-# The kind each fault should get, by docs/events.md's rules. Asserted only where ctmon gets it
-# right today; the others are printed, and belong to the detection-quality work.
+# The kind each fault should get, by docs/events.md's rules. The scan's SYNs raise
+# tcp_conntrack_input_new and the router's RSTs to the scanned ports
+# tcp_conntrack_output_established as much: the rules weigh the SYNs against arriving tcp only
+# (docs/events.md, rule 5).
 EXPECTED_KIND = {"outage": "wan_drop", "loss": "wan_drop", "invalid_tcp": "invalid_burst",
                  "syn_scan": "scan", "udp_storm": "udp_storm"}
-# The scan's SYNs raise tcp_conntrack_input_new and the router's RSTs to the scanned ports
-# tcp_conntrack_output_established as much: the rules weigh the SYNs against arriving tcp only
-# (docs/events.md, rule 5). The loss is rarely detected at all (below).
-KIND_ASSERTED = {"outage", "invalid_tcp", "udp_storm", "syn_scan"}
-# 30 % loss on a household's few connections a second changes the counters by less than the
-# household varies by itself (retries add about half the new connections, at 3-4 a second), so it
-# is reported, not required, until the detectors see slow drifts of that size.
-DETECTION_ASSERTED = {"outage", "invalid_tcp", "syn_scan", "udp_storm"}
+# Where the WAN faults are placed: the WAN probe lost its replies while the LAN probe stayed calm.
+# 30 % loss each way changes the household's counters by less than it varies by itself (retries
+# add about half the new connections, at 3-4 a second); it is the default probes (`--probe
+# auto`) that find it, as on a real router.
+EXPECTED_WHERE = {"outage": "isp", "loss": "isp"}
 
 NAT = """table ip nat {
     chain postrouting {
@@ -128,28 +128,33 @@ def rfc3339(ts):
 
 def synthesise_history(recorded_csv, out_path, seconds, end_ts, rng):
     """Writes `seconds` rows of replay CSV ending at `end_ts`, built from the recording's real
-    per-second increments (see the module docstring)."""
+    per-second increments, and its probes' real per-second values (see the module docstring)."""
     rows = list(csv.reader(io.StringIO(recorded_csv)))
     header, body = rows[0], rows[1:]
+    is_mean = [name.startswith(MEAN_COLUMNS) for name in header[1:]]
     times = [float(r[0]) for r in body]
-    totals = [[int(v) if v else 0 for v in r[1:]] for r in body]
-    deltas = [[max(0, b - a) for a, b in zip(prev, cur)]
-              for prev, cur, t0, t1 in zip(totals, totals[1:], times, times[1:])
-              if 0.5 < t1 - t0 < 1.5]  # a step of one interval: the rate of one second
-    if len(deltas) < 15:
-        raise AssertionError(f"only {len(deltas)} one-second steps recorded")
+    values = [[v if mean else (int(v) if v else 0) for v, mean in zip(r[1:], is_mean)] for r in body]
+    steps = [[b if mean else max(0, b - a) for a, b, mean in zip(prev, cur, is_mean)]
+             for prev, cur, t0, t1 in zip(values, values[1:], times, times[1:])
+             if 0.5 < t1 - t0 < 1.5]  # a step of one interval: the rate of one second
+    if len(steps) < 15:
+        raise AssertionError(f"only {len(steps)} one-second steps recorded")
     cumulative = [0] * (len(header) - 1)
     with open(out_path, "w") as f:
         f.write(",".join(header) + "\n")
         written = 0
         while written < seconds:
-            length = rng.randint(8, min(20, len(deltas) - 1))
-            first = rng.randrange(0, len(deltas) - length)
+            length = rng.randint(8, min(20, len(steps) - 1))
+            first = rng.randrange(0, len(steps) - length)
             scale = rng.uniform(0.8, 1.25)
-            for step in deltas[first:first + length]:
+            for step in steps[first:first + length]:
                 if written == seconds:
                     break
+                fields = []
                 for i, d in enumerate(step):
+                    if is_mean[i]:
+                        fields.append(d)  # a round trip or a loss as measured, unscaled
+                        continue
                     x = d * scale
                     # Randomised rounding keeps the mean; a little extra noise keeps identical
                     # tiles from looking identical.
@@ -157,8 +162,9 @@ def synthesise_history(recorded_csv, out_path, seconds, end_ts, rng):
                     if d > 3:
                         n = max(0, n + rng.randint(-1, 1))
                     cumulative[i] += n
+                    fields.append(str(cumulative[i]))
                 ts = end_ts - (seconds - 1 - written) * INTERVAL_S
-                f.write(f"{ts:.3f}," + ",".join(map(str, cumulative)) + "\n")
+                f.write(f"{ts:.3f}," + ",".join(fields) + "\n")
                 written += 1
 
 
@@ -260,6 +266,9 @@ class RouterEndToEnd(NetnsTestCase):
     def build_router(self):
         t = self.topo
         t.run(t.router, "nft", "-f", "-", input=NAT)
+        # The uplink, as on a real router: the default probes (`--probe auto`) take its gateway as
+        # the WAN target and the router's LAN address as the LAN one.
+        t.run(t.router, "ip", "route", "add", "default", "via", WAN_IP)
         t.serve(t.wan, "tcp", 8080)
         t.serve(t.wan, "udp", 5353)
         t.serve(t.router, "tcp", 8081)
@@ -278,7 +287,7 @@ class RouterEndToEnd(NetnsTestCase):
                         "--episode-gap", f"{EPISODE_GAP_S}s", "--host", HOST,
                         "--influx-url", self.influx.url, "--influx-db", INFLUX_DB,
                         "--influx-pre-window", f"{INFLUX_PRE_S}s", "--influx-post-window", f"{INFLUX_POST_S}s",
-                        *flags, log_path=os.path.join(self.dir, f"daemon{self.incarnation}.log"))
+                        "--probe", "auto", *flags, log_path=os.path.join(self.dir, f"daemon{self.incarnation}.log"))
         d.spawned = time.monotonic()
         d.wait_log("sampling table", 15)
         with open(f"/proc/{d.proc.pid}/comm") as f:
@@ -293,7 +302,7 @@ class RouterEndToEnd(NetnsTestCase):
 
     def pretrain(self):
         scratch = os.path.join(self.dir, "recording.db")
-        d = self.daemon("--interval", "1s", "--commit-interval", "1s", db=scratch,
+        d = self.daemon("--interval", "1s", "--commit-interval", "1s", "--probe", "auto", db=scratch,
                         log_path=os.path.join(self.dir, "recording.log"))
         d.wait_log("sampling table", 15)
         time.sleep(RECORD_S)  # the household's own seconds, at its own pace
@@ -331,9 +340,8 @@ class RouterEndToEnd(NetnsTestCase):
 
     def faults(self):
         t = self.topo
-        # The loss last: it seldom leaves an episode (see DETECTION_ASSERTED), so the test seldom
-        # waits for one to close at the end. The UDP storm's episode lasts longest after its fault
-        # (about 30 s); a kill -9 always comes in the stretch after it (kill_gaps).
+        # The UDP storm's episode lasts longest after its fault (about 30 s); a kill -9 always
+        # comes in the stretch after it (kill_gaps).
         return [
             lambda: self.nft_fault("outage", "drop"),
             # A LAN client asking 60 times a second, from a new port each time.
@@ -455,14 +463,15 @@ class RouterEndToEnd(NetnsTestCase):
                     self.assertIn(e["id"], now)
                     self.assertEqual(now[e["id"]]["start_ts"], e["start_ts"])
         with self.subTest("each fault has its episode"):
-            missed = [f[0] for f in faults
-                      if f[0] in DETECTION_ASSERTED and self.episode_for(f, episodes) is None]
+            missed = [f[0] for f in faults if self.episode_for(f, episodes) is None]
             self.assertEqual(missed, [], "faults without an episode")
         with self.subTest("kinds"):
             for f in faults:
                 e = self.episode_for(f, episodes)
-                if f[0] in KIND_ASSERTED and e is not None:
+                if e is not None:
                     self.assertEqual(e["kind"], EXPECTED_KIND[f[0]], f"{f[0]}: {e['summary']}")
+                    if f[0] in EXPECTED_WHERE:
+                        self.assertEqual(e["where"], EXPECTED_WHERE[f[0]], f"{f[0]}: {e['summary']}")
         stretches = [(live_from + 4 * INTERVAL_S, faults[0][1])]
         stretches += [(a[2] + QUIET_GRACE_S, b[1]) for a, b in zip(faults, faults[1:])]
         stretches.append((faults[-1][2] + QUIET_GRACE_S, stop_at))
@@ -489,13 +498,15 @@ class RouterEndToEnd(NetnsTestCase):
 
     def check_influx(self, episodes, live, stretches, ends, restarts, crash_closed, quiet_at):
         """What reached InfluxDB, queried after the daemon stopped: per episode its marker (the open
-        and the close merged into one point) and its rates from INFLUX_PRE_S before its start to
-        INFLUX_POST_S after its end; nothing else (README "InfluxDB": no heartbeat, no collectd
-        series unless asked for). `ends`: when each incarnation ended (kills, the stop), since a
+        and the close merged into one point) and its rates and probe values from INFLUX_PRE_S
+        before its start to INFLUX_POST_S after its end; nothing else (README "InfluxDB": no
+        heartbeat, no collectd series unless asked for). `ends`: when each incarnation ended (kills, the stop), since a
         kill -9 loses, by design, the rest of a post-window; `restarts`: when each began again;
         `quiet_at`: when each wait for quiet ended (an upper bound of the close of every episode
         begun before it)."""
-        rates = self.influx.points(INFLUX_DB, "ctmon_rate")
+        # Rates of counters and values of probes: an episode only the WAN probe saw (the loss)
+        # streams its probes' values and no rate.
+        series = self.influx.points(INFLUX_DB, "ctmon_rate") + self.influx.points(INFLUX_DB, "ctmon_value")
         markers = self.influx.points(INFLUX_DB, "ctmon_event")
         shown = self.influx.query("SHOW MEASUREMENTS", INFLUX_DB)["results"][0].get("series", [])
         measurements = {v[0] for s in shown for v in s["values"]}
@@ -507,11 +518,12 @@ class RouterEndToEnd(NetnsTestCase):
         windows = [(ms(e["start_ts"]) - INFLUX_PRE_S * 1000,
                     max(ms(e["end_ts"]) + INFLUX_POST_S * 1000, ms(closed_by(e))) + 1000)
                    for e in episodes]
-        print(f"InfluxDB: {len(markers)} markers, {len(rates)} rate points over "
-              f"{len({p['counter'] for p in rates})} counters", file=sys.stderr)
+        print(f"InfluxDB: {len(markers)} markers, {len(series)} rate and value points over "
+              f"{len({p['counter'] for p in series})} counters", file=sys.stderr)
         with self.subTest("InfluxDB holds only what ctmon sends by design"):
-            self.assertEqual(measurements, {"ctmon_rate", "ctmon_event"} if episodes else set())
-            self.assertEqual({p["host"] for p in rates + markers}, {HOST} if episodes else set())
+            # ctmon_value: the probes' RTT, jitter and loss (README "InfluxDB").
+            self.assertEqual(measurements, {"ctmon_rate", "ctmon_value", "ctmon_event"} if episodes else set())
+            self.assertEqual({p["host"] for p in series + markers}, {HOST} if episodes else set())
         with self.subTest("InfluxDB: one closed marker per episode, at its start, with its end"):
             by_id = {m.get("event_id"): m for m in markers}
             self.assertEqual(len(markers), len(episodes), markers)
@@ -525,7 +537,7 @@ class RouterEndToEnd(NetnsTestCase):
                     self.assertEqual(m.get("kind"), e["kind"], e)
                     self.assertEqual(m.get("text"), e["summary"], e)
         with self.subTest("InfluxDB: each episode's rates, before, during and after it"):
-            times = sorted(p["time"] for p in rates)
+            times = sorted(p["time"] for p in series)
             # Whether the episode named a counter when it opened, from the daemons' logs (one
             # "episode opened" line per live episode, in the order they started).
             opened = []
@@ -542,7 +554,7 @@ class RouterEndToEnd(NetnsTestCase):
                 # the sample's own time).
                 stored = [ms(ts) for ts in live if start - 1 <= ms(ts) <= end + 1]
                 missing = [t for t in stored if not any(abs(t - p) <= 1 for p in inside)]
-                self.assertEqual(missing, [], f"samples of episode {e['id']} without a rate point")
+                self.assertEqual(missing, [], f"samples of episode {e['id']} without a rate or value point")
                 self.assertGreater(len(stored), 0, e)
                 # The pre-window, when the daemon had been sampling that long before the start and
                 # a counter had moved at the open. Counters that join later get what the
@@ -557,7 +569,7 @@ class RouterEndToEnd(NetnsTestCase):
                     self.assertTrue(any(t > end for t in inside), f"no post-window for episode {e['id']}")
         with self.subTest("InfluxDB: nothing from the quiet stretches"):
             outside = [t for t in times if not any(lo <= t <= hi for lo, hi in windows)]
-            self.assertEqual(outside, [], "rate points outside every episode's window")
+            self.assertEqual(outside, [], "rate or value points outside every episode's window")
             free_s = sum(max(0.0, (hi - lo) - sum(max(0.0, min(hi, whi / 1000) - max(lo, wlo / 1000))
                                                   for wlo, whi in windows))
                          for lo, hi in stretches)
@@ -578,19 +590,18 @@ class RouterEndToEnd(NetnsTestCase):
         lines = [f"\nrouter end to end, seed {SEED}: {len(episodes)} episodes in the live run, "
                  f"{self.history_episodes} in the synthesised history",
                  f"{'fault':<12} {'fault start':<20} {'len s':>5} {'episode':>7} {'delay s':>7} "
-                 f"{'end delay s':>11} {'kind':<14} {'expected':<14} {'score':>5}"]
+                 f"{'end delay s':>11} {'kind':<14} {'expected':<14} {'where':<10} {'score':>5}"]
         for name, start, end in faults:
             e = self.episode_for((name, start, end), episodes)
             if e is None:
-                lines.append(f"{name:<12} {rfc3339(start):<20} {end - start:5.0f} {'none':>7} MISSED" +
-                             ("" if name in DETECTION_ASSERTED else " (not asserted)"))
+                lines.append(f"{name:<12} {rfc3339(start):<20} {end - start:5.0f} {'none':>7} MISSED")
                 continue
             end_delay = f"{e['end_ts'] - end:11.0f}" if e["end_ts"] else f"{'open':>11}"
-            mark = "" if e["kind"] == EXPECTED_KIND[name] else " MISMATCH" + (
-                "" if name in KIND_ASSERTED else " (not asserted)")
+            right = e["kind"] == EXPECTED_KIND[name] and e["where"] == EXPECTED_WHERE.get(name, e["where"])
+            mark = "" if right else " MISMATCH"
             lines.append(f"{name:<12} {rfc3339(start):<20} {end - start:5.0f} {e['id']:>7} "
                          f"{e['start_ts'] - start:7.0f} {end_delay} {e['kind']:<14} "
-                         f"{EXPECTED_KIND[name]:<14} {e['score']:5.2f}{mark}")
+                         f"{EXPECTED_KIND[name]:<14} {e['where']:<10} {e['score']:5.2f}{mark}")
         lines.append("all live episodes:")
         for e in episodes:
             lines.append(f"  {e['id']} {e['start']} .. {e['end']} {e['kind']} {e['score']:.2f}: {e['summary']}")
