@@ -311,6 +311,7 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
 
   const std::int64_t local_s = floor_div(wall_ns, kNsPerS) + local_offset_s;
   const std::uint32_t bin = SeasonalBaseline::bin_of(config_.counter.seasonal, local_s);
+  const std::int64_t recurrence_s = config_.use_recurrence ? recurrence_time_of_day(local_s, mono_ns) : local_s;
 
   slot_z_.assign(slots_.size(), 0.0);
   slot_valid_.assign(slots_.size(), 0);
@@ -355,7 +356,7 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     // Only traffic is learned as recurring: jitter every evening is still jitter the owner feels.
     if (config_.use_recurrence && slot.role == Role::primary && !slot.mean) {
       const bool rising = step.z > 0 && step.evidence >= kBelowMovedEvidence;
-      if (rising && slot.recurrence.familiar(local_s, frame.pps[id])) {
+      if (rising && slot.recurrence.familiar(recurrence_s, frame.pps[id])) {
         // Neither alarm nor accumulate: a CUSUM that kept summing familiar samples would alarm
         // on the first one that peeks above the remembered peaks.
         step.evidence = kBelowMovedEvidence;
@@ -365,7 +366,7 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
       // What is remembered is the sustained rate (a minute's EWMA), so a few seconds' burst at
       // this hour yesterday do not make a minutes-long storm today look familiar.
       slot.sustained_pps += std::min(1.0, dt_s / config_.recurrence_smoothing_s) * (frame.pps[id] - slot.sustained_pps);
-      remember_rate(slot, rising, mono_ns, local_s);
+      remember_rate(slot, rising, mono_ns, recurrence_s);
     }
     if (slot.role == Role::falls)
       falls_.push_back({id, s, step, slot.recent.add(frame.pps[id], dt_s)});  // judged together below
@@ -491,6 +492,17 @@ void Analyzer::remember_rate(Slot& slot, bool rising, std::int64_t mono_ns, std:
     if (!pattern) slot.recurrence.drop_held();
     slot.rise_since_ns = slot.calm_since_ns = -1;
   }
+}
+
+std::int64_t Analyzer::recurrence_time_of_day(std::int64_t local_s, std::int64_t mono_ns) {
+  if (have_believed_clock_ && mono_ns >= believed_mono_ns_) {
+    const std::int64_t carried = believed_local_s_ + (mono_ns - believed_mono_ns_) / kNsPerS;
+    if (local_s < carried - kSecondsPerDay) return carried;
+  }
+  have_believed_clock_ = true;
+  believed_local_s_ = local_s;
+  believed_mono_ns_ = mono_ns;
+  return local_s;
 }
 
 int Analyzer::rising_counters() const {

@@ -291,6 +291,13 @@ class Analyzer {
   /// Feeds the slot's recurrence memory its sustained rate, holding a rise until it has lasted
   /// AnalyzerConfig::recurrence_pattern_min_s.
   void remember_rate(Slot& slot, bool rising, std::int64_t mono_ns, std::int64_t local_s) const;
+  /// Local time for the recurrence memory: the wall clock's, unless it reads more than a day
+  /// earlier than the last believed clock carried forward by the monotonic one (a clock stepped
+  /// years back by a bad time source while the daemon runs). Then "the same time as on the last
+  /// nights" is still known from the monotonic clock, and a nightly job that runs meanwhile must
+  /// not look new. Smaller steps back (an operator's correction) are believed. After a restart the
+  /// monotonic clock may have started over, so the first wall clock is believed.
+  std::int64_t recurrence_time_of_day(std::int64_t local_s, std::int64_t mono_ns);
   /// Traffic counters (not mean counters) this sample put corroborating_z or more above usual.
   [[nodiscard]] int rising_counters() const;
   const StepResult& score_frame(const RateFrame& frame, std::int64_t mono_ns, std::int64_t wall_ns,
@@ -328,6 +335,12 @@ class Analyzer {
   bool have_wall_ = false;  // wall/mono of the previous sample, to notice wall-clock jumps
   std::int64_t previous_wall_ns_ = 0;
   std::int64_t previous_mono_ns_ = 0;
+  /// The time of day the recurrence memory is asked about (recurrence_time_of_day()): the local
+  /// time of the last sample whose clock was believed, and its monotonic time. Not saved: after a
+  /// restart the first clock is believed.
+  bool have_believed_clock_ = false;
+  std::int64_t believed_local_s_ = 0;
+  std::int64_t believed_mono_ns_ = 0;
   std::uint32_t resume_left_ = 0;
   StepResult result_;
 };

@@ -17,8 +17,10 @@
 // Days are local days (wall clock + offset), so this follows the router's clock; a day without
 // samples is a day without votes. A clock that reads a day older than one already seen is wrong
 // (a router without RTC boots at its build date until NTP answers) and records nothing: that
-// day would take a real day's row and wipe its votes. Memory: n x slots_per_day bytes per
-// counter.
+// day would take a real day's row and wipe its votes. While the daemon runs, a wall clock that
+// steps back by more than a day is not believed at all (Analyzer::recurrence_time_of_day): the
+// time the monotonic clock carries forward is asked about instead, so a nightly job that runs
+// meanwhile is still recognised. Memory: n x slots_per_day bytes per counter.
 //
 // What is recorded is the caller's choice (Analyzer::remember_rate): a rise is held aside with
 // hold() and becomes a vote only once it has gone on for minutes (commit_held()); one that ends

@@ -441,6 +441,37 @@ TEST_CASE("a burst of minutes at the same hour on two days is no pattern; a job 
   CHECK(day3_opened(30, 300) == 0);
 }
 
+TEST_CASE("a nightly job stays familiar while the wall clock is stepped years into the past") {
+  // A job of half an hour at 14:00 on days 1-3 is familiar from day 3 on. On day 4 a bad time
+  // source steps the wall clock three years and two hours back, from ten minutes before the job
+  // until after it. The monotonic clock still knows it is 14:00.
+  auto day4_opened = [](std::int64_t wall_shift_s, bool recurrence = true) {
+    AnalyzerConfig c = AnalyzerConfig::network(5);
+    c.use_recurrence = recurrence;
+    Analyzer a(c);
+    Stream s;
+    s.step_s = 5;
+    int opened = 0;
+    for (int day = 1; day <= 4; ++day) {
+      feed(a, s, static_cast<int>((day * 86400 + 14 * 3600 - 600 - s.t) / s.step_s));
+      if (day == 4) s.wall_shift = wall_shift_s;
+      feed(a, s, 600 / 5);
+      s.rate[0] *= 6;
+      const Run job = feed(a, s, 30 * 12);
+      s.rate[0] /= 6;
+      const Run after = feed(a, s, 120);
+      s.wall_shift = 0;
+      opened = job.opened + after.opened;
+    }
+    return opened;
+  };
+  constexpr std::int64_t kYearsBehind = -3 * 365 * 86400 - 7777;
+  CHECK(day4_opened(0) == 0);
+  CHECK(day4_opened(kYearsBehind) == 0);
+  // The time-of-day baseline, at the hour the wrong clock reads, has not seen the job.
+  CHECK(day4_opened(kYearsBehind, false) == 1);
+}
+
 TEST_CASE("forwarded traffic that falls by less than half is not an outage") {
   Analyzer a(config());
   Stream s;
