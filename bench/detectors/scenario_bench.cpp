@@ -196,6 +196,9 @@ void print_table(const ScenarioReport& t, const ScenarioReport& h) {
          for (int n : r.nightly_alarms_by_night) s += std::to_string(n) + " ";
          return s.empty() ? std::string("-") : s;
        }, "");
+  both("  of them at its 4th run or later (skips not runs)", [](const ScenarioReport& r) {
+         return std::to_string(r.nightly_alarms_after_run3);
+       }, "");
   both("some-nights sync job: alarms after night 3", [](const ScenarioReport& r) {
          return std::to_string(r.irregular_job_alarms_after_night3);
        }, "");

@@ -497,6 +497,7 @@ ScenarioReport& ScenarioReport::operator+=(const ScenarioReport& o) {
     nightly_alarms_by_night.resize(o.nightly_alarms_by_night.size(), 0);
   for (std::size_t n = 0; n < o.nightly_alarms_by_night.size(); ++n) nightly_alarms_by_night[n] += o.nightly_alarms_by_night[n];
   irregular_job_alarms_after_night3 += o.irregular_job_alarms_after_night3;
+  nightly_alarms_after_run3 += o.nightly_alarms_after_run3;
   repeats += o.repeats;
   repeats_found += o.repeats_found;
   short_faults += o.short_faults;
@@ -621,20 +622,23 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
   for (std::size_t i = 0; i < detected.size(); ++i) {
     const Detected& d = detected[i];
     bool at_job_early = false, at_job_late = false, at_disturbance = false;
-    int job_night = -1;
+    int job_night = -1, job_run = -1;
     bool at_irregular_job = false;
+    int runs_before = 0;  // of the backup, before the marker at hand
     for (const Marker& m : gen.markers()) {
       const bool overlaps = d.open_ns >= m.start_ns - slack_ns && d.open_ns <= m.end_ns + slack_ns;
       const bool soon_after = d.open_ns >= m.start_ns && d.open_ns <= m.end_ns + 300 * kNsPerS;
       if (m.kind == MarkerKind::nightly_job && overlaps) {
         (m.day >= 3 ? at_job_late : at_job_early) = true;
         if (m.irregular_job) at_irregular_job = at_irregular_job || m.day >= 3;
-        else job_night = m.day;
+        else job_night = m.day, job_run = runs_before;
       }
+      if (m.kind == MarkerKind::nightly_job && !m.irregular_job) ++runs_before;
       if (m.kind != MarkerKind::nightly_job && soon_after) at_disturbance = true;
     }
     if (job_night >= 0 && !used[i]) ++rep.nightly_alarms_by_night[static_cast<std::size_t>(job_night)];
     if (at_irregular_job && !used[i]) ++rep.irregular_job_alarms_after_night3;
+    if (job_run >= 3 && !used[i]) ++rep.nightly_alarms_after_run3;
     rep.nightly_alarms_after_day3 += at_job_late;
     rep.alarms_at_disturbances += at_disturbance;
     if (d.open_ns < first_counted_ns || (at_job_early && !used[i])) continue;

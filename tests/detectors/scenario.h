@@ -169,6 +169,10 @@ struct ScenarioReport {
   KindFigures by_expected[6];                     ///< indexed by EpisodeKind, over found injections
   std::vector<double> outage_open_delay_s;        ///< per found outage: open - fall start
   std::vector<int> nightly_alarms_by_night;       ///< false episodes opened at the backup, per night
+  /// False episodes at the backup from its fourth run on: a night it skipped is no run, so this
+  /// is "after it has recurred three times", where the calendar row also counts a job that ran
+  /// on only one or two of the nights before.
+  int nightly_alarms_after_run3 = 0;
   int irregular_job_alarms_after_night3 = 0;      ///< false episodes at the some-nights sync job
   int repeats = 0, repeats_found = 0;             ///< second of a same-hour pair / found
   int short_faults = 0;                           ///< injections of at most 60 s, found
