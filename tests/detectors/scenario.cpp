@@ -394,49 +394,63 @@ bool ScenarioGenerator::next(Sample& out) {
     ++step_;
     shared_slow_ = a_slow * shared_slow_ + std::sqrt(1 - a_slow * a_slow) * kSlowSd * rng_.normal();
     shared_fast_ = a_fast * shared_fast_ + std::sqrt(1 - a_fast * a_fast) * kFastSd * rng_.normal();
-    // Traffic during the interval that ends now, sampled at its midpoint.
-    const std::int64_t mid_ns = mono_ns - static_cast<std::int64_t>(dt * kNsPerS / 2);
+    // Traffic during the interval that ends now: the household's rates at its midpoint, and each
+    // bump or injection weighted by the share of the interval it covers, as a cumulative counter
+    // sees it (a 20 s storm in a 30 s interval is two thirds of that interval's rate; were it
+    // all or nothing, at 30 s a third of such storms would fall between two midpoints and leave
+    // no trace at all).
+    const auto interval_ns = static_cast<std::int64_t>(dt * kNsPerS);
+    const std::int64_t from_ns = mono_ns - interval_ns;
+    auto share = [&](std::int64_t start_ns, std::int64_t end_ns) {
+      const std::int64_t covered = std::min(end_ns, mono_ns) - std::max(start_ns, from_ns);
+      return covered > 0 ? static_cast<double>(covered) / static_cast<double>(interval_ns) : 0.0;
+    };
     for (std::size_t c = 0; c < n; ++c) {
       rate[c] = base_rate(static_cast<CounterId>(c), true_s - dt / 2) *
                 std::exp(shared_slow_ + shared_fast_ + kOwnSd * rng_.normal());
     }
     for (const Bump& b : bumps_) {
-      if (b.start_ns > mid_ns) break;
-      if (mid_ns >= b.end_ns) continue;
-      for (const auto& [c, f] : b.factor) rate[c] *= f;
+      if (b.start_ns >= mono_ns) break;
+      const double w = share(b.start_ns, b.end_ns);
+      if (w == 0) continue;
+      for (const auto& [c, f] : b.factor) rate[c] *= 1 + (f - 1) * w;
     }
     for (const InjectedEpisode& e : episodes_) {
-      if (e.start_mono_ns > mid_ns) break;
-      if (mid_ns >= e.end_mono_ns) continue;
-      auto add = [&](CounterId c, double factor, double floor_pps) {
-        rate[c] += (factor - 1) * std::max(base_rate(c, true_s - dt / 2), floor_pps);
+      if (e.start_mono_ns >= mono_ns) break;
+      const double w = share(e.start_mono_ns, e.end_mono_ns);
+      if (w == 0) continue;
+      auto add = [&](CounterId c, double factor, double floor_pps, double weight) {
+        rate[c] += (factor - 1) * std::max(base_rate(c, true_s - dt / 2), floor_pps) * weight;
       };
       switch (e.injection) {
-        case Injection::wan_outage:
-          if (mid_ns < e.fall_end_mono_ns) {
-            rate[kTcpFwdEst] *= 1 - e.outage_share;
-            rate[kUdpFwdEst] *= 1 - e.outage_share;
-          } else {  // every device reconnects at once
-            add(kTcpFwdNew, 1 + 4 * e.outage_share, 5);
-            add(kUdpFwdNew, 1 + 4 * e.outage_share, 5);
-          }
+        case Injection::wan_outage: {
+          const double fallen = share(e.start_mono_ns, e.fall_end_mono_ns);
+          rate[kTcpFwdEst] *= 1 - e.outage_share * fallen;
+          rate[kUdpFwdEst] *= 1 - e.outage_share * fallen;
+          // Then every device reconnects at once.
+          const double reconnecting = share(e.fall_end_mono_ns, e.end_mono_ns);
+          add(kTcpFwdNew, 1 + 4 * e.outage_share, 5, reconnecting);
+          add(kUdpFwdNew, 1 + 4 * e.outage_share, 5, reconnecting);
           break;
+        }
         case Injection::wan_loss:  // retransmitted handshakes and retries: more new, same established
-          rate[kTcpFwdNew] *= e.intensity;
-          rate[kUdpFwdNew] *= e.intensity;
+          rate[kTcpFwdNew] *= 1 + (e.intensity - 1) * w;
+          rate[kUdpFwdNew] *= 1 + (e.intensity - 1) * w;
           break;
         case Injection::slow_scan:
-          add(kTcpInNew, e.intensity, 0.5);
-          add(kTcpInInv, e.intensity, 0.2);
+          add(kTcpInNew, e.intensity, 0.5, w);
+          add(kTcpInInv, e.intensity, 0.2, w);
           break;
         case Injection::slow_invalid_burst:
-          add(kTcpFwdInv, e.intensity, 0.5);
-          add(kTcpInInv, e.intensity, 0.5);
+          add(kTcpFwdInv, e.intensity, 0.5, w);
+          add(kTcpInInv, e.intensity, 0.5, w);
           break;
         default:
           for (const Effect& fx : effects_of(e.kind)) {
-            const double base = base_rate(fx.id, true_s - dt / 2);
-            rate[fx.id] = fx.up ? rate[fx.id] + (e.intensity - 1) * std::max(base, fx.floor_pps) : rate[fx.id] / e.intensity;
+            if (fx.up)
+              add(fx.id, e.intensity, fx.floor_pps, w);
+            else
+              rate[fx.id] *= 1 - w + w / e.intensity;
           }
       }
     }

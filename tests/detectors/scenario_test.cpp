@@ -168,11 +168,16 @@ TEST_CASE("a WAN outage lowers forwarded established traffic by its planned shar
     REQUIRE(e.outage_share >= 0.55);
     REQUIRE(e.outage_share <= 0.93);
     const std::int64_t margin = 2 * static_cast<std::int64_t>(sc.interval_s * kNsPerS);
-    const double before = mean_pps(r, "tcp_conntrack_fwd_established", e.start_mono_ns - 300 * kNsPerS, e.start_mono_ns);
-    const double during = mean_pps(r, "tcp_conntrack_fwd_established", e.start_mono_ns + margin, e.fall_end_mono_ns);
+    // Against input established (untouched by the outage), so the shared load factor cancels out.
+    auto share_of_input = [&](std::int64_t from, std::int64_t to) {
+      return mean_pps(r, "tcp_conntrack_fwd_established", from, to) /
+             mean_pps(r, "tcp_conntrack_input_established", from, to);
+    };
+    const double before = share_of_input(e.start_mono_ns - 300 * kNsPerS, e.start_mono_ns);
+    const double during = share_of_input(e.start_mono_ns + margin, e.fall_end_mono_ns);
     const double new_before = mean_pps(r, "tcp_conntrack_fwd_new", e.start_mono_ns - 300 * kNsPerS, e.start_mono_ns);
     const double new_storm = mean_pps(r, "tcp_conntrack_fwd_new", e.fall_end_mono_ns + margin, e.end_mono_ns);
-    INFO("share " << e.outage_share << ", before " << before << " pps, during " << during << " pps");
+    INFO("share " << e.outage_share << ", established/input before " << before << ", during " << during);
     CHECK(1 - during / before == Approx(e.outage_share).margin(0.12));
     CHECK(new_storm > 2 * new_before);
   }
@@ -187,17 +192,21 @@ TEST_CASE("WAN loss raises forwarded new connections and leaves established traf
   for (const InjectedEpisode& e : r.episodes) {
     if (e.injection != Injection::wan_loss) continue;
     ++losses;
-    // Against input established (untouched by loss), so the shared load factor cancels out.
-    auto ratio = [&](std::string_view counter, std::int64_t from, std::int64_t to) {
-      return mean_pps(r, counter, from, to) / mean_pps(r, "tcp_conntrack_input_established", from, to);
+    // Against counters the loss leaves alone, so the shared load factor cancels out: new against
+    // forwarded established (hundreds of pps, so its own count noise is small), established
+    // against input established.
+    auto ratio = [&](std::string_view counter, std::string_view reference, std::int64_t from, std::int64_t to) {
+      return mean_pps(r, counter, from, to) / mean_pps(r, reference, from, to);
     };
     const std::int64_t before = e.start_mono_ns - 300 * kNsPerS;
-    const double new_before = ratio("tcp_conntrack_fwd_new", before, e.start_mono_ns);
-    const double new_during = ratio("tcp_conntrack_fwd_new", e.start_mono_ns, e.end_mono_ns);
-    const double est_before = ratio("tcp_conntrack_fwd_established", before, e.start_mono_ns);
-    const double est_during = ratio("tcp_conntrack_fwd_established", e.start_mono_ns, e.end_mono_ns);
-    INFO("intensity " << e.intensity << ": new/input " << new_before << " -> " << new_during << ", established/input "
-                      << est_before << " -> " << est_during);
+    constexpr std::string_view kNew = "tcp_conntrack_fwd_new", kEst = "tcp_conntrack_fwd_established",
+                               kInput = "tcp_conntrack_input_established";
+    const double new_before = ratio(kNew, kEst, before, e.start_mono_ns);
+    const double new_during = ratio(kNew, kEst, e.start_mono_ns, e.end_mono_ns);
+    const double est_before = ratio(kEst, kInput, before, e.start_mono_ns);
+    const double est_during = ratio(kEst, kInput, e.start_mono_ns, e.end_mono_ns);
+    INFO("intensity " << e.intensity << ": new/established " << new_before << " -> " << new_during
+                      << ", established/input " << est_before << " -> " << est_during);
     CHECK(new_during > 1.15 * new_before);
     CHECK(est_during == Approx(est_before).epsilon(0.15));
   }
