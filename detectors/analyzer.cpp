@@ -495,13 +495,11 @@ void Analyzer::remember_rate(Slot& slot, bool rising, std::int64_t mono_ns, std:
 }
 
 std::int64_t Analyzer::recurrence_time_of_day(std::int64_t local_s, std::int64_t mono_ns) {
-  if (have_believed_clock_ && mono_ns >= believed_mono_ns_) {
-    const std::int64_t carried = believed_local_s_ + (mono_ns - believed_mono_ns_) / kNsPerS;
+  if (believed_local_minus_mono_ns_) {
+    const std::int64_t carried = floor_div(mono_ns + *believed_local_minus_mono_ns_, kNsPerS);
     if (local_s < carried - kSecondsPerDay) return carried;
   }
-  have_believed_clock_ = true;
-  believed_local_s_ = local_s;
-  believed_mono_ns_ = mono_ns;
+  believed_local_minus_mono_ns_ = local_s * kNsPerS - mono_ns;
   return local_s;
 }
 

@@ -335,12 +335,9 @@ class Analyzer {
   bool have_wall_ = false;  // wall/mono of the previous sample, to notice wall-clock jumps
   std::int64_t previous_wall_ns_ = 0;
   std::int64_t previous_mono_ns_ = 0;
-  /// The time of day the recurrence memory is asked about (recurrence_time_of_day()): the local
-  /// time of the last sample whose clock was believed, and its monotonic time. Not saved: after a
-  /// restart the first clock is believed.
-  bool have_believed_clock_ = false;
-  std::int64_t believed_local_s_ = 0;
-  std::int64_t believed_mono_ns_ = 0;
+  /// Local time minus monotonic time at the last sample whose wall clock was believed
+  /// (recurrence_time_of_day()). Not saved: after a restart the first clock is believed.
+  std::optional<std::int64_t> believed_local_minus_mono_ns_;
   std::uint32_t resume_left_ = 0;
   StepResult result_;
 };

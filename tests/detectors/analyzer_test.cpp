@@ -416,6 +416,20 @@ TEST_CASE("a dip on a decline the expectation lags is measured from what flowed 
   CHECK(run(1e12) == 1);  // with "before" frozen at its first value, the expectation alone judges
 }
 
+namespace {
+
+// Feeds `s` up to 14:00 of `day`, then new connections 6x for `minutes`, then ten minutes as
+// before; returns the episodes opened from 14:00 on.
+int rise_at_two_pm(Analyzer& a, Stream& s, int day, int minutes) {
+  feed(a, s, static_cast<int>((day * 86400 + 14 * 3600 - s.t) / s.step_s));
+  s.rate[0] *= 6;
+  const Run rise = feed(a, s, static_cast<int>(minutes * 60 / s.step_s));
+  s.rate[0] /= 6;
+  return rise.opened + feed(a, s, static_cast<int>(600 / s.step_s)).opened;
+}
+
+}  // namespace
+
 TEST_CASE("a burst of minutes at the same hour on two days is no pattern; a job of half an hour is") {
   // Sampled every 5 s; day 0 is ordinary (the time-of-day baseline learns it), then at 14:00 on
   // days 1, 2 and 3 new connections rise 6x for `minutes`. Returns the episodes opened on day 3.
@@ -426,14 +440,7 @@ TEST_CASE("a burst of minutes at the same hour on two days is no pattern; a job 
     Stream s;
     s.step_s = 5;
     int opened = 0;
-    for (int day = 1; day <= 3; ++day) {
-      feed(a, s, static_cast<int>((day * 86400 + 14 * 3600 - s.t) / s.step_s));
-      s.rate[0] *= 6;
-      const Run burst = feed(a, s, minutes * 12);
-      s.rate[0] /= 6;
-      const Run after = feed(a, s, 120);
-      opened = burst.opened + after.opened;
-    }
+    for (int day = 1; day <= 3; ++day) opened = rise_at_two_pm(a, s, day, minutes);
     return opened;
   };
   CHECK(day3_opened(3, 300) == 1);
@@ -451,19 +458,10 @@ TEST_CASE("a nightly job stays familiar while the wall clock is stepped years in
     Analyzer a(c);
     Stream s;
     s.step_s = 5;
-    int opened = 0;
-    for (int day = 1; day <= 4; ++day) {
-      feed(a, s, static_cast<int>((day * 86400 + 14 * 3600 - 600 - s.t) / s.step_s));
-      if (day == 4) s.wall_shift = wall_shift_s;
-      feed(a, s, 600 / 5);
-      s.rate[0] *= 6;
-      const Run job = feed(a, s, 30 * 12);
-      s.rate[0] /= 6;
-      const Run after = feed(a, s, 120);
-      s.wall_shift = 0;
-      opened = job.opened + after.opened;
-    }
-    return opened;
+    for (int day = 1; day <= 3; ++day) rise_at_two_pm(a, s, day, 30);
+    feed(a, s, static_cast<int>((4 * 86400 + 14 * 3600 - 600 - s.t) / s.step_s));
+    s.wall_shift = wall_shift_s;
+    return rise_at_two_pm(a, s, 4, 30);
   };
   constexpr std::int64_t kYearsBehind = -3 * 365 * 86400 - 7777;
   CHECK(day4_opened(0) == 0);
