@@ -20,7 +20,7 @@ struct Evidence {
   double new_up = 0, invalid_up = 0, established_down = 0;
   double tcp_new_up = 0, udp_new_up = 0, udp_up = 0, tcp_up = 0;
   double tcp_input_new_up = 0;
-  double tcp_arriving_up = 0;  // tcp up on the input and fwd hooks: not the router's own answers
+  double tcp_fwd_up = 0;
   double wan_loss_up = 0, lan_loss_up = 0;  // a probe side's loss rose
   double total = 0;
 };
@@ -74,7 +74,7 @@ Evidence gather(const Episode& e) {
     }
     if (n.proto == "udp") ev.udp_up += w;
     if (n.proto == "tcp") ev.tcp_up += w;
-    if (n.proto == "tcp" && n.hook != "output") ev.tcp_arriving_up += w;
+    if (n.proto == "tcp" && n.hook == "fwd") ev.tcp_fwd_up += w;
   }
   return ev;
 }
@@ -154,9 +154,13 @@ EpisodeKind classify_episode(const Episode& episode) {
   // Forwarded traffic falling, or the WAN's far side losing probes while the LAN's does not: a
   // loss of 30 % that TCP rides out without falling still costs every flow its retransmits.
   if (ev.fwd_established_down > 0 || (ev.wan_loss_up > 0 && ev.lan_loss_up == 0)) return EpisodeKind::wan_drop;
+  // A scan before the tcp-and-udp guess: a udp counter that happens to move during a scan of
+  // the router is no table filling. Its invalid probes (ACK, FIN scans) and the router's answers
+  // are part of it, so only forwarded tcp can outweigh its new connections.
+  if (ev.tcp_input_new_up > 0 && ev.tcp_input_new_up >= ev.tcp_fwd_up && ev.udp_up < ev.tcp_up)
+    return EpisodeKind::scan;
   if (!h.conntrack_read && ev.tcp_new_up > 0 && ev.udp_new_up > 0) return EpisodeKind::conntrack_full;
   if (ev.udp_up > 0 && ev.udp_up >= ev.tcp_up) return EpisodeKind::udp_storm;
-  if (ev.tcp_input_new_up > 0 && ev.tcp_input_new_up >= 0.5 * ev.tcp_arriving_up) return EpisodeKind::scan;
   if (ev.invalid_up > 0 && ev.invalid_up >= ev.new_up && ev.established_down == 0) return EpisodeKind::invalid_burst;
   return EpisodeKind::unknown;
 }

@@ -16,10 +16,14 @@
 //   2     wan_drop        some fwd established is down AND some new or invalid is up
 //                         (connections stall, clients retry: SYN retransmits are `new`, late
 //                         segments `invalid`)
-//   3     conntrack_full  guessed, only when no conntrack health counter was read: some tcp new
+//   3     scan            tcp input new is up AND w(tcp input new up) >= w(tcp fwd up) AND
+//                         w(udp up) < w(tcp up). The scan's own invalid probes (ACK, FIN scans)
+//                         and the router's answers (output) do not count against it; tried before
+//                         the guess below, so a udp counter moving by chance during a scan of the
+//                         router does not read as a table filling
+//   4     conntrack_full  guessed, only when no conntrack health counter was read: some tcp new
 //                         is up AND some udp new is up (a table filling from every side)
-//   4     udp_storm       some udp counter is up AND w(udp up) >= w(tcp up)
-//   5     scan            tcp input new is up AND w(tcp input new up) >= 0.5 w(tcp up)
+//   5     udp_storm       some udp counter is up AND w(udp up) >= w(tcp up)
 //   6     invalid_burst   some invalid is up AND w(invalid up) >= w(new up) AND no established
 //                         is down
 //   7     unknown         no rule holds, no counter moved, or names outside the scheme (gauges,

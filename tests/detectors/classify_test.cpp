@@ -49,6 +49,26 @@ TEST_CASE("the router's answers to a scan do not outweigh it") {
                                moved("tcp_conntrack_fwd_established", 9)})) == EpisodeKind::unknown);
 }
 
+TEST_CASE("a scan's invalid probes are part of the scan, not an invalid burst") {
+  // An ACK or FIN scan raises input invalid more than its SYNs raise input new.
+  Episode e = with({moved("tcp_conntrack_input_invalid", 9), moved("tcp_conntrack_input_new", 5)});
+  e.counters[1].peak_score = 0.5;
+  CHECK(classify_episode(e) == EpisodeKind::scan);
+  // Forwarded invalid outweighing the router's new connections: an invalid burst.
+  e.counters.push_back(moved("tcp_conntrack_fwd_invalid", 9));
+  CHECK(classify_episode(e) == EpisodeKind::invalid_burst);
+}
+
+TEST_CASE("udp moving by chance during a scan of the router is no table filling") {
+  Episode e = with({moved("tcp_conntrack_input_new", 9), moved("tcp_conntrack_input_invalid", 6),
+                    moved("udp_conntrack_fwd_new", 4)});
+  e.counters[2].peak_score = 0.4;
+  CHECK(classify_episode(e) == EpisodeKind::scan);
+  // As heavy as the tcp rise, udp is more than chance.
+  e.counters[2].peak_score = 1.8;
+  CHECK(classify_episode(e) == EpisodeKind::conntrack_full);
+}
+
 TEST_CASE("udp new and established rising are a UDP storm") {
   CHECK(classify_episode(with({moved("udp_conntrack_fwd_new", 9), moved("udp_conntrack_fwd_established", 6)})) ==
         EpisodeKind::udp_storm);
@@ -186,7 +206,7 @@ TEST_CASE("kind 1: a drop statistic that moved up is a measured conntrack_full")
   CHECK(classify_episode(e) == EpisodeKind::conntrack_full);
 }
 
-TEST_CASE("kind 3: tcp and udp new rising is a guessed conntrack_full only without health counters") {
+TEST_CASE("kind 4: tcp and udp new rising is a guessed conntrack_full only without health counters") {
   Episode e = with({moved("tcp_conntrack_fwd_new", 9), moved("udp_conntrack_fwd_new", 8)});
   CHECK(classify_episode(e) == EpisodeKind::conntrack_full);
   e.health.conntrack_read = true;  // the table was read and was neither full nor dropping
