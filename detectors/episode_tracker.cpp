@@ -198,7 +198,10 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       run_s_ = 0.0;
       return EpisodeChange::opened;
     case State::open: {
-      if (active) {
+      // After a quiet sample, only a new burst (a score that could open an episode) merges: a
+      // weak blip in the quiet stretch (one late probe, 25 s after the loss ended) is neither
+      // the episode going on nor worth one of its own.
+      if (active && (high || run_ == 0)) {
         run_ = 0;
         run_s_ = 0.0;
         const double previous_peak = episode_.peak_score;

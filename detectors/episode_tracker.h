@@ -8,7 +8,9 @@
 //   pending -> idle   a sample below close_score
 //   open -> closed    close_samples consecutive samples below close_score AND merge_gap_s since
 //                     the last sample at or above close_score; a burst inside that quiet stretch
-//                     merges into the same episode.
+//                     (a sample >= open_score) merges into the same episode. A weaker sample
+//                     there counts as quiet: one late probe 25 s after a fault is not the fault
+//                     going on, and would have stretched its end by as much.
 //
 // start = the first sample of the run that opened it, or earlier where a moved counter's CUSUM
 // alarmed before the episode opened: its change point (cusum.h), at most max_backdate_s back

@@ -84,6 +84,23 @@ TEST_CASE("a burst within the merge gap extends the same episode") {
   CHECK(closed_after == 9);  // 10 quiet seconds
 }
 
+TEST_CASE("after a quiet sample, a weak blip within the merge gap neither extends the episode nor keeps it open") {
+  EpisodeConfig c = quick();
+  c.merge_gap_s = 10;
+  Feed f(c);
+  const CounterObservation far_out{0, 80.0, 10.0, 0.99, 12.0};
+  f.step(0.9, true, {far_out});
+  CHECK(f.step(0.9, true, {far_out}) == EpisodeChange::opened);  // t=2
+  f.step(0.3, true, {{0, 30.0, 10.0, 0.3, 5.0}});               // t=3: the tail, still far out
+  f.step(0.0);
+  // One late probe 2 s after the fault: active, its counter still 5 sd out, but alone.
+  f.step(0.3, true, {{0, 30.0, 10.0, 0.3, 5.0}});
+  int quiet = 0;
+  while (f.step(0.0) != EpisodeChange::closed) ++quiet;
+  CHECK(quiet == 7);  // 10 s after t=3, the blip at t=5 not counted as active
+  CHECK(f.tracker.episode().end_wall_ns == at(3));
+}
+
 TEST_CASE("ineligible samples (warm-up) never open an episode") {
   Feed f(quick());
   for (int i = 0; i < 10; ++i) CHECK(f.step(1.0, false) == EpisodeChange::none);
