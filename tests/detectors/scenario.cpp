@@ -578,7 +578,7 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
                     static_cast<long long>(t % 86400 / 3600), static_cast<long long>(t % 3600 / 60),
                     static_cast<long long>(t % 60), to_string(e.injection), e.intensity,
                     static_cast<long long>((e.end_mono_ns - e.start_mono_ns) / kNsPerS));
-      return std::string(b);
+      return std::string(b) + (e.repeat_index == 1 ? " (same hour as the day before)" : "");
     };
     if (!found) rep.missed_descriptions.push_back(describe());
     const bool kind_right = found && match->kind == e.kind;
