@@ -43,8 +43,9 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     poisson_floor_ = poisson_floor(config_.transform, dt_s);
   }
   const double floor = std::max({poisson_floor_, config_.noise_floor, config_.relative_floor * std::fabs(expected_y)});
-  double scale = std::max({std::sqrt(noise_.variance()), config_.robust_window_samples > 0 ? robust_.sigma() : 0.0, floor});
-  if (season.warm) scale = std::max(scale, season.sd);
+  const double noise_scale =
+      std::max({std::sqrt(noise_.variance()), config_.robust_window_samples > 0 ? robust_.sigma() : 0.0, floor});
+  const double scale = season.warm ? std::max(noise_scale, season.sd) : noise_scale;
 
   CounterStep out;
   out.expected = unstabilise(config_.transform, expected_y);
@@ -66,6 +67,7 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
       out.cusum_since_peak_s = cusum_.since_peak_s(!alarm_on_falls);
     }
     if (season.warm && out.detectors != 0) out.detectors |= kDetectorSeasonal;
+    if (e < level) out.fall_evidence = (level - e) / noise_scale * inv_point_alarm_sd_;
   }
 
   if (learn) {

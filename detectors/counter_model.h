@@ -7,6 +7,8 @@
 //   z_L   = (e - level) / scale           level: EWMA of e (slow: a shifted day is absorbed)
 //   z_R   = (e - median_W(e)) / scale     robust: rolling median of the last W residuals
 //   scale = max(sd of innovations (EWMA), 1.4826 MAD_W, seasonal bin sd, floor)
+//   fall  = (level - e) / (scale without the seasonal bin sd), in point-alarm units: how far
+//           below its expectation the value is against the short-term noise alone
 //   CUSUM on z_L for sustained small shifts
 //
 // Learning happens after scoring, with e winsorised to level +- winsor_sd * scale, so an
@@ -46,6 +48,11 @@ struct CounterStep {
   double z = 0.0;             ///< signed level z-score (negative: below normal)
   double evidence = 0.0;      ///< fused evidence, 1.0 = alarm level (fusion.h)
   double expected = 0.0;      ///< expected rate in the counter's own units (pps or gauge)
+  /// How far below its expectation the value is, in units of the point alarm level, against the
+  /// short-term noise alone (no time-of-day spread); 0 at or above it. For judging a fall whose
+  /// share already spoke (Analyzer's falls role): a quarter hour's spread across days and to its
+  /// neighbours can be as large as an outage.
+  double fall_evidence = 0.0;
   std::uint8_t detectors = 0; ///< DetectorBit set at the alarm level
   /// With kDetectorCusum: seconds before this sample at which its run began (the shift's
   /// estimated start) and at which it peaked (the shift's estimated end, cusum.h).

@@ -470,6 +470,32 @@ TEST_CASE("a nightly job stays familiar while the wall clock is stepped years in
   CHECK(day4_opened(kYearsBehind, false) == 1);
 }
 
+TEST_CASE("an outage in a quarter hour next to a busier one opens while it lasts") {
+  // Every evening the household streams from 18:30 to 18:45 (forwarded established 1600 pps,
+  // 400 otherwise), so the quarter hour from 18:45 sits next to a step of 4x. On day 3 the WAN
+  // goes away at 18:50 for ten minutes. The fall is judged against the short-term noise, not
+  // against that step.
+  Analyzer a(AnalyzerConfig::network(30));
+  Stream s;
+  s.step_s = 30;
+  auto evening = [&s] {
+    const std::int64_t of_day = (s.t + s.step_s) % 86400;
+    s.rate[1] = of_day > 18 * 3600 + 1800 && of_day <= 18 * 3600 + 2700 ? 1600 : 400;
+  };
+  int before = 0;
+  while (s.t + s.step_s <= 3 * 86400 + 18 * 3600 + 3000) {
+    evening();
+    before += feed(a, s, 1).opened;
+  }
+  const std::int64_t fall_t = s.t + s.step_s;
+  s.rate[1] = 60;
+  const Run outage = feed(a, s, 20);
+  CHECK(before == 0);
+  REQUIRE(outage.opened == 1);
+  CHECK(outage.first_open_t - fall_t <= 60);
+  CHECK(outage.kind == EpisodeKind::wan_drop);
+}
+
 TEST_CASE("forwarded traffic that falls by less than half is not an outage") {
   Analyzer a(config());
   Stream s;

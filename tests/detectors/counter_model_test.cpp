@@ -1,0 +1,45 @@
+// One counter's model: how far a value is from what its time of day and its recent level expect.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+
+#include "detectors/counter_model.h"
+
+namespace ctmon {
+namespace {
+
+constexpr double kStepS = 10;
+constexpr std::uint32_t kQuiet = 0, kBusy = 1;  // two neighbouring quarter hours
+
+// Learns a quarter hour at 400 pps next to one at 1600 pps (the evening's streaming starts in
+// the second), so that the first bin's spread includes the step to its neighbour; then returns
+// to the first bin and lets its level settle.
+CounterModel learned_model() {
+  const CounterModelConfig c;
+  CounterModel m(c);
+  int i = 0;
+  auto wobble = [&i](double pps) { return pps * (1.0 + 0.03 * ((i++ % 5) - 2)); };
+  for (int k = 0; k < 90; ++k) m.step(wobble(400), kStepS, kQuiet);
+  for (int k = 0; k < 90; ++k) m.step(wobble(1600), kStepS, kBusy);
+  for (int k = 0; k < 90; ++k) m.step(wobble(400), kStepS, kQuiet);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("a fall's own evidence is measured against the short-term noise, not the bin's spread") {
+  CounterModel m = learned_model();
+  const CounterModelConfig defaults;
+  // The WAN goes away: 85 % of the traffic is gone.
+  const CounterStep fall = m.step(60, kStepS, kQuiet);
+  CHECK(fall.z > -3);  // the step to the busy neighbour hides it from z
+  CHECK(fall.fall_evidence * defaults.point_alarm_sd > 4);
+}
+
+TEST_CASE("a value at or above its expectation has no fall evidence") {
+  CounterModel m = learned_model();
+  CHECK(m.step(1000, kStepS, kQuiet).fall_evidence == 0.0);
+  CHECK(m.step(400, kStepS, kQuiet).fall_evidence < 0.5);
+}
+
+}  // namespace ctmon
