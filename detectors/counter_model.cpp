@@ -76,9 +76,9 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     level_.add(level + innovation);
     noise_.add(innovation);
     if (config_.robust_window_samples > 0) robust_.add(level + innovation);
-    // A cold bin learns the raw value (the first night of a backup is how it becomes normal);
-    // a warm bin learns the clipped one.
-    seasonal_.add(bin, season.warm ? base + level + innovation : y, dt_s);
+    // A warm bin learns the clipped value; a cold one the raw value only where configured
+    // (CounterModelConfig::cold_bins_learn_raw).
+    seasonal_.add(bin, season.warm || !config_.cold_bins_learn_raw ? base + level + innovation : y, dt_s);
   }
   return out;
 }

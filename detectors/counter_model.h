@@ -37,6 +37,12 @@ struct CounterModelConfig {
   /// False: only rises are evidence (more new or invalid packets than usual is the trouble; a
   /// quiet network is not). A fall still shows in z and in the multivariate score.
   bool alarm_on_falls = true;
+  /// True: a time-of-day bin not yet warm learns the raw value, so a series' daily pattern is
+  /// the expectation from its second day (the gauge profile). False: the clipped value, as a
+  /// warm bin does, so that a one-off anomaly on the first day is not the expectation of its
+  /// slot the next day; recurring jobs are then learned by other means (the network profile's
+  /// recurrence memory) or within a few days.
+  bool cold_bins_learn_raw = true;
   double noise_floor = 0.0;            ///< absolute floor of scale, in transformed units
   double relative_floor = 0.0;         ///< floor of scale as a fraction of |expected y|
   CusumConfig cusum;

@@ -59,7 +59,8 @@ class SeasonalBaseline {
   [[nodiscard]] SeasonalExpectation expect(std::uint32_t bin);
 
   /// Learns value `y` seen in `bin` over a step of `dt_s` seconds. Callers pass a winsorised y
-  /// once the bin is warm, so an anomaly does not become the expectation overnight.
+  /// once the bin is warm (and, where CounterModelConfig::cold_bins_learn_raw is false, before),
+  /// so an anomaly does not become the expectation overnight.
   void add(std::uint32_t bin, double y, double dt_s) {  // inline: per counter per sample
     Bin& b = bins_[bin];
     b.covered_s += dt_s;
