@@ -339,6 +339,7 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     }
     CounterObservation& seen = slot_seen_[static_cast<std::size_t>(s)];
     seen = {static_cast<CounterId>(id), frame.pps[id], step.expected, score, step.z};
+    seen.context = slot.role == Role::context;
     if (step.detectors & kDetectorCusum) {
       seen.shift_start_wall_ns = wall_ns - static_cast<std::int64_t>(step.cusum_run_s * 1e9);
       seen.shift_peak_wall_ns = wall_ns - static_cast<std::int64_t>(step.cusum_since_peak_s * 1e9);

@@ -113,6 +113,7 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
       if (!moved || obs.z == 0.0) continue;  // z 0: no direction to describe
       e.counters.push_back({obs.id, obs.id < names.size() ? names[obs.id] : std::string(), obs.pps,
                             obs.baseline_pps, obs.score, obs.z, wall_ns, wall_ns, !(obs.score >= config_.moved_score)});
+      if (obs.context) continue;
       if (std::fabs(obs.z) >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
       if (obs.shift_peak_wall_ns > 0) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, obs.shift_peak_wall_ns);
       half_peak_end_.emplace_back(obs.id, wall_ns);
@@ -120,7 +121,7 @@ void EpisodeTracker::record(std::int64_t wall_ns, double score, std::uint8_t det
     }
     const bool rose = it->peak_z > 0;
     const double z_in_direction = rose ? obs.z : -obs.z;
-    if (z_in_direction >= config_.still_anomalous_z) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
+    if (z_in_direction >= config_.still_anomalous_z && !obs.context) rate_end_wall_ns_ = std::max(rate_end_wall_ns_, wall_ns);
     const auto half =
         std::find_if(half_peak_end_.begin(), half_peak_end_.end(), [&](const auto& h) { return h.first == obs.id; });
     if (half != half_peak_end_.end()) {

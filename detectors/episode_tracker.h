@@ -15,7 +15,8 @@
 // start = the first sample of the run that opened it, or earlier where a moved counter's CUSUM
 // alarmed before the episode opened: its change point (cusum.h), at most max_backdate_s back
 // and never into the previous episode. A shift of 3-4x at 1 s crosses the CUSUM's alarm 6-12
-// samples after it began. end = the last sample in which a counter listed as moved was still
+// samples after it began. end = the last sample in which a counter listed as moved (and able to
+// alarm: not CounterObservation::context) was still
 // anomalous in its own rate (level z at least still_anomalous_z in the direction it moved), or
 // where its CUSUM peaked if that is later, but not past its last sample at least half as far out
 // as its peak rate: a weak shift's single samples rarely reach 4 sd, while its CUSUM grows until
@@ -80,6 +81,11 @@ struct CounterObservation {
   std::int64_t shift_peak_wall_ns = 0;
   /// Listed for its share of the multivariate score, not its own (core/episode.h).
   bool multivariate_driver = false;
+  /// Context only (a probe's RTT min or max, established traffic on the router's own hooks): it
+  /// is listed when it moved, but it cannot alarm, so it does not say when the episode ends
+  /// either. One slow probe reply 30 s after a burst raised the WAN RTT max far out while the
+  /// burst's CUSUM still drained, and that sample became the end.
+  bool context = false;
 };
 
 class EpisodeTracker {

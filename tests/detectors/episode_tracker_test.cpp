@@ -101,6 +101,23 @@ TEST_CASE("after a quiet sample, a weak blip within the merge gap neither extend
   CHECK(f.tracker.episode().end_wall_ns == at(3));
 }
 
+TEST_CASE("a context counter far out is listed but does not move the end") {
+  Feed f(quick());
+  f.names.push_back("probe_wan_rtt_max_us");
+  const CounterObservation far_out{0, 80.0, 10.0, 0.99, 12.0};
+  CounterObservation slow_reply{1, 6300.0, 300.0, 0.6, 9.0};
+  slow_reply.context = true;
+  f.step(0.9, true, {far_out});
+  CHECK(f.step(0.9, true, {far_out}) == EpisodeChange::opened);  // t=2
+  f.step(0.3, true, {{0, 12.0, 10.0, 0.3, 0.4}, slow_reply});    // t=3: the burst's score drains
+  for (int i = 0; i < 3; ++i) f.step(0.0);
+  const Episode& e = f.tracker.episode();
+  CHECK_FALSE(e.open);
+  CHECK(e.end_wall_ns == at(2));
+  REQUIRE(e.counters.size() == 2);  // still listed
+  CHECK(e.counters[1].name == "probe_wan_rtt_max_us");
+}
+
 TEST_CASE("ineligible samples (warm-up) never open an episode") {
   Feed f(quick());
   for (int i = 0; i < 10; ++i) CHECK(f.step(1.0, false) == EpisodeChange::none);
