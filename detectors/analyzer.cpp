@@ -84,8 +84,9 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
   // The first day's bins learn clipped values, as warm ones do: learned raw, a scan on day 0 was
   // the expectation of its quarter hour on day 1 and hid the same scan at the same hour. Tuning
   // seeds at 30 s, "same time as yesterday's" found: .933 -> .967 (1-20), .942 -> .975 (21-60);
-  // one false episode more in 120 and 240 days at 5 s, and a job's or a pattern's first nights
-  // alarm until the recurrence memory (or the bins, within three days) have learned it.
+  // one false episode more at 5 s (in 120 and 240 days) and at 30 s on seeds 1-20 (in 260), and
+  // a job's or a pattern's first nights alarm until the recurrence memory (or the bins, within
+  // three days) have learned it.
   c.counter.cold_bins_learn_raw = false;
   // The multivariate score is off for conntrack counters: on the tuning seeds of the labelled
   // suite it found one anomaly of 455 at 30 s that the counters' own detectors missed, and most
