@@ -226,7 +226,8 @@ void EpisodeTracker::backdate_start(std::int64_t wall_ns, const std::vector<Coun
   const auto limit = static_cast<std::int64_t>(config_.max_backdate_s * 1e9);
   const std::int64_t earliest = std::max(wall_ns - limit, last_end_wall_ns_ + 1);
   for (const CounterObservation& obs : counters) {
-    if (obs.shift_start_wall_ns <= 0 || !(obs.score >= config_.moved_score)) continue;
+    // A context counter is listed, never the fault: its run may be the end of an earlier one.
+    if (obs.context || obs.shift_start_wall_ns <= 0 || !(obs.score >= config_.moved_score)) continue;
     pending_.start_wall_ns = std::min(pending_.start_wall_ns, std::max(obs.shift_start_wall_ns, earliest));
   }
 }

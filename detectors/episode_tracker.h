@@ -12,9 +12,9 @@
 //                     there counts as quiet: one late probe 25 s after a fault is not the fault
 //                     going on, and would have stretched its end by as much.
 //
-// start = the first sample of the run that opened it, or earlier where a moved counter's CUSUM
-// alarmed before the episode opened: its change point (cusum.h), at most max_backdate_s back
-// and never into the previous episode. A shift of 3-4x at 1 s crosses the CUSUM's alarm 6-12
+// start = the first sample of the run that opened it, or earlier where a moved counter able to
+// alarm had its CUSUM alarm before the episode opened: its change point (cusum.h), at most
+// max_backdate_s back and never into the previous episode. A shift of 3-4x at 1 s crosses the CUSUM's alarm 6-12
 // samples after it began. end = the last sample in which a counter listed as moved and able to
 // alarm (not CounterObservation::context) was still anomalous in its own rate (level z at least
 // still_anomalous_z in the direction it moved), or
@@ -82,9 +82,11 @@ struct CounterObservation {
   /// Listed for its share of the multivariate score, not its own (core/episode.h).
   bool multivariate_driver = false;
   /// Context only (a probe's RTT min or max, established traffic on the router's own hooks): it
-  /// is listed when it moved, but it cannot alarm, so it does not say when the episode ends
-  /// either. One slow probe reply 30 s after a burst raised the WAN RTT max far out while the
-  /// burst's CUSUM still drained, and that sample became the end.
+  /// is listed when it moved, but it cannot alarm, so it says neither when the episode starts
+  /// nor when it ends. One slow probe reply 30 s after a burst raised the WAN RTT max far out
+  /// while the burst's CUSUM still drained, and that sample became the end; the router's
+  /// answers to a scan stopping with it started a CUSUM run on their fall, and a WAN loss a
+  /// minute later was dated from the scan's end.
   bool context = false;
 };
 

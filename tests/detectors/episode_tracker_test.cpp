@@ -223,6 +223,22 @@ TEST_CASE("a change point never reaches back into the previous episode") {
   CHECK(f.tracker.episode().start_wall_ns == at(2) + 1);
 }
 
+TEST_CASE("a context counter's change point does not move the start back") {
+  // The router's own answers to a scan stop with it; their CUSUM then runs on the fall, and a
+  // later fault must not start when the scan ended.
+  Feed f(quick());
+  f.names.push_back("tcp_conntrack_output_established");
+  for (int i = 0; i < 5; ++i) f.step(0.0);
+  CounterObservation answers{1, 0.0, 1.3, 0.9, -3.0};
+  answers.context = true;
+  answers.shift_start_wall_ns = at(1);
+  const CounterObservation fault{0, 80.0, 10.0, 0.99, 12.0};
+  f.step(0.9, true, {fault, answers});
+  CHECK(f.step(0.9, true, {fault, answers}) == EpisodeChange::opened);  // t=7
+  CHECK(f.tracker.episode().start_wall_ns == at(6));
+  CHECK(f.tracker.episode().counters.size() == 2);  // still listed
+}
+
 TEST_CASE("an episode without a moved counter ends at its last active sample") {
   Feed f(quick());
   f.step(0.9);
