@@ -668,7 +668,11 @@ ScenarioReport run_scenario(const ScenarioConfig& scenario, const AnalyzerConfig
                     static_cast<long long>(t % 60), static_cast<long long>((d.close_ns - d.open_ns) / kNsPerS),
                     d.detectors & kDetectorPoint ? "point " : "", d.detectors & kDetectorCusum ? "cusum " : "",
                     d.detectors & kDetectorMultivariate ? "mv " : "", d.detectors & kDetectorSeasonal ? "seasonal" : "");
-      rep.false_descriptions.push_back(when + d.summary);
+      std::string during;
+      if (job_night >= 0)
+        during = "(backup, night " + std::to_string(job_night) + ", run " + std::to_string(job_run + 1) + ") ";
+      else if (at_irregular_job || at_job_early) during = "(sync job) ";
+      rep.false_descriptions.push_back(when + during + d.summary);
     }
   }
   if (!rep.delays.empty()) {
