@@ -364,16 +364,26 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     // Only traffic is learned as recurring: jitter every evening is still jitter the owner feels.
     if (config_.use_recurrence && slot.role == Role::primary && !slot.mean) {
       const bool rising = step.z > 0 && step.evidence >= kBelowMovedEvidence;
+      // What is remembered is the sustained rate (a minute's EWMA), so a few seconds' burst at
+      // this hour yesterday do not make a minutes-long storm today look familiar.
+      const double sustained =
+          slot.sustained_pps + std::min(1.0, dt_s / config_.recurrence_smoothing_s) * (frame.pps[id] - slot.sustained_pps);
       if (rising && slot.recurrence.familiar(recurrence_s, frame.pps[id])) {
         // Neither alarm nor accumulate: a CUSUM that kept summing familiar samples would alarm
         // on the first one that peeks above the remembered peaks.
         step.evidence = kBelowMovedEvidence;
         step.detectors = 0;
         slot.model.break_continuity();
+      } else if (rising && slot.recurrence.familiar(recurrence_s, sustained)) {
+        // The CUSUM judges a sustained shift, so the sustained rate (what the memory holds)
+        // says whether this hour has seen it: a job's single samples peek above its remembered
+        // rate by their sampling noise, and a sum of those peeks alarmed on a backup's fourth
+        // night. A sample above anything this hour saw still alarms on its own.
+        step.evidence = step.point_evidence;
+        step.detectors = step.point_evidence >= 1.0 ? static_cast<std::uint8_t>(step.detectors & ~kDetectorCusum) : 0;
+        slot.model.break_continuity();
       }
-      // What is remembered is the sustained rate (a minute's EWMA), so a few seconds' burst at
-      // this hour yesterday do not make a minutes-long storm today look familiar.
-      slot.sustained_pps += std::min(1.0, dt_s / config_.recurrence_smoothing_s) * (frame.pps[id] - slot.sustained_pps);
+      slot.sustained_pps = sustained;
       remember_rate(slot, rising, mono_ns, recurrence_s);
     }
     if (slot.role == Role::falls)

@@ -60,6 +60,7 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     const double point = z_point * inv_point_alarm_sd_;
     const double sustained = alarm_on_falls ? cusum_.evidence() : cusum_.evidence_up();
     out.evidence = std::max(point, sustained);
+    out.point_evidence = point;
     if (point >= 1.0) out.detectors |= kDetectorPoint;
     if (sustained >= 1.0) {
       out.detectors |= kDetectorCusum;

@@ -53,6 +53,7 @@ struct CounterModelConfig {
 struct CounterStep {
   double z = 0.0;             ///< signed level z-score (negative: below normal)
   double evidence = 0.0;      ///< fused evidence, 1.0 = alarm level (fusion.h)
+  double point_evidence = 0.0;  ///< the point detector's part of it (this sample alone)
   double expected = 0.0;      ///< expected rate in the counter's own units (pps or gauge)
   /// How far below its expectation the value is, in units of the point alarm level, against the
   /// short-term noise alone (no time-of-day spread); 0 at or above it. For judging a fall whose

@@ -22,6 +22,8 @@
 // time the monotonic clock carries forward is asked about instead, so a nightly job that runs
 // meanwhile is still recognised. Memory: n x slots_per_day bytes per counter.
 //
+// The caller asks about the rate it is judging (Analyzer::score_frame): a sample's own rate for
+// a spike, the sustained rate (a minute's EWMA, what is recorded) for a shift the CUSUM sums up.
 // What is recorded is the caller's choice (Analyzer::remember_rate): a rise is held aside with
 // hold() and becomes a vote only once it has gone on for minutes (commit_held()); one that ends
 // sooner is dropped. The anomalies of a few minutes that a busy router sees on other days would

@@ -59,6 +59,16 @@ TEST_CASE("the nightly job alarms on its first night, so the no-alarm-after-day-
   CHECK(opened_at_job >= 1);
 }
 
+TEST_CASE("a backup familiar from its fourth run does not alarm when its samples peek above the remembered rate") {
+  // Suite seed 15 at 5 s: on night 4 (the backup's fourth run) its single samples stray above
+  // the minute's average that the recurrence memory holds, and the CUSUM summed those peeks into
+  // an episode. A shift is judged familiar by its sustained rate.
+  const ScenarioReport r = run_scenario(suite(15, 5.0, 7), AnalyzerConfig::network(5.0));
+  for (const auto& f : r.false_descriptions) UNSCOPED_INFO("false episode: " << f);
+  REQUIRE(r.nightly_alarms_by_night.size() >= 5);  // the backup ran on nights 1-4 at least
+  CHECK(r.nightly_alarms_after_run3 == 0);
+}
+
 TEST_CASE("a detector that never fires fails the recall bound") {
   AnalyzerConfig deaf = AnalyzerConfig::network(2.0);
   deaf.episodes.open_score = 2.0;  // unreachable: scores are below 1
