@@ -14,13 +14,13 @@
 //
 // start = the first sample of the run that opened it, or earlier where a moved counter able to
 // alarm had its CUSUM alarm before the episode opened: its change point (cusum.h), at most
-// max_backdate_s back and never into the previous episode. A shift of 3-4x at 1 s crosses the CUSUM's alarm 6-12
-// samples after it began. end = the last sample in which a counter listed as moved and able to
-// alarm (not CounterObservation::context) was still anomalous in its own rate (level z at least
-// still_anomalous_z in the direction it moved), or
-// where its CUSUM peaked if that is later, but not past its last sample at least half as far out
-// as its peak rate: a weak shift's single samples rarely reach 4 sd, while its CUSUM grows until
-// the shift ends; and a burst's small tail would feed the CUSUM for as long as it lasts.
+// max_backdate_s back and never into the previous episode. A shift of 3-4x at 1 s crosses the
+// CUSUM's alarm 6-12 samples after it began. end = the last sample in which a counter listed as
+// moved and able to alarm (not CounterObservation::context) was still anomalous in its own rate
+// (level z at least still_anomalous_z in the direction it moved), or where its CUSUM peaked if
+// that is later, but not past its last sample at least half as far out as its peak rate: a weak
+// shift's single samples rarely reach 4 sd, while its CUSUM grows until the shift ends; and a
+// burst's small tail would feed the CUSUM for as long as it lasts.
 // Not "the last sample at or above close_score": after a burst the CUSUM keeps the score up for
 // as long again (it drains by its slack per sample), so a 40 s burst would end 45 s late.
 // Episodes with no such sample (multivariate-only, whose drivers can be unusual together
