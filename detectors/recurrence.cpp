@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/time.h"
+#include "detectors/seasonal_baseline.h"
 
 namespace ctmon {
 
@@ -37,12 +38,13 @@ bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
     const std::size_t row = row_of(day);
     if (day_of_row_[row] != day) continue;
     const std::uint8_t* highest = &highest_[row * slots_per_day_];
+    const bool other_day_type = is_weekend(day) != is_weekend(today);
     const std::int64_t n = config_.neighbours;
     for (std::int64_t s = static_cast<std::int64_t>(slot) - n; s <= static_cast<std::int64_t>(slot) + n; ++s) {
       // Neighbours stay within the day: a job just after midnight is yesterday's row for the
       // slot just before it, and one row's wrap would compare different nights.
       if (s < 0 || s >= static_cast<std::int64_t>(slots_per_day_)) continue;
-      if (highest[s] >= level) {
+      if (highest[s] >= level && (!other_day_type || stands_out(highest, s))) {
         ++days_seen;
         break;
       }
@@ -50,6 +52,18 @@ bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
     if (days_seen >= config_.min_days) return true;
   }
   return false;
+}
+
+bool RecurrenceMemory::stands_out(const std::uint8_t* day_row, std::int64_t slot) const {
+  // Each side's surroundings is its lowest peak, so one busy slot there does not hide a job;
+  // a side beyond midnight is left out (the row is one day).
+  int before = -1, after = -1;
+  const auto slots = static_cast<std::int64_t>(slots_per_day_);
+  for (std::int64_t d = config_.surroundings_from_slots; d <= config_.surroundings_to_slots; ++d) {
+    if (slot - d >= 0) before = before < 0 ? day_row[slot - d] : std::min<int>(before, day_row[slot - d]);
+    if (slot + d < slots) after = after < 0 ? day_row[slot + d] : std::min<int>(after, day_row[slot + d]);
+  }
+  return day_row[slot] >= std::max({before, after, 0}) + static_cast<int>(config_.other_day_type_margin_steps);
 }
 
 void RecurrenceMemory::observe(std::int64_t local_s, double rate) {

@@ -9,6 +9,12 @@
 // an anomaly seen once is not, so the same anomaly at the same hour tomorrow still alarms, and
 // only a third time at that hour is it taken as a pattern.
 //
+// What is remembered is every level, not only rises: a job the time-of-day baseline has learned
+// no longer rises, and must stay familiar. The price is that ordinary busy hours are remembered
+// too, so a day of the other type (weekday or weekend) counts only where its peak stood out from
+// its own surroundings (RecurrenceConfig::other_day_type_margin_steps): a small office's weekday
+// lunchtime must not hide a storm at the same hour on a Saturday, when the office is empty.
+//
 // Why not the time-of-day baseline alone (seasonal_baseline.h): it learns a bin's *mean*, which
 // a job that starts at 03:20 one night and 03:55 the next never pushes high enough in any bin,
 // while a mean that did rise would also swallow a one-off anomaly within days. The maximum per
@@ -47,6 +53,14 @@ struct RecurrenceConfig {
   /// A rate up to this many steps of encode_rate() (4.4 % each) above a remembered peak still
   /// counts as seen: a job's rate differs a little from night to night.
   std::uint32_t margin_steps = 4;
+  /// A previous day of the other day type (weekday or weekend) counts only where its peak stood
+  /// out by this many steps (8: 41 %) above that day's own surroundings: the higher of the lowest
+  /// peaks 1-2 hours before and 1-2 hours after (surroundings_from/to_slots). A job stands out
+  /// from the quiet hours around it on every day; an office's busy weekday hours do not, and
+  /// must not make the same hour's storm on a Saturday familiar.
+  std::uint32_t other_day_type_margin_steps = 8;
+  std::uint32_t surroundings_from_slots = 4;
+  std::uint32_t surroundings_to_slots = 8;
 };
 
 class RecurrenceMemory {
@@ -74,6 +88,9 @@ class RecurrenceMemory {
   [[nodiscard]] std::size_t row_of(std::int64_t day) const { return static_cast<std::size_t>(day % config_.days); }
   [[nodiscard]] std::uint32_t slot_of(std::int64_t local_s, std::int64_t day) const;
   [[nodiscard]] std::int64_t newest_day() const;
+  /// Whether `slot` of one day's row stood out from that day's surroundings (the config's
+  /// other_day_type_margin_steps).
+  [[nodiscard]] bool stands_out(const std::uint8_t* day_row, std::int64_t slot) const;
 
   RecurrenceConfig config_;
   std::uint32_t slots_per_day_;

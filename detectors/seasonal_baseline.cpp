@@ -12,6 +12,8 @@ constexpr std::int64_t kEpochWeekday = 3;
 constexpr std::int64_t kSaturday = 5;
 }  // namespace
 
+bool is_weekend(std::int64_t local_day) { return ((local_day + kEpochWeekday) % 7 + 7) % 7 >= kSaturday; }
+
 SeasonalBaseline::SeasonalBaseline(const SeasonalConfig& config)
     : config_(config),
       bins_per_day_(static_cast<std::uint32_t>(std::ceil(kSecondsPerDay / config.bin_width_s))),
@@ -33,8 +35,7 @@ std::uint32_t SeasonalBaseline::bin_of(const SeasonalConfig& config, std::int64_
   auto slot = static_cast<std::uint32_t>(static_cast<double>(second_of_day) / config.bin_width_s);
   slot = std::min(slot, per_day - 1);
   if (!config.split_weekend) return slot;
-  const std::int64_t weekday = ((day + kEpochWeekday) % 7 + 7) % 7;
-  return weekday >= kSaturday ? per_day + slot : slot;
+  return is_weekend(day) ? per_day + slot : slot;
 }
 
 const SeasonalBaseline::Bin* SeasonalBaseline::learned(std::uint32_t bin) const {

@@ -28,6 +28,10 @@
 
 namespace ctmon {
 
+/// True for a Saturday or Sunday, `local_day` counted in days since 1970-01-01 local time: the
+/// day types the baseline keeps apart (and the recurrence memory, recurrence.h).
+[[nodiscard]] bool is_weekend(std::int64_t local_day);
+
 struct SeasonalConfig {
   double bin_width_s = 900.0;
   double memory_days = 4.0;

@@ -23,6 +23,22 @@ TEST_CASE("a job seen on two previous nights is familiar on the third, a few min
   CHECK_FALSE(memory.familiar(at(2, 14, 0), 40));   // nor at another time of day
 }
 
+TEST_CASE("a weekday's busy hours do not make a weekend's storm familiar, a job that stands out does") {
+  // kDay0 is a Friday: days 3-7 are Monday to Friday, day 8 a Saturday. On the weekdays an office
+  // is busy from 08:00 to 18:00 (27 pps) and quiet otherwise (2 pps), but for a backup from 03:00
+  // to 03:30 (16 pps).
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  for (int day = 3; day <= 7; ++day)
+    for (int minute = 0; minute < 24 * 60; minute += 15) {
+      const int hour = minute / 60;
+      const double rate = hour >= 8 && hour < 18 ? 27 : hour == 3 && minute % 60 < 30 ? 16 : 2;
+      memory.observe(at(day, hour, minute % 60), rate);
+    }
+  CHECK(memory.familiar(at(7, 12, 45), 27));       // another weekday: its ordinary lunchtime
+  CHECK_FALSE(memory.familiar(at(8, 12, 45), 27)); // a Saturday, the office empty: a storm
+  CHECK(memory.familiar(at(8, 3, 10), 16));        // the backup runs on Saturdays too
+}
+
 TEST_CASE("held peaks become votes when committed and none when dropped") {
   RecurrenceMemory memory{RecurrenceConfig{}};
   memory.hold(at(0, 3, 10), 40);
