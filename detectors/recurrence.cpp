@@ -1,6 +1,7 @@
 #include "detectors/recurrence.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "core/time.h"
@@ -55,15 +56,23 @@ bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
 }
 
 bool RecurrenceMemory::stands_out(const std::uint8_t* day_row, std::int64_t slot) const {
-  // Each side's surroundings is its lowest peak, so one busy slot there does not hide a job;
-  // a side beyond midnight is left out (the row is one day).
-  int before = -1, after = -1;
+  // Each side's surroundings is the median of its slots: one busy slot there (another job) does
+  // not hide a job, and one quiet slot (a lull in a busy day) does not make a busy hour stand
+  // out. A side beyond midnight is left out (the row is one day).
   const auto slots = static_cast<std::int64_t>(slots_per_day_);
-  for (std::int64_t d = config_.surroundings_from_slots; d <= config_.surroundings_to_slots; ++d) {
-    if (slot - d >= 0) before = before < 0 ? day_row[slot - d] : std::min<int>(before, day_row[slot - d]);
-    if (slot + d < slots) after = after < 0 ? day_row[slot + d] : std::min<int>(after, day_row[slot + d]);
-  }
-  return day_row[slot] >= std::max({before, after, 0}) + static_cast<int>(config_.other_day_type_margin_steps);
+  auto side_median = [&](std::int64_t direction) {
+    std::array<std::uint8_t, kMaxSurroundingSlots> seen{};
+    std::size_t n = 0;
+    for (std::int64_t d = config_.surroundings_from_slots; d <= config_.surroundings_to_slots && n < seen.size(); ++d) {
+      const std::int64_t s = slot + direction * d;
+      if (s >= 0 && s < slots) seen[n++] = day_row[s];
+    }
+    if (n == 0) return 0;
+    std::nth_element(seen.begin(), seen.begin() + n / 2, seen.begin() + n);
+    return static_cast<int>(seen[n / 2]);
+  };
+  const int surroundings = std::max(side_median(-1), side_median(+1));
+  return day_row[slot] >= surroundings + static_cast<int>(config_.other_day_type_margin_steps);
 }
 
 void RecurrenceMemory::observe(std::int64_t local_s, double rate) {

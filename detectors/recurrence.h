@@ -54,10 +54,11 @@ struct RecurrenceConfig {
   /// counts as seen: a job's rate differs a little from night to night.
   std::uint32_t margin_steps = 4;
   /// A previous day of the other day type (weekday or weekend) counts only where its peak stood
-  /// out by this many steps (8: 41 %) above that day's own surroundings: the higher of the lowest
-  /// peaks 1-2 hours before and 1-2 hours after (surroundings_from/to_slots). A job stands out
-  /// from the quiet hours around it on every day; an office's busy weekday hours do not, and
-  /// must not make the same hour's storm on a Saturday familiar.
+  /// out by this many steps (8: 41 %) above that day's own surroundings: the higher of the median
+  /// peaks 1-2 hours before and 1-2 hours after (surroundings_from/to_slots; at most
+  /// kMaxSurroundingSlots are read per side). A job stands out from the quiet hours around it on
+  /// every day; an office's busy weekday hours do not, and must not make the same hour's storm
+  /// on a Saturday familiar.
   std::uint32_t other_day_type_margin_steps = 8;
   std::uint32_t surroundings_from_slots = 4;
   std::uint32_t surroundings_to_slots = 8;
@@ -65,6 +66,8 @@ struct RecurrenceConfig {
 
 class RecurrenceMemory {
  public:
+  static constexpr std::size_t kMaxSurroundingSlots = 16;
+
   explicit RecurrenceMemory(const RecurrenceConfig& config);
 
   /// True when `rate` was reached at this time of day on at least min_days of the previous

@@ -25,13 +25,15 @@ TEST_CASE("a job seen on two previous nights is familiar on the third, a few min
 
 TEST_CASE("a weekday's busy hours do not make a weekend's storm familiar, a job that stands out does") {
   // kDay0 is a Friday: days 3-7 are Monday to Friday, day 8 a Saturday. On the weekdays an office
-  // is busy from 08:00 to 18:00 (27 pps) and quiet otherwise (2 pps), but for a backup from 03:00
-  // to 03:30 (16 pps).
+  // is busy from 08:00 to 18:00 (27 pps, but for lulls at 11:15 and 14:15) and quiet otherwise
+  // (2 pps), but for a backup from 03:00 to 03:30 (16 pps).
   RecurrenceMemory memory{RecurrenceConfig{}};
   for (int day = 3; day <= 7; ++day)
     for (int minute = 0; minute < 24 * 60; minute += 15) {
       const int hour = minute / 60;
-      const double rate = hour >= 8 && hour < 18 ? 27 : hour == 3 && minute % 60 < 30 ? 16 : 2;
+      // A quiet quarter hour on either side does not make lunchtime stand out like a job.
+      const bool lull = minute == 11 * 60 + 15 || minute == 14 * 60 + 15;
+      const double rate = hour >= 8 && hour < 18 && !lull ? 27 : hour == 3 && minute % 60 < 30 ? 16 : 2;
       memory.observe(at(day, hour, minute % 60), rate);
     }
   CHECK(memory.familiar(at(7, 12, 45), 27));       // another weekday: its ordinary lunchtime
