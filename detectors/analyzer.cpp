@@ -374,11 +374,12 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
         step.evidence = kBelowMovedEvidence;
         step.detectors = 0;
         slot.model.break_continuity();
-      } else if (rising && slot.recurrence.familiar(recurrence_s, sustained)) {
+      } else if (rising && sustained < frame.pps[id] && slot.recurrence.familiar(recurrence_s, sustained)) {
         // The CUSUM judges a sustained shift, so the sustained rate (what the memory holds)
         // says whether this hour has seen it: a job's single samples peek above its remembered
         // rate by their sampling noise, and a sum of those peeks alarmed on a backup's fourth
-        // night. A sample above anything this hour saw still alarms on its own.
+        // night. A sample above anything this hour saw still alarms on its own. (A sustained
+        // rate at or above the sample's cannot be familiar when the sample's was not.)
         step.evidence = step.point_evidence;
         step.detectors = step.point_evidence >= 1.0 ? static_cast<std::uint8_t>(step.detectors & ~kDetectorCusum) : 0;
         slot.model.break_continuity();

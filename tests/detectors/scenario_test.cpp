@@ -65,7 +65,7 @@ TEST_CASE("a backup familiar from its fourth run does not alarm when its samples
   // an episode. A shift is judged familiar by its sustained rate.
   const ScenarioReport r = run_scenario(suite(15, 5.0, 7), AnalyzerConfig::network(5.0));
   for (const auto& f : r.false_descriptions) UNSCOPED_INFO("false episode: " << f);
-  REQUIRE(r.nightly_alarms_by_night.size() >= 5);  // the backup ran on nights 1-4 at least
+  REQUIRE(r.nightly_alarms_by_night.size() >= 5);  // the backup ran on night 4 or later
   CHECK(r.nightly_alarms_after_run3 == 0);
 }
 
