@@ -368,13 +368,13 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
       // this hour yesterday do not make a minutes-long storm today look familiar.
       const double sustained =
           slot.sustained_pps + std::min(1.0, dt_s / config_.recurrence_smoothing_s) * (frame.pps[id] - slot.sustained_pps);
-      if (rising && slot.recurrence.familiar(recurrence_s, frame.pps[id])) {
+      if (rising && slot.recurrence.familiar(recurrence_s, frame.pps[id], step.expected)) {
         // Neither alarm nor accumulate: a CUSUM that kept summing familiar samples would alarm
         // on the first one that peeks above the remembered peaks.
         step.evidence = kBelowMovedEvidence;
         step.detectors = 0;
         slot.model.break_continuity();
-      } else if (rising && sustained < frame.pps[id] && slot.recurrence.familiar(recurrence_s, sustained)) {
+      } else if (rising && sustained < frame.pps[id] && slot.recurrence.familiar(recurrence_s, sustained, step.expected)) {
         // The CUSUM judges a sustained shift, so the sustained rate (what the memory holds)
         // says whether this hour has seen it: a job's single samples peek above its remembered
         // rate by their sampling noise, and a sum of those peeks alarmed on a backup's fourth

@@ -15,6 +15,8 @@ std::uint8_t encode_rate(double rate) {
   return static_cast<std::uint8_t>(std::clamp(steps, 0.0, 255.0));
 }
 
+double decode_rate(std::uint8_t step) { return std::exp2(static_cast<double>(step) / 16.0) - 1.0; }
+
 RecurrenceMemory::RecurrenceMemory(const RecurrenceConfig& config)
     : config_(config),
       slots_per_day_(static_cast<std::uint32_t>(std::ceil(kSecondsPerDay / config.slot_width_s))),
@@ -28,11 +30,12 @@ std::uint32_t RecurrenceMemory::slot_of(std::int64_t local_s, std::int64_t day) 
 
 std::int64_t RecurrenceMemory::newest_day() const { return *std::max_element(day_of_row_.begin(), day_of_row_.end()); }
 
-bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
+bool RecurrenceMemory::familiar(std::int64_t local_s, double rate, double usual_rate) const {
   const std::int64_t today = floor_div(local_s, kSecondsPerDay);
   const std::uint32_t slot = slot_of(local_s, today);
   const std::uint8_t encoded = encode_rate(rate);
   const std::uint8_t level = encoded > config_.margin_steps ? static_cast<std::uint8_t>(encoded - config_.margin_steps) : 0;
+  const double other_type_min_excess = config_.other_day_type_min_excess_share * std::max(0.0, rate - usual_rate);
   std::uint32_t days_seen = 0;
   for (std::uint32_t back = 1; back < config_.days; ++back) {
     const std::int64_t day = today - back;
@@ -45,7 +48,7 @@ bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
       // Neighbours stay within the day: a job just after midnight is yesterday's row for the
       // slot just before it, and one row's wrap would compare different nights.
       if (s < 0 || s >= static_cast<std::int64_t>(slots_per_day_)) continue;
-      if (highest[s] >= level && (!other_day_type || stands_out(highest, s))) {
+      if (highest[s] >= level && (!other_day_type || stands_out(highest, s, other_type_min_excess))) {
         ++days_seen;
         break;
       }
@@ -55,7 +58,7 @@ bool RecurrenceMemory::familiar(std::int64_t local_s, double rate) const {
   return false;
 }
 
-bool RecurrenceMemory::stands_out(const std::uint8_t* day_row, std::int64_t slot) const {
+bool RecurrenceMemory::stands_out(const std::uint8_t* day_row, std::int64_t slot, double min_excess) const {
   // Each side's surroundings is the median of its slots: one busy slot there (another job) does
   // not hide a job, and one quiet slot (a lull in a busy day) does not make a busy hour stand
   // out. A side beyond midnight is left out (the row is one day).
@@ -72,7 +75,8 @@ bool RecurrenceMemory::stands_out(const std::uint8_t* day_row, std::int64_t slot
     return static_cast<int>(seen[n / 2]);
   };
   const int surroundings = std::max(side_median(-1), side_median(+1));
-  return day_row[slot] >= surroundings + static_cast<int>(config_.other_day_type_margin_steps);
+  return day_row[slot] >= surroundings + static_cast<int>(config_.other_day_type_margin_steps) &&
+         decode_rate(day_row[slot]) - decode_rate(static_cast<std::uint8_t>(surroundings)) >= min_excess;
 }
 
 void RecurrenceMemory::observe(std::int64_t local_s, double rate) {

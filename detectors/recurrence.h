@@ -12,8 +12,9 @@
 // What is remembered is every level, not only rises: a job the time-of-day baseline has learned
 // no longer rises, and must stay familiar. The price is that ordinary busy hours are remembered
 // too, so a day of the other type (weekday or weekend) counts only where its peak stood out from
-// its own surroundings (RecurrenceConfig::other_day_type_margin_steps): a small office's weekday
-// lunchtime must not hide a storm at the same hour on a Saturday, when the office is empty.
+// its own surroundings (RecurrenceConfig::other_day_type_margin_steps), and by about as much as
+// today's rise (other_day_type_min_excess_share): a small office's weekday lunchtime must not
+// hide a storm at the same hour on a Saturday, when the office is empty.
 //
 // Why not the time-of-day baseline alone (seasonal_baseline.h): it learns a bin's *mean*, which
 // a job that starts at 03:20 one night and 03:55 the next never pushes high enough in any bin,
@@ -62,6 +63,12 @@ struct RecurrenceConfig {
   std::uint32_t other_day_type_margin_steps = 8;
   std::uint32_t surroundings_from_slots = 4;
   std::uint32_t surroundings_to_slots = 8;
+  /// A job adds its own load on top of whatever else runs, so a day of the other type also
+  /// explains today's rise only if its peak rose above those surroundings by at least this
+  /// share of today's rise above today's usual rate (in rates, not steps). A weekday's one-off
+  /// lunchtime burst of 12 pps over a busy office stands out, yet cannot explain 26 pps over
+  /// an empty office's 2 on a Sunday; a backup adds about as much on either day type.
+  double other_day_type_min_excess_share = 0.5;
 };
 
 class RecurrenceMemory {
@@ -71,8 +78,10 @@ class RecurrenceMemory {
   explicit RecurrenceMemory(const RecurrenceConfig& config);
 
   /// True when `rate` was reached at this time of day on at least min_days of the previous
-  /// days. Call before observe() for the same sample.
-  [[nodiscard]] bool familiar(std::int64_t local_s, double rate) const;
+  /// days. `usual_rate` is what the caller expects at this time today without the rise (days
+  /// of the other type must explain rate - usual_rate: other_day_type_min_excess_share). Call
+  /// before observe() for the same sample.
+  [[nodiscard]] bool familiar(std::int64_t local_s, double rate, double usual_rate) const;
 
   /// Records `rate` seen at local time `local_s`.
   void observe(std::int64_t local_s, double rate);
@@ -91,9 +100,9 @@ class RecurrenceMemory {
   [[nodiscard]] std::size_t row_of(std::int64_t day) const { return static_cast<std::size_t>(day % config_.days); }
   [[nodiscard]] std::uint32_t slot_of(std::int64_t local_s, std::int64_t day) const;
   [[nodiscard]] std::int64_t newest_day() const;
-  /// Whether `slot` of one day's row stood out from that day's surroundings (the config's
-  /// other_day_type_margin_steps).
-  [[nodiscard]] bool stands_out(const std::uint8_t* day_row, std::int64_t slot) const;
+  /// Whether `slot` of one day's row can stand for a day of the other type: it stood out from
+  /// that day's surroundings (other_day_type_margin_steps), by at least `min_excess` in rate.
+  [[nodiscard]] bool stands_out(const std::uint8_t* day_row, std::int64_t slot, double min_excess) const;
 
   RecurrenceConfig config_;
   std::uint32_t slots_per_day_;
@@ -116,5 +125,7 @@ class RecurrenceMemory {
 /// The one-byte log scale of rates used by RecurrenceMemory: 0 for no traffic, then steps of
 /// about 4.4 % (1/16 of a doubling), saturating at 255 (about 60,000 pps). Exposed for tests.
 [[nodiscard]] std::uint8_t encode_rate(double rate);
+/// The rate an encoded step stands for (the inverse of encode_rate, up to its rounding).
+[[nodiscard]] double decode_rate(std::uint8_t step);
 
 }  // namespace ctmon

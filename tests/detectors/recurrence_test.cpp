@@ -9,18 +9,19 @@ namespace {
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kDay0 = 20000 * kDay;  // a local midnight
 std::int64_t at(int day, int hour, int minute) { return kDay0 + day * kDay + hour * 3600 + minute * 60; }
+constexpr double kQuiet = 2;  // the usual rate, pps, of the hours around a job
 
 }  // namespace
 
 TEST_CASE("a job seen on two previous nights is familiar on the third, a few minutes off") {
   RecurrenceMemory memory{RecurrenceConfig{}};
   memory.observe(at(0, 3, 10), 40);
-  CHECK_FALSE(memory.familiar(at(1, 3, 25), 40));  // once is an anomaly, not a pattern
+  CHECK_FALSE(memory.familiar(at(1, 3, 25), 40, kQuiet));  // once is an anomaly, not a pattern
   memory.observe(at(1, 3, 25), 42);
-  CHECK(memory.familiar(at(2, 3, 20), 40));
-  CHECK(memory.familiar(at(2, 3, 20), 44));         // within the margin of last night's 42
-  CHECK_FALSE(memory.familiar(at(2, 3, 20), 80));   // twice as much was never seen
-  CHECK_FALSE(memory.familiar(at(2, 14, 0), 40));   // nor at another time of day
+  CHECK(memory.familiar(at(2, 3, 20), 40, kQuiet));
+  CHECK(memory.familiar(at(2, 3, 20), 44, kQuiet));         // within the margin of last night's 42
+  CHECK_FALSE(memory.familiar(at(2, 3, 20), 80, kQuiet));   // twice as much was never seen
+  CHECK_FALSE(memory.familiar(at(2, 14, 0), 40, kQuiet));   // nor at another time of day
 }
 
 TEST_CASE("a weekday's busy hours do not make a weekend's storm familiar, a job that stands out does") {
@@ -36,9 +37,25 @@ TEST_CASE("a weekday's busy hours do not make a weekend's storm familiar, a job 
       const double rate = hour >= 8 && hour < 18 && !lull ? 27 : hour == 3 && minute % 60 < 30 ? 16 : 2;
       memory.observe(at(day, hour, minute % 60), rate);
     }
-  CHECK(memory.familiar(at(7, 12, 45), 27));       // another weekday: its ordinary lunchtime
-  CHECK_FALSE(memory.familiar(at(8, 12, 45), 27)); // a Saturday, the office empty: a storm
-  CHECK(memory.familiar(at(8, 3, 10), 16));        // the backup runs on Saturdays too
+  CHECK(memory.familiar(at(7, 12, 45), 27, kQuiet));       // another weekday: its ordinary lunchtime
+  CHECK_FALSE(memory.familiar(at(8, 12, 45), 27, kQuiet)); // a Saturday, the office empty: a storm
+  CHECK(memory.familiar(at(8, 3, 10), 16, kQuiet));        // the backup runs on Saturdays too
+}
+
+TEST_CASE("a weekday's burst over its busy hours explains a weekend rise only as large as itself") {
+  // Monday to Friday (days 3-7) an office is busy from 08:00 to 18:00 at 20 pps; on Tuesday and
+  // Thursday something adds 10 pps from 12:30 to 13:00, standing out from the busy hours. On
+  // Saturday the office is empty (2 pps).
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  for (int day = 3; day <= 7; ++day)
+    for (int minute = 0; minute < 24 * 60; minute += 15) {
+      const int hour = minute / 60;
+      const bool burst = (day == 4 || day == 6) && hour == 12 && minute % 60 >= 30;
+      memory.observe(at(day, hour, minute % 60), hour >= 8 && hour < 18 ? 20 + (burst ? 10 : 0) : kQuiet);
+    }
+  CHECK(memory.familiar(at(8, 12, 45), 12, kQuiet));        // 10 pps more: as much as on the weekdays
+  CHECK_FALSE(memory.familiar(at(8, 12, 45), 27, kQuiet));  // 25 pps more: more than twice that
+  CHECK(memory.familiar(at(7, 12, 45), 27, 20));            // on a weekday the rates alone decide
 }
 
 TEST_CASE("held peaks become votes when committed and none when dropped") {
@@ -48,20 +65,20 @@ TEST_CASE("held peaks become votes when committed and none when dropped") {
   memory.drop_held();
   memory.hold(at(1, 3, 10), 40);
   memory.commit_held();
-  CHECK_FALSE(memory.familiar(at(2, 3, 15), 40));  // the dropped night is no vote
+  CHECK_FALSE(memory.familiar(at(2, 3, 15), 40, kQuiet));  // the dropped night is no vote
   memory.hold(at(2, 3, 10), 40);
   memory.hold(at(2, 3, 20), 45);
   memory.commit_held();
-  CHECK(memory.familiar(at(3, 3, 20), 44));
-  CHECK_FALSE(memory.familiar(at(3, 3, 20), 60));
+  CHECK(memory.familiar(at(3, 3, 20), 44, kQuiet));
+  CHECK_FALSE(memory.familiar(at(3, 3, 20), 60, kQuiet));
 }
 
 TEST_CASE("a job that starts up to half an hour earlier or later is the same job") {
   RecurrenceMemory memory{RecurrenceConfig{}};
   memory.observe(at(0, 3, 35), 40);
   memory.observe(at(1, 3, 40), 40);
-  CHECK(memory.familiar(at(2, 3, 10), 40));
-  CHECK_FALSE(memory.familiar(at(2, 2, 40), 40));  // an hour earlier is another time of night
+  CHECK(memory.familiar(at(2, 3, 10), 40, kQuiet));
+  CHECK_FALSE(memory.familiar(at(2, 2, 40), 40, kQuiet));  // an hour earlier is another time of night
 }
 
 TEST_CASE("today's own peak is not a previous day, and old days are forgotten") {
@@ -69,10 +86,10 @@ TEST_CASE("today's own peak is not a previous day, and old days are forgotten") 
   memory.observe(at(0, 3, 10), 40);
   memory.observe(at(1, 3, 10), 40);
   memory.observe(at(9, 3, 10), 40);  // a week later: days 0 and 1 fell out of the 7 remembered
-  CHECK_FALSE(memory.familiar(at(9, 3, 12), 40));
-  CHECK_FALSE(memory.familiar(at(10, 3, 12), 40));
+  CHECK_FALSE(memory.familiar(at(9, 3, 12), 40, kQuiet));
+  CHECK_FALSE(memory.familiar(at(10, 3, 12), 40, kQuiet));
   memory.observe(at(10, 3, 12), 40);
-  CHECK(memory.familiar(at(11, 3, 12), 40));
+  CHECK(memory.familiar(at(11, 3, 12), 40, kQuiet));
 }
 
 TEST_CASE("a clock that reads a day already past records nothing") {
@@ -82,7 +99,7 @@ TEST_CASE("a clock that reads a day already past records nothing") {
   // Years back (a router without RTC before NTP answers), on the day that shares day 0's row.
   memory.observe(at(-7 * 157, 3, 10), 5);
   memory.observe(at(1, 3, 40), 5);  // the clock is right again
-  CHECK(memory.familiar(at(2, 3, 10), 40));
+  CHECK(memory.familiar(at(2, 3, 10), 40, kQuiet));
 }
 
 TEST_CASE("the memory survives a save and load, and refuses another shape") {
@@ -95,7 +112,7 @@ TEST_CASE("the memory survives a save and load, and refuses another shape") {
   ByteReader in(out.bytes());
   restored.load(in);
   REQUIRE(in.ok());
-  CHECK(restored.familiar(at(2, 3, 10), 40));
+  CHECK(restored.familiar(at(2, 3, 10), 40, kQuiet));
 
   RecurrenceConfig other;
   other.days = 3;
