@@ -74,6 +74,8 @@ ctmon::AnalyzerConfig tuned(ctmon::AnalyzerConfig c) {
     if (key == "winsor") c.counter.winsor_sd = v;
     if (key == "window") c.counter.robust_window_samples = static_cast<std::size_t>(v);
     if (key == "mvperdim") c.multivariate_samples_per_dimension = v;
+    if (key == "corr") c.corroborated_open_evidence = v;
+    if (key == "corrz") c.corroborating_z = v;
     if (key == "warmup") c.warmup_samples = static_cast<std::uint32_t>(v);  // in samples
     pos = comma + 1;
   }
