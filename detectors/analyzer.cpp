@@ -111,6 +111,7 @@ AnalyzerConfig AnalyzerConfig::gauge() {
   c.counter.seasonal.bin_width_s = 1800;
   c.use_multivariate = false;
   c.score_all_counters = true;
+  c.counts_on_sqrt_scale = true;
   c.warmup_samples = 100;
   c.resume_samples = 0;  // a gauge needs no previous value: a gap does not blind it
   c.episodes.open_samples = 1;
@@ -198,6 +199,7 @@ Analyzer::Slot Analyzer::make_slot(std::string name, Role role) const {
     slot.measurement = Measurement::conntrack_other;
   }
   slot.multivariate = slot.measurement == Measurement::none;
+  if (config_.counts_on_sqrt_scale) slot.scale = Scale::undecided;
   if (role == Role::falls) slot.recent = WindowedRate(config_.fall_window_samples);
   slot.name = std::move(name);
   return slot;
@@ -357,10 +359,16 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     if (s < 0) continue;
     Slot& slot = slots_[static_cast<std::size_t>(s)];
     if (frame.was_reset[id]) slot.model.break_continuity(), slot.recent.clear();
-    if (!frame.valid[id] || !(dt_s > 0)) continue;
+    if (!frame.valid[id]) continue;
+    if (slot.scale != Scale::configured) choose_scale(slot, frame.pps[id]);  // the first value counts too
+    if (!(dt_s > 0)) continue;
     // Probe and table values are trouble only when they rise (a shorter RTT is good news).
     const bool falls = slot.role != Role::primary || (config_.counter.alarm_on_falls && !slot.mean);
     CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
+    if (slot.relearn_left > 0) {
+      --slot.relearn_left;
+      step = CounterStep{.expected = step.expected};
+    }
     // Only traffic is learned as recurring: jitter every evening is still jitter the owner feels.
     if (config_.use_recurrence && slot.role == Role::primary && !slot.mean) {
       const bool rising = step.z > 0 && step.evidence >= kBelowMovedEvidence;
@@ -493,6 +501,21 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
   return r;
 }
 
+void Analyzer::choose_scale(Slot& slot, double value) const {
+  const bool count = value >= 0 && value == std::floor(value);
+  if (slot.scale == Scale::counts && count) return;
+  CounterModelConfig c = model_config(slot.role, slot.name);
+  if (count) {
+    c.transform = Transform::sqrt;
+    slot.scale = Scale::counts;
+  } else {
+    // A count until now: what it learned is on the wrong scale, so it starts over.
+    if (slot.scale == Scale::counts) slot.relearn_left = config_.warmup_samples;
+    slot.scale = Scale::configured;
+  }
+  slot.model = CounterModel(c);
+}
+
 void Analyzer::remember_rate(Slot& slot, bool rising, std::int64_t mono_ns, std::int64_t local_s) const {
   const auto lasted = [mono_ns](std::int64_t since_ns, double seconds) {
     return static_cast<double>(ns_between(mono_ns, since_ns)) >= seconds * static_cast<double>(kNsPerS);
@@ -565,6 +588,11 @@ const Episode* Analyzer::open_episode() const {
   return tracker_.is_open() ? &tracker_.episode() : nullptr;
 }
 
+bool Analyzer::modelled_as_count(CounterId id) const {
+  if (id >= slot_of_id_.size() || slot_of_id_[id] < 0) return false;
+  return slots_[static_cast<std::size_t>(slot_of_id_[id])].scale == Scale::counts;
+}
+
 void Analyzer::settle_open_episode(std::optional<std::int64_t> recorded_start_wall_ns) {
   if (recorded_start_wall_ns)
     tracker_.adopt_start(*recorded_start_wall_ns);
@@ -588,6 +616,7 @@ std::uint64_t Analyzer::shape_fingerprint() const {
   mix(config_.counter.seasonal.split_weekend ? 1 : 0);
   mix(config_.use_multivariate ? 1 : 0);
   mix(config_.score_all_counters ? 1 : 0);
+  if (config_.counts_on_sqrt_scale) mix(1);  // only then: other profiles' saved states stay valid
   return h;
 }
 
@@ -602,6 +631,10 @@ std::string Analyzer::save_state() const {
   for (const Slot& s : slots_) {
     out.str(s.name);
     out.u8(static_cast<std::uint8_t>(s.role));
+    if (config_.counts_on_sqrt_scale) {
+      out.u8(static_cast<std::uint8_t>(s.scale));
+      out.u32(s.relearn_left);
+    }
     s.model.save(out);
     s.recurrence.save(out);
   }
@@ -639,8 +672,17 @@ bool Analyzer::load(std::string_view bytes, std::string& error) {
     const std::uint8_t role = in.u8();
     if (role > static_cast<std::uint8_t>(Role::falls)) in.fail();
     slots_.push_back(make_slot(std::move(name), static_cast<Role>(role)));
-    slots_.back().model.load(in);
-    slots_.back().recurrence.load(in);
+    Slot& slot = slots_.back();
+    if (config_.counts_on_sqrt_scale) {
+      const std::uint8_t scale = in.u8();
+      if (scale > static_cast<std::uint8_t>(Scale::counts)) in.fail();
+      slot.relearn_left = in.u32();
+      // The model is built for the scale the saved one worked on before it reads its numbers.
+      if (static_cast<Scale>(scale) == Scale::counts) choose_scale(slot, 0.0);
+      slot.scale = static_cast<Scale>(scale);
+    }
+    slot.model.load(in);
+    slot.recurrence.load(in);
   }
   rebuild_multivariate();
   const bool saved_multivariate = in.u8() != 0;

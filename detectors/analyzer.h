@@ -106,6 +106,13 @@ struct AnalyzerConfig {
   std::uint32_t resume_samples = 3;
   /// Every counter feeds the score, whatever its name (gauges, NAB series).
   bool score_all_counters = false;
+  /// A series whose values are all non-negative integers is a count (requests, tweets, taxi
+  /// rides per interval): its noise grows with its level as a Poisson count's does, so it is
+  /// modelled on the square-root scale (Transform::sqrt) instead of the configured one. Judged
+  /// on the values seen so far, so nothing looks ahead: the first fractional or negative value
+  /// moves the series to the configured transform for good, and its alarms then wait
+  /// warmup_samples while it relearns. Conntrack counters are rates and on that scale anyway.
+  bool counts_on_sqrt_scale = false;
   /// Forwarded established traffic can raise an alarm by falling: the WAN going away (outage,
   /// heavy loss) is what the owner feels first. The test is the share: every forwarded
   /// established counter that carries traffic must have fallen to at most (1 - min_fall_share)
@@ -147,7 +154,8 @@ struct AnalyzerConfig {
   /// seconds/minutes are converted to samples here.
   [[nodiscard]] static AnalyzerConfig network(double interval_s);
   /// Profile for a single gauge-like series that is already a rate, a latency or a temperature
-  /// (NAB files): identity transform, relative noise floor, onset-focused hysteresis.
+  /// (NAB files): identity transform (square root for counts), relative noise floor,
+  /// onset-focused hysteresis.
   [[nodiscard]] static AnalyzerConfig gauge();
 };
 
@@ -190,6 +198,10 @@ class Analyzer {
 
   /// The open episode, if any (owned by the Analyzer).
   [[nodiscard]] const Episode* open_episode() const;
+
+  /// Whether series `id` is modelled as a count, on the square-root scale
+  /// (AnalyzerConfig::counts_on_sqrt_scale). False for a series not modelled (yet).
+  [[nodiscard]] bool modelled_as_count(CounterId id) const;
 
   /// After a restart that fed these detectors the samples of a run that crashed: that run's
   /// record of its open episode wins over theirs, since the first of those samples was only a
@@ -266,6 +278,9 @@ class Analyzer {
   enum class Role : std::uint8_t { ignored, context, primary, falls };
   /// What a slot's counter tells `where` and the measured kind (derived from its name).
   enum class Measurement : std::uint8_t { none, wan_probe, lan_probe, conntrack_drop, conntrack_other };
+  /// The scale a slot's model works on: the configured transform, or counts on the square-root
+  /// scale (AnalyzerConfig::counts_on_sqrt_scale); undecided until its first value.
+  enum class Scale : std::uint8_t { configured, undecided, counts };
   struct Slot {
     std::string name;
     Role role;
@@ -277,6 +292,8 @@ class Analyzer {
     std::int64_t rise_since_ns = -1;  // primary: the rise the recurrence memory holds; -1: none
     std::int64_t calm_since_ns = -1;  // within that rise: quiet since; -1: rising now
     Measurement measurement = Measurement::none;
+    Scale scale = Scale::configured;  // AnalyzerConfig::counts_on_sqrt_scale
+    std::uint32_t relearn_left = 0;   // samples before a slot that changed scale may alarm again
     bool mean = false;             // a mean counter: rises only when primary
     bool multivariate = true;      // feeds the multivariate score
   };
@@ -285,6 +302,8 @@ class Analyzer {
   [[nodiscard]] Role role_of(std::string_view name) const;
   [[nodiscard]] CounterModelConfig model_config(Role role, std::string_view name) const;
   [[nodiscard]] Slot make_slot(std::string name, Role role) const;
+  /// Moves `slot` to the scale `value` calls for (AnalyzerConfig::counts_on_sqrt_scale).
+  void choose_scale(Slot& slot, double value) const;
   void note_health(const Slot& slot, double score, double z);
   void rebuild_multivariate();
   void add_multivariate_drivers();

@@ -6,6 +6,8 @@
 //   sqrt:  y = sqrt(rate)        count ~ Poisson(l*dt)  =>  sd(y) ~= 1 / (2 sqrt(dt))
 //   log1p: y = log(1 + rate)     multiplicative noise   =>  sd(y) ~= coefficient of variation
 //   identity: y = value          gauges (latency, temperature): already on their own scale
+//                                (a gauge of whole numbers is a count, and gets sqrt:
+//                                AnalyzerConfig::counts_on_sqrt_scale)
 //   latency: y = log(1 + value / kLatencyLogOffsetUs)   probe RTT and jitter in microseconds:
 //            a ratio scale above the offset (10 -> 20 ms weighs like 50 -> 100 ms), an absolute
 //            one below it (0.05 -> 0.1 ms is 0.01, nothing), so a LAN's tiny RTT cannot make

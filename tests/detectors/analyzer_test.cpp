@@ -355,6 +355,77 @@ TEST_CASE("gauge profile reports a level shift on the sample it happens, once th
   CHECK(opened_at[0] == 1500);
 }
 
+namespace {
+
+// One gauge series at 5-minute steps from kMonday; returns the step indices that opened episodes.
+struct GaugeFeed {
+  Analyzer analyzer{AnalyzerConfig::gauge()};
+  CounterCatalog catalog;
+  int step = 0;
+  double score = 0;  // of the last value
+  GaugeFeed() { catalog.intern("value"); }
+  bool next(double v) {
+    const std::int64_t ns = (kMonday + step++ * 300LL) * kS;
+    const StepResult& r = analyzer.observe_values(ns, ns, std::span<const double>(&v, 1), catalog, 0);
+    score = r.score;
+    return r.change == EpisodeChange::opened;
+  }
+  [[nodiscard]] bool count() const { return analyzer.modelled_as_count(0); }
+};
+
+// Whole numbers around `mean` that wander a little, as a count per interval does.
+double whole(int i, double mean) { return std::round(mean + std::sqrt(mean) * std::sin(i * 1.3)); }
+
+}  // namespace
+
+TEST_CASE("a gauge of whole non-negative numbers is modelled as a count until a fraction shows") {
+  GaugeFeed g;
+  for (int i = 0; i < 300; ++i) g.next(whole(i, 400));
+  CHECK(g.count());
+  g.next(401.5);
+  CHECK_FALSE(g.count());
+  for (int i = 0; i < 50; ++i) g.next(whole(i, 400));  // whole again: a measurement stays one
+  CHECK_FALSE(g.count());
+}
+
+TEST_CASE("a gauge whose first value is fractional or negative keeps its configured scale") {
+  GaugeFeed fractional, negative;
+  fractional.next(20.25);
+  negative.next(-3);
+  for (int i = 0; i < 50; ++i) fractional.next(whole(i, 20)), negative.next(whole(i, 20));
+  CHECK_FALSE(fractional.count());
+  CHECK_FALSE(negative.count());
+}
+
+TEST_CASE("a series that turns out not to be a count relearns before it alarms") {
+  GaugeFeed g;
+  for (int i = 0; i < 300; ++i) g.next(whole(i, 400));
+  int opened_while_relearning = 0;
+  g.next(400.5);  // the switch: the model starts over on the configured scale
+  const auto relearn = static_cast<int>(AnalyzerConfig::gauge().warmup_samples);
+  for (int i = 1; i < relearn; ++i) opened_while_relearning += g.next(i == 3 ? 4000.5 : whole(i, 400) + 0.5);
+  CHECK(opened_while_relearning == 0);  // a fresh model knows nothing of the spread yet
+  for (int i = 0; i < 200; ++i) g.next(whole(i, 400) + 0.5);
+  CHECK(g.next(4000.5));  // relearned: the same jump alarms
+}
+
+TEST_CASE("restored gauge state keeps each series' scale") {
+  GaugeFeed a;
+  for (int i = 0; i < 300; ++i) a.next(whole(i, 400));
+  GaugeFeed b;
+  REQUIRE(b.analyzer.restore_state(a.analyzer.save_state()).ok);
+  b.step = a.step;
+  for (int i = 0; i < 20; ++i) {
+    const double v = whole(i, 400) + (i == 10 ? 300 : 0);
+    CHECK(b.next(v) == a.next(v));
+    CHECK(b.score == Approx(a.score));  // the same model on the same scale, not a fresh one
+    CHECK(b.count());
+  }
+  // A network profile's state is refused by the gauge one: the saved layouts differ.
+  Analyzer network(config());
+  CHECK_FALSE(b.analyzer.restore_state(network.save_state()).ok);
+}
+
 }  // namespace ctmon
 
 namespace ctmon {
