@@ -14,6 +14,7 @@ CounterModel::CounterModel(const CounterModelConfig& config)
       noise_(1.0 / config.noise_memory_samples),
       robust_(std::max<std::size_t>(config.robust_window_samples, 1), config.mad_stride_samples),
       cusum_(config.cusum),
+      level_keep_(1.0 - 1.0 / config.level_memory_samples),
       inv_point_alarm_sd_(1.0 / config.point_alarm_sd) {}
 
 CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, bool learn) {
@@ -31,6 +32,15 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     level_.shift(last_base_ - base);
     last_warm_ = season.warm;
     rebase_pending_ = false;
+  } else {
+    // The level holds today's offset from the pattern as measured against the last bin. Where
+    // the next bin's pattern differs from it (a job's bins that today's traffic skipped, or a
+    // day of the other type lending its bins), that offset may not apply there: it is stale by
+    // up to the step, and by no more than the offset itself, until the level re-adapts. That
+    // much is spread, not an anomaly. (Within one day type the bins' neighbour spread covers
+    // the step; not when the last bin just became one of that day's own.)
+    const double stale = std::min(std::fabs(base - last_base_), std::fabs(level_.mean()));
+    base_step_allowance_ = std::max(base_step_allowance_ * level_keep_, stale);
   }
   last_base_ = base;
   const double e = y - base;
@@ -45,7 +55,7 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
   const double floor = std::max({poisson_floor_, config_.noise_floor, config_.relative_floor * std::fabs(expected_y)});
   const double noise_scale =
       std::max({std::sqrt(noise_.variance()), config_.robust_window_samples > 0 ? robust_.sigma() : 0.0, floor});
-  const double scale = season.warm ? std::max(noise_scale, season.sd) : noise_scale;
+  const double scale = season.warm ? std::max({noise_scale, season.sd, base_step_allowance_}) : noise_scale;
 
   CounterStep out;
   out.expected = unstabilise(config_.transform, expected_y);

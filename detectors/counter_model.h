@@ -103,6 +103,11 @@ class CounterModel {
   bool last_warm_ = false;
   bool rebase_pending_ = false;
   double last_base_ = 0.0;
+  // How far the level may still be off after the expectation's pattern stepped between bins:
+  // the step, at most the level's own offset, fading as the level re-adapts (by the level's
+  // EWMA weight per sample). Not saved: it is gone within a few level memories.
+  double base_step_allowance_ = 0.0;
+  double level_keep_;  // 1 - the level's EWMA weight
   double inv_point_alarm_sd_;
   double floor_dt_s_ = -1.0;  // the step poisson_floor_ was computed for
   double poisson_floor_ = 0.0;
