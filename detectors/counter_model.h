@@ -6,7 +6,9 @@
 //   e     = y - base                      residual from the daily/weekly pattern
 //   z_L   = (e - level) / scale           level: EWMA of e (slow: a shifted day is absorbed)
 //   z_R   = (e - median_W(e)) / scale     robust: rolling median of the last W residuals
-//   scale = max(sd of innovations (EWMA), 1.4826 MAD_W, seasonal bin sd, floor)
+//   scale = max(sd of innovations (EWMA), 1.4826 MAD_W, seasonal bin sd, floor, step allowance)
+//           step allowance: min(|base - last sample's base|, |level|), fading at the level's
+//           rate: after the pattern steps between bins the level may be stale by that much
 //   fall  = (level - e) / (scale without the seasonal bin sd), in point-alarm units: how far
 //           below its expectation the value is against the short-term noise alone
 //   CUSUM on z_L for sustained small shifts
