@@ -55,7 +55,14 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
   const double floor = std::max({poisson_floor_, config_.noise_floor, config_.relative_floor * std::fabs(expected_y)});
   const double noise_scale =
       std::max({std::sqrt(noise_.variance()), config_.robust_window_samples > 0 ? robust_.sigma() : 0.0, floor});
-  const double scale = season.warm ? std::max({noise_scale, season.sd, base_step_allowance_}) : noise_scale;
+  // The bin's spread was learned on days that ran at the pattern's rate. A day running below it
+  // spreads less: on the square-root scale a rate scaled by f has its values, and their spread,
+  // scaled by sqrt(f) = expected_y / base. Judged with a busy weekday's spread, a 10x scan on a
+  // quiet Saturday had read as 1.5 sd. A day above the pattern keeps the pattern's spread.
+  const double season_sd = config_.transform == Transform::sqrt && expected_y < base && base > 0
+                               ? season.sd * std::max(0.0, expected_y) / base
+                               : season.sd;
+  const double scale = season.warm ? std::max({noise_scale, season_sd, base_step_allowance_}) : noise_scale;
 
   CounterStep out;
   out.expected = unstabilise(config_.transform, expected_y);

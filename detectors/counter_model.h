@@ -7,6 +7,8 @@
 //   z_L   = (e - level) / scale           level: EWMA of e (slow: a shifted day is absorbed)
 //   z_R   = (e - median_W(e)) / scale     robust: rolling median of the last W residuals
 //   scale = max(sd of innovations (EWMA), 1.4826 MAD_W, seasonal bin sd, floor, step allowance)
+//           seasonal bin sd: times (base + level) / base on a day below its pattern (sqrt
+//           transform: a rate scaled by f spreads by sqrt(f))
 //           step allowance: min(|base - last sample's base|, |level|), fading at the level's
 //           rate: after the pattern steps between bins the level may be stale by that much
 //   fall  = (level - e) / (scale without the seasonal bin sd), in point-alarm units: how far

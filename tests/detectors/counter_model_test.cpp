@@ -65,4 +65,27 @@ TEST_CASE("a job's bin that today's traffic skipped does not make the next bin's
   CHECK(strongest < 0.5);
 }
 
+TEST_CASE("a day far below its pattern is judged with the pattern's spread scaled down with it") {
+  // An office is quiet (25 pps) until 10:00 and busy after it, at 400 or 1600 pps on alternate
+  // days. One day it stays empty. Two hours on, that day's level has settled far below the
+  // pattern, and a scan at ten times its rate stands out, though it is a fraction of a busy
+  // day's swing.
+  constexpr std::uint32_t kTen = 40, kNoon = 48;  // quarter hours
+  CounterModelConfig c;
+  c.level_memory_samples = 30;  // 5 minutes at 10 s, the noise 30 minutes: the network profile's
+  c.noise_memory_samples = 180;
+  CounterModel m(c);
+  int i = 0;
+  auto wobble = [&i](double pps) { return pps * (1.0 + 0.03 * ((i++ % 5) - 2)); };
+  for (int day = 0; day < 4; ++day)
+    for (std::uint32_t bin = kTen - 4; bin <= kNoon; ++bin)
+      for (int k = 0; k < 90; ++k) m.step(wobble(bin < kTen ? 25 : day % 2 ? 1600 : 400), kStepS, bin);
+  for (std::uint32_t bin = kTen - 4; bin < kNoon; ++bin)
+    for (int k = 0; k < 90; ++k) m.step(wobble(25), kStepS, bin, true, false);
+  for (int k = 0; k < 30; ++k) m.step(wobble(25), kStepS, kNoon, true, false);
+  double strongest = 0;  // the scan: 250 pps for five minutes, within the quarter hour
+  for (int k = 0; k < 30; ++k) strongest = std::max(strongest, m.step(wobble(250), kStepS, kNoon, true, false).evidence);
+  CHECK(strongest >= 1.0);
+}
+
 }  // namespace ctmon
