@@ -365,7 +365,7 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
     // Probe and table values are trouble only when they rise (a shorter RTT is good news).
     const bool falls = slot.role != Role::primary || (config_.counter.alarm_on_falls && !slot.mean);
     CounterStep step = slot.model.step(frame.pps[id], dt_s, bin, true, falls);
-    if (slot.relearn_left > 0) {
+    if (slot.relearn_left > 0) {  // a model started over on another scale: it learns, silent
       --slot.relearn_left;
       step = CounterStep{.expected = step.expected};
     }

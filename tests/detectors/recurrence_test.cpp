@@ -11,6 +11,13 @@ constexpr std::int64_t kDay0 = 20000 * kDay;  // a local midnight
 std::int64_t at(int day, int hour, int minute) { return kDay0 + day * kDay + hour * 3600 + minute * 60; }
 constexpr double kQuiet = 2;  // the usual rate, pps, of the hours around a job
 
+// Monday to Friday (days 3-7 from kDay0, a Friday): one rate per quarter hour, rate(day, minute).
+template <class Rate>
+void learn_weekdays(RecurrenceMemory& memory, Rate rate) {
+  for (int day = 3; day <= 7; ++day)
+    for (int minute = 0; minute < 24 * 60; minute += 15) memory.observe(at(day, minute / 60, minute % 60), rate(day, minute));
+}
+
 }  // namespace
 
 TEST_CASE("a job seen on two previous nights is familiar on the third, a few minutes off") {
@@ -25,18 +32,16 @@ TEST_CASE("a job seen on two previous nights is familiar on the third, a few min
 }
 
 TEST_CASE("a weekday's busy hours do not make a weekend's storm familiar, a job that stands out does") {
-  // kDay0 is a Friday: days 3-7 are Monday to Friday, day 8 a Saturday. On the weekdays an office
-  // is busy from 08:00 to 18:00 (27 pps, but for lulls at 11:15 and 14:15) and quiet otherwise
-  // (2 pps), but for a backup from 03:00 to 03:30 (16 pps).
+  // Day 8 is a Saturday. On the weekdays an office is busy from 08:00 to 18:00 (27 pps, but for
+  // lulls at 11:15 and 14:15) and quiet otherwise (2 pps), but for a backup from 03:00 to 03:30
+  // (16 pps).
   RecurrenceMemory memory{RecurrenceConfig{}};
-  for (int day = 3; day <= 7; ++day)
-    for (int minute = 0; minute < 24 * 60; minute += 15) {
-      const int hour = minute / 60;
-      // A quiet quarter hour on either side does not make lunchtime stand out like a job.
-      const bool lull = minute == 11 * 60 + 15 || minute == 14 * 60 + 15;
-      const double rate = hour >= 8 && hour < 18 && !lull ? 27 : hour == 3 && minute % 60 < 30 ? 16 : 2;
-      memory.observe(at(day, hour, minute % 60), rate);
-    }
+  learn_weekdays(memory, [](int, int minute) {
+    const int hour = minute / 60;
+    // A quiet quarter hour on either side does not make lunchtime stand out like a job.
+    const bool lull = minute == 11 * 60 + 15 || minute == 14 * 60 + 15;
+    return hour >= 8 && hour < 18 && !lull ? 27.0 : hour == 3 && minute % 60 < 30 ? 16.0 : kQuiet;
+  });
   CHECK(memory.familiar(at(7, 12, 45), 27, kQuiet));       // another weekday: its ordinary lunchtime
   CHECK_FALSE(memory.familiar(at(8, 12, 45), 27, kQuiet)); // a Saturday, the office empty: a storm
   CHECK(memory.familiar(at(8, 3, 10), 16, kQuiet));        // the backup runs on Saturdays too
@@ -47,12 +52,11 @@ TEST_CASE("a weekday's burst over its busy hours explains a weekend rise only as
   // Thursday something adds 10 pps from 12:30 to 13:00, standing out from the busy hours. On
   // Saturday the office is empty (2 pps).
   RecurrenceMemory memory{RecurrenceConfig{}};
-  for (int day = 3; day <= 7; ++day)
-    for (int minute = 0; minute < 24 * 60; minute += 15) {
-      const int hour = minute / 60;
-      const bool burst = (day == 4 || day == 6) && hour == 12 && minute % 60 >= 30;
-      memory.observe(at(day, hour, minute % 60), hour >= 8 && hour < 18 ? 20 + (burst ? 10 : 0) : kQuiet);
-    }
+  learn_weekdays(memory, [](int day, int minute) {
+    const int hour = minute / 60;
+    const bool burst = (day == 4 || day == 6) && hour == 12 && minute % 60 >= 30;
+    return hour >= 8 && hour < 18 ? 20.0 + (burst ? 10 : 0) : kQuiet;
+  });
   CHECK(memory.familiar(at(8, 12, 45), 12, kQuiet));        // 10 pps more: as much as on the weekdays
   CHECK_FALSE(memory.familiar(at(8, 12, 45), 27, kQuiet));  // 25 pps more: more than twice that
   CHECK(memory.familiar(at(7, 12, 45), 27, 20));            // on a weekday the rates alone decide
