@@ -676,7 +676,7 @@ bool Analyzer::load(std::string_view bytes, std::string& error) {
     if (config_.counts_on_sqrt_scale) {
       const std::uint8_t scale = in.u8();
       if (scale > static_cast<std::uint8_t>(Scale::counts)) in.fail();
-      slot.relearn_left = in.u32();
+      slot.relearn_left = std::min(in.u32(), config_.warmup_samples);  // bytes from outside: never silent for longer
       // The model is built for the scale the saved one worked on before it reads its numbers.
       if (static_cast<Scale>(scale) == Scale::counts) choose_scale(slot, 0.0);
       slot.scale = static_cast<Scale>(scale);
