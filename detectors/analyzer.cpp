@@ -503,17 +503,22 @@ const StepResult& Analyzer::score_frame(const RateFrame& frame, std::int64_t mon
 
 void Analyzer::choose_scale(Slot& slot, double value) const {
   const bool count = value >= 0 && value == std::floor(value);
-  if (slot.scale == Scale::counts && count) return;
-  CounterModelConfig c = model_config(slot.role, slot.name);
   if (count) {
-    c.transform = Transform::sqrt;
-    slot.scale = Scale::counts;
-  } else {
+    if (slot.scale != Scale::counts) set_scale(slot, Scale::counts);
+  } else if (slot.scale == Scale::counts) {
     // A count until now: what it learned is on the wrong scale, so it starts over.
-    if (slot.scale == Scale::counts) slot.relearn_left = config_.warmup_samples;
-    slot.scale = Scale::configured;
+    set_scale(slot, Scale::configured);
+    slot.relearn_left = config_.warmup_samples;
+  } else {
+    slot.scale = Scale::configured;  // undecided: make_slot built the configured model already
   }
+}
+
+void Analyzer::set_scale(Slot& slot, Scale scale) const {
+  CounterModelConfig c = model_config(slot.role, slot.name);
+  if (scale == Scale::counts) c.transform = Transform::sqrt;
   slot.model = CounterModel(c);
+  slot.scale = scale;
 }
 
 void Analyzer::remember_rate(Slot& slot, bool rising, std::int64_t mono_ns, std::int64_t local_s) const {
@@ -678,8 +683,7 @@ bool Analyzer::load(std::string_view bytes, std::string& error) {
       if (scale > static_cast<std::uint8_t>(Scale::counts)) in.fail();
       slot.relearn_left = std::min(in.u32(), config_.warmup_samples);  // bytes from outside: never silent for longer
       // The model is built for the scale the saved one worked on before it reads its numbers.
-      if (static_cast<Scale>(scale) == Scale::counts) choose_scale(slot, 0.0);
-      slot.scale = static_cast<Scale>(scale);
+      set_scale(slot, static_cast<Scale>(scale));
     }
     slot.model.load(in);
     slot.recurrence.load(in);

@@ -304,6 +304,8 @@ class Analyzer {
   [[nodiscard]] Slot make_slot(std::string name, Role role) const;
   /// Moves `slot` to the scale `value` calls for (AnalyzerConfig::counts_on_sqrt_scale).
   void choose_scale(Slot& slot, double value) const;
+  /// Gives `slot` a fresh model for `scale`.
+  void set_scale(Slot& slot, Scale scale) const;
   void note_health(const Slot& slot, double score, double z);
   void rebuild_multivariate();
   void add_multivariate_drivers();

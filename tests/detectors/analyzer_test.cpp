@@ -357,7 +357,7 @@ TEST_CASE("gauge profile reports a level shift on the sample it happens, once th
 
 namespace {
 
-// One gauge series at 5-minute steps from kMonday; returns the step indices that opened episodes.
+// One gauge series at 5-minute steps from kMonday; next() says whether the value opened an episode.
 struct GaugeFeed {
   Analyzer analyzer{AnalyzerConfig::gauge()};
   CounterCatalog catalog;
