@@ -53,8 +53,10 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
     poisson_floor_ = poisson_floor(config_.transform, dt_s);
   }
   const double floor = std::max({poisson_floor_, config_.noise_floor, config_.relative_floor * std::fabs(expected_y)});
-  const double noise_scale =
-      std::max({std::sqrt(noise_.variance()), config_.robust_window_samples > 0 ? robust_.sigma() : 0.0, floor});
+  const bool robust_spread = config_.robust_window_samples > 0 &&
+                             (config_.robust_spread_min_events <= 0 ||
+                              unstabilise(config_.transform, expected_y) * dt_s >= config_.robust_spread_min_events);
+  const double noise_scale = std::max({std::sqrt(noise_.variance()), robust_spread ? robust_.sigma() : 0.0, floor});
   // The bin's spread was learned on days that ran at the pattern's rate. A day running below it
   // spreads less: on the square-root scale a rate scaled by f has its values, and their spread,
   // scaled by sqrt(f) = expected_y / base. Judged with a busy weekday's spread, a 10x scan on a

@@ -88,4 +88,27 @@ TEST_CASE("a day far below its pattern is judged with the pattern's spread scale
   CHECK(strongest >= 1.0);
 }
 
+TEST_CASE("a counter of a few packets per sample is judged against Poisson's spread, not the median deviation") {
+  // The router's own new connections at about 0.27 pps, sampled every 5 s: 0 to 3 packets a
+  // sample. Then a slow scan of it at seven times that for two minutes.
+  constexpr double kStep = 5;
+  CounterModelConfig c;
+  c.level_memory_samples = 60;  // the network profile's at 5 s: 5 minutes, the noise 30
+  c.noise_memory_samples = 360;
+  c.robust_spread_min_events = GENERATE(0.0, 5.0);
+  CounterModel m(c);
+  constexpr double kQuietPackets[] = {0, 1, 2, 1, 0, 3, 1, 1, 0, 2, 1, 0, 2, 1, 3, 0};
+  constexpr double kScanPackets[] = {11, 9, 12, 8, 10, 9, 11, 10};
+  int i = 0;
+  for (int k = 0; k < 2000; ++k) m.step(kQuietPackets[i++ % 16] / kStep, kStep, 0, true, false);
+  double strongest = 0;
+  for (int k = 0; k < 24; ++k)
+    strongest = std::max(strongest, m.step(kScanPackets[k % 8] / kStep, kStep, 0, true, false).evidence);
+  if (c.robust_spread_min_events > 0) {
+    CHECK(strongest >= 1.0);
+  } else {
+    CHECK(strongest < 1.0);  // what the median deviation alone made of it
+  }
+}
+
 }  // namespace ctmon
