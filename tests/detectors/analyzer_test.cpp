@@ -355,25 +355,6 @@ TEST_CASE("gauge profile reports a level shift on the sample it happens, once th
   CHECK(opened_at[0] == 1500);
 }
 
-TEST_CASE("gauge profile reports a shift of three times its noise that lasts half an hour") {
-  // Too small for the point detector (6 sd), so only the CUSUM can see it: 3 sd beyond its
-  // slack of 1.5 sums 1.5 a value, and six values must reach the alarm level.
-  Analyzer a(AnalyzerConfig::gauge());
-  CounterCatalog cat;
-  cat.intern("value");
-  int opened = 0;
-  double shift = 0;
-  for (int i = 0; i < 1520; ++i) {
-    const double noise = std::sin(i * 0.7) * 2.0;  // sd 1.4
-    if (i == 1500) shift = 3 * 1.4;
-    if (i == 1506) shift = 0;
-    const double v = 50.0 + shift + noise;
-    const std::int64_t ns = (kMonday + i * 300LL) * kS;
-    if (a.observe_values(ns, ns, std::span<const double>(&v, 1), cat, 0).change == EpisodeChange::opened) ++opened;
-  }
-  CHECK(opened == 1);
-}
-
 namespace {
 
 // One gauge series at 5-minute steps from kMonday; next() says whether the value opened an episode.
