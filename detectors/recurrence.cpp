@@ -35,6 +35,7 @@ bool RecurrenceMemory::familiar(std::int64_t local_s, double rate, double usual_
   const std::uint32_t slot = slot_of(local_s, today);
   const std::uint8_t encoded = encode_rate(rate);
   const std::uint8_t level = encoded > config_.margin_steps ? static_cast<std::uint8_t>(encoded - config_.margin_steps) : 0;
+  const int ceiling = encoded + static_cast<int>(config_.max_steps_above);
   const double other_type_min_excess = config_.other_day_type_min_excess_share * std::max(0.0, rate - usual_rate);
   std::uint32_t days_seen = 0;
   for (std::uint32_t back = 1; back < config_.days; ++back) {
@@ -48,7 +49,7 @@ bool RecurrenceMemory::familiar(std::int64_t local_s, double rate, double usual_
       // Neighbours stay within the day: a job just after midnight is yesterday's row for the
       // slot just before it, and one row's wrap would compare different nights.
       if (s < 0 || s >= static_cast<std::int64_t>(slots_per_day_)) continue;
-      if (highest[s] >= level && (!other_day_type || stands_out(highest, s, other_type_min_excess))) {
+      if (highest[s] >= level && highest[s] <= ceiling && (!other_day_type || stands_out(highest, s, other_type_min_excess))) {
         ++days_seen;
         break;
       }

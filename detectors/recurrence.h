@@ -5,7 +5,8 @@
 // Per counter, the highest rate of every time-of-day slot (15 minutes) of each of the last
 // n days, on a log scale in one byte. A rise is *familiar* when, on at least k of the previous
 // days, the same slot or a neighbour (a job wanders by a few minutes from night to night) saw a
-// rate at least as high. A backup that runs every night is familiar from its (k+1)-th night on;
+// rate at least as high, and not many times higher (a bigger anomaly at that hour is no vote for
+// a smaller one). A backup that runs every night is familiar from its (k+1)-th night on;
 // an anomaly seen once is not, so the same anomaly at the same hour tomorrow still alarms, and
 // only a third time at that hour is it taken as a pattern.
 //
@@ -54,6 +55,11 @@ struct RecurrenceConfig {
   /// A rate up to this many steps of encode_rate() (4.4 % each) above a remembered peak still
   /// counts as seen: a job's rate differs a little from night to night.
   std::uint32_t margin_steps = 4;
+  /// A remembered peak more than this many steps above today's rate (32: (rate + 1) four times
+  /// over) is something else that happened at that hour, not the same thing again: a job runs at
+  /// about the same rate night after night. Without the bound, a 46 pps scan one evening and a
+  /// 5 pps one the evening before made a 5 pps scan at the same hour two days later familiar.
+  std::uint32_t max_steps_above = 32;
   /// A previous day of the other day type (weekday or weekend) counts only where its peak stood
   /// out by this many steps (8: 41 %) above that day's own surroundings: the higher of the median
   /// peaks 1-2 hours before and 1-2 hours after (surroundings_from/to_slots; at most

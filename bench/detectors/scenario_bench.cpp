@@ -64,6 +64,7 @@ ctmon::AnalyzerConfig tuned(ctmon::AnalyzerConfig c) {
     if (key == "recurk") c.recurrence.min_days = static_cast<std::uint32_t>(v);
     if (key == "recurs") c.recurrence_smoothing_s = v;
     if (key == "recurm") c.recurrence.margin_steps = static_cast<std::uint32_t>(v);
+    if (key == "recurabove") c.recurrence.max_steps_above = static_cast<std::uint32_t>(v);
     if (key == "recurn") c.recurrence.neighbours = static_cast<std::uint32_t>(v);
     if (key == "fallsd") c.fall_alarm_sd = v;
     if (key == "fallshare") c.min_fall_share = v;

@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kDay0 = 20000 * kDay;  // a local midnight
-std::int64_t at(int day, int hour, int minute) { return kDay0 + day * kDay + hour * 3600 + minute * 60; }
+std::int64_t at(int day, int hour, int minute) { return kDay0 + day * kDay + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60; }
 constexpr double kQuiet = 2;  // the usual rate, pps, of the hours around a job
 
 // Monday to Friday (days 3-7 from kDay0, a Friday): one rate per quarter hour, rate(day, minute).
@@ -29,6 +29,19 @@ TEST_CASE("a job seen on two previous nights is familiar on the third, a few min
   CHECK(memory.familiar(at(2, 3, 20), 44, kQuiet));         // within the margin of last night's 42
   CHECK_FALSE(memory.familiar(at(2, 3, 20), 80, kQuiet));   // twice as much was never seen
   CHECK_FALSE(memory.familiar(at(2, 14, 0), 40, kQuiet));   // nor at another time of day
+}
+
+TEST_CASE("a much bigger anomaly at the same hour is no vote for a smaller one") {
+  // One evening a slow scan at 5 pps, the next a storm at 46 pps, both around 22:00: two days
+  // saw 5 pps or more at that hour, but only one of them saw anything like it.
+  // Meanwhile a nightly job at 03:00 runs at 20 pps one night and 40 the next.
+  RecurrenceMemory memory{RecurrenceConfig{}};
+  memory.observe(at(0, 3, 0), 20);
+  memory.observe(at(0, 22, 0), 5);
+  memory.observe(at(1, 3, 0), 40);
+  memory.observe(at(1, 21, 45), 46);
+  CHECK_FALSE(memory.familiar(at(2, 22, 20), 5, kQuiet));
+  CHECK(memory.familiar(at(2, 3, 0), 20, kQuiet));  // a job whose rate wanders is the same job
 }
 
 TEST_CASE("a weekday's busy hours do not make a weekend's storm familiar, a job that stands out does") {
