@@ -48,6 +48,7 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
   const double level = first ? e : level_.mean();
 
   const double expected_y = base + level;
+  const double expected = unstabilise(config_.transform, expected_y);
   if (dt_s != floor_dt_s_) {  // the step is nearly always the same: skip a sqrt and a division
     floor_dt_s_ = dt_s;
     poisson_floor_ = poisson_floor(config_.transform, dt_s);
@@ -55,7 +56,7 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
   const double floor = std::max({poisson_floor_, config_.noise_floor, config_.relative_floor * std::fabs(expected_y)});
   const bool robust_spread = config_.robust_window_samples > 0 &&
                              (config_.robust_spread_min_events <= 0 ||
-                              unstabilise(config_.transform, expected_y) * dt_s >= config_.robust_spread_min_events);
+                              expected * dt_s >= config_.robust_spread_min_events);
   const double noise_scale = std::max({std::sqrt(noise_.variance()), robust_spread ? robust_.sigma() : 0.0, floor});
   // The bin's spread was learned on days that ran at the pattern's rate. A day running below it
   // spreads less: on the square-root scale a rate scaled by f has its values, and their spread,
@@ -67,7 +68,7 @@ CounterStep CounterModel::step(double value, double dt_s, std::uint32_t bin, boo
   const double scale = season.warm ? std::max({noise_scale, season_sd, base_step_allowance_}) : noise_scale;
 
   CounterStep out;
-  out.expected = unstabilise(config_.transform, expected_y);
+  out.expected = expected;
   if (!first && scale > 0) {
     const double inv_scale = 1.0 / scale;
     out.z = (e - level) * inv_scale;
