@@ -150,6 +150,9 @@ struct AnalyzerConfig {
   /// One counter falling alone does not stop it: held while that counter stayed 30 % below it,
   /// the end of a download (established back from 1.3-2x) became a fall to measure from, and
   /// false episodes rose from .15 to .25 a day at 1 s and .177 to .200 at 30 s (seeds 1-20).
+  /// Held while any one counter has fallen by min_fall_share, the same: .150 -> .250 at 1 s,
+  /// .075 -> .100 at 5 s, .177 -> .196 at 30 s (Friday start: .050 -> .100 at 1 s, .150 -> .173
+  /// at 30 s), and no outage opened sooner.
   double before_fall_memory_s = 120.0;
   /// Whether the falls role's time-of-day bins, while cold, borrow the other day type's
   /// (SeasonalConfig::borrow_other_day_type). network() says no: on the first Saturday a
