@@ -71,6 +71,16 @@ AnalyzerConfig AnalyzerConfig::network(double interval_s) {
     c.episodes.open_now_score = evidence_to_score(kOpenAtOnceEvidence);
     c.corroborated_open_evidence = 1.0;
   }
+  // One counter moving that no kind rule explains (new connections up and nothing else) waits
+  // one sample more. On the tuning seeds false episodes a day went from .150 to .100 at 1 s,
+  // .075 to .025 at 5 s and .177 to .100 at 30 s (seeds 1-20, Monday start), and at 30 s from
+  // .115 to .050 and .135 to .075 (seeds 21-60, Monday and Friday); backup alarms at the job's
+  // fourth run or later, over those four runs, from 14 to 6. One of 894 WAN drops at 30 s from
+  // a Friday start went unfound; every other row of found anomalies stayed as it was. Waiting
+  // on any unexplained episode, two counters too, found the same false ones, lost one WAN drop
+  // more and undid the 30 s corroboration. With twice the suite's benign bursts (bench --vary
+  // bursts=2) false episodes at 30 s went from .288 to .154 a day.
+  c.episodes.unexplained_extra_samples = 1;
   c.alarm_on_forwarded_falls = true;
   // Until the weekend bins are learned, forwarded established traffic is judged on its recent
   // level alone: on the tuning seeds, outages on the first Saturday opened within 30 s in 116

@@ -165,6 +165,10 @@ EpisodeKind classify_episode(const Episode& episode) {
   return EpisodeKind::unknown;
 }
 
+bool rules_explain(const Episode& episode) {
+  return classify_episode(episode) != EpisodeKind::unknown || any_probe_listed(episode);
+}
+
 Where classify_where(const Episode& episode) {
   const EpisodeHealth& h = episode.health;
   if (table_full(h) || h.drops_up || (h.wan_up && h.lan_up)) return Where::router;

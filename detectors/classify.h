@@ -66,6 +66,12 @@ inline constexpr double kTableFullFraction = 0.9;
 /// Returns the kind that best explains `episode.counters` and `episode.health`.
 [[nodiscard]] EpisodeKind classify_episode(const Episode& episode);
 
+/// Whether the kind table above says what `episode` is: a kind other than unknown, or a probe
+/// among its counters (its own measurement names the trouble). One counter of new connections
+/// rising and nothing else is what a household does all day (a page load, a DNS flurry); such an
+/// episode has to last longer before it opens (EpisodeConfig::unexplained_extra_samples).
+[[nodiscard]] bool rules_explain(const Episode& episode);
+
 /// Returns where the cause is, by the `where` table above.
 [[nodiscard]] Where classify_where(const Episode& episode);
 

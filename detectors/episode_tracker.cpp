@@ -4,9 +4,17 @@
 #include <cmath>
 
 #include "core/time.h"
+#include "detectors/classify.h"
 
 namespace ctmon {
 namespace {
+
+// One counter moving that no kind rule explains (EpisodeConfig::unexplained_extra_samples).
+bool lone_and_unexplained(const Episode& e) {
+  const auto moved = std::count_if(e.counters.begin(), e.counters.end(),
+                                   [](const MovedCounter& c) { return !c.multivariate_driver; });
+  return moved <= 1 && !rules_explain(e);
+}
 
 void save_episode(ByteWriter& out, const Episode& e) {
   out.u64(e.id);
@@ -190,6 +198,8 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       backdate_start(wall_ns, counters);
       if (high) ++run_;
       if ((run_ < config_.open_samples && !(score >= config_.open_now_score) && !(open_at_once && high)) || run_s_ < config_.min_duration_s)
+        return EpisodeChange::none;
+      if (run_ < config_.open_samples + config_.unexplained_extra_samples && lone_and_unexplained(pending_))
         return EpisodeChange::none;
       episode_ = std::move(pending_);
       episode_.id = next_id_++;

@@ -4,7 +4,9 @@
 //   idle -> pending   score >= open_score
 //   pending -> open   open_samples samples >= open_score, with no sample below close_score in
 //                     between, spanning at least min_duration_s (the first of them is the
-//                     episode's start)
+//                     episode's start); unexplained_extra_samples more where one counter
+//                     moved alone and the kind rules cannot say what it is (classify.h,
+//                     rules_explain)
 //   pending -> idle   a sample below close_score
 //   open -> closed    close_samples consecutive samples below close_score AND merge_gap_s since
 //                     the last sample at or above close_score; a burst inside that quiet stretch
@@ -48,6 +50,12 @@ struct EpisodeConfig {
   /// at 30 s sampling a 40 s storm is one or two samples, and waiting for a second one misses
   /// it or opens a minute late. Above 1: never (scores stay below 1).
   double open_now_score = 2.0;
+  /// An episode of one counter that the kind rules cannot explain (classify.h, rules_explain)
+  /// opens only after this many samples more than open_samples at or above open_score, however
+  /// high its score: a lone rise of new connections for a sample or two is a page load, not
+  /// trouble worth an episode. One the rules can name, or with a second counter moving (the
+  /// corroboration AnalyzerConfig::corroborated_open_evidence asks for), opens as before.
+  std::uint32_t unexplained_extra_samples = 0;
   std::uint32_t close_samples = 10;
   double merge_gap_s = 60.0;
   double min_duration_s = 0.0;

@@ -17,7 +17,7 @@ struct Feed {
   std::vector<std::string> names{"tcp_conntrack_fwd_new"};
   std::int64_t t = 0;
   explicit Feed(const EpisodeConfig& c) : tracker(c) {}
-  EpisodeChange step(double score, bool eligible = true, std::vector<CounterObservation> obs = {}) {
+  EpisodeChange step(double score, bool eligible = true, const std::vector<CounterObservation>& obs = {}) {
     ++t;
     return tracker.observe(t * kS, at(t), score, eligible, kDetectorPointForTest, obs, names);
   }
@@ -140,6 +140,47 @@ TEST_CASE("minimum duration holds back an episode until its run lasted long enou
   CHECK(f.step(0.9) == EpisodeChange::none);  // 1 s
   CHECK(f.step(0.9) == EpisodeChange::none);  // 2 s
   CHECK(f.step(0.9) == EpisodeChange::opened);
+}
+
+TEST_CASE("an episode no kind rule explains waits its extra samples; one they explain opens as before") {
+  EpisodeConfig c = quick();
+  c.unexplained_extra_samples = 1;
+  const std::vector<CounterObservation> rising{{0, 50.0, 10.0, 0.9, 8.0}};
+  SECTION("new connections rising alone: a page load until it lasts") {
+    Feed f(c);  // its one counter is tcp_conntrack_fwd_new
+    CHECK(f.step(0.9, true, rising) == EpisodeChange::none);
+    CHECK(f.step(0.9, true, rising) == EpisodeChange::none);
+    CHECK(f.step(0.9, true, rising) == EpisodeChange::opened);
+    CHECK(f.tracker.episode().start_wall_ns == at(1));
+  }
+  SECTION("the same blip ending after two samples is no episode") {
+    Feed f(c);
+    f.step(0.9, true, rising);
+    f.step(0.9, true, rising);
+    CHECK(f.step(0.0) == EpisodeChange::none);
+    CHECK_FALSE(f.tracker.is_open());
+  }
+  SECTION("a UDP storm is named at once") {
+    Feed f(c);
+    f.names = {"udp_conntrack_fwd_new"};
+    CHECK(f.step(0.9, true, rising) == EpisodeChange::none);
+    CHECK(f.step(0.9, true, rising) == EpisodeChange::opened);
+  }
+  SECTION("a second counter moving with it is corroboration enough") {
+    Feed f(c);
+    f.names = {"tcp_conntrack_fwd_new", "tcp_conntrack_fwd_invalid"};
+    // Invalid packets weigh less than the new connections, so no rule names the pair either.
+    const std::vector<CounterObservation> both{{0, 50.0, 10.0, 0.9, 8.0}, {1, 5.0, 2.0, 0.6, 4.0}};
+    CHECK(f.step(0.9, true, both) == EpisodeChange::none);
+    CHECK(f.step(0.9, true, both) == EpisodeChange::opened);
+  }
+  SECTION("a score that opens at once still waits when nothing explains it") {
+    c.open_now_score = 0.8;
+    Feed f(c);
+    CHECK(f.step(0.9, true, rising) == EpisodeChange::none);
+    CHECK(f.step(0.9, true, rising) == EpisodeChange::none);
+    CHECK(f.step(0.9, true, rising) == EpisodeChange::opened);
+  }
 }
 
 TEST_CASE("a moved counter keeps its highest rate, not its highest score, and the usual rate from before") {
