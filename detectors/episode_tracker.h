@@ -32,7 +32,8 @@
 // Durations add up positive monotonic steps only, so neither a wall-clock jump nor a replay file
 // stepping back can hold an episode open or close it early; start/end/peak are wall-clock.
 // Samples marked ineligible (warm-up, resuming after a gap) count as quiet and never open one.
-// The tracker is pure bookkeeping: scores and counter details come in, transitions go out.
+// The tracker is pure bookkeeping: scores and counter details come in, transitions go out. It
+// asks the kind rules (classify.h) one thing only: whether a pending episode can be named yet.
 
 #include <cstdint>
 #include <vector>
