@@ -152,7 +152,12 @@ struct AnalyzerConfig {
   /// false episodes rose from .15 to .25 a day at 1 s and .177 to .200 at 30 s (seeds 1-20).
   /// Held while any one counter has fallen by min_fall_share, the same: .150 -> .250 at 1 s,
   /// .075 -> .100 at 5 s, .177 -> .196 at 30 s (Friday start: .050 -> .100 at 1 s, .150 -> .173
-  /// at 30 s), and no outage opened sooner.
+  /// at 30 s), and no outage opened sooner. Held while every forwarded counter had fallen by
+  /// half the share (a 57 % outage whose first 30 s sample showed 51 % taught it the outage's
+  /// rate and opened nine minutes late): the longest delay at 30 s from a Friday start went
+  /// from 540 to 180 s, but as many outages opened within 30 s as before, and false episodes at
+  /// 30 s rose from .100 to .162 (Monday) and .088 to .150 (Friday); held at 70 % of the share,
+  /// 360 s and .088 -> .100.
   double before_fall_memory_s = 120.0;
   /// Whether the falls role's time-of-day bins, while cold, borrow the other day type's
   /// (SeasonalConfig::borrow_other_day_type). network() says no: on the first Saturday a
