@@ -199,7 +199,8 @@ EpisodeChange EpisodeTracker::observe(std::int64_t mono_ns, std::int64_t wall_ns
       if (high) ++run_;
       if ((run_ < config_.open_samples && !(score >= config_.open_now_score) && !(open_at_once && high)) || run_s_ < config_.min_duration_s)
         return EpisodeChange::none;
-      if (run_ < config_.open_samples + config_.unexplained_extra_samples && lone_and_unexplained(pending_))
+      if (config_.unexplained_extra_samples > 0 && run_ < config_.open_samples + config_.unexplained_extra_samples &&
+          lone_and_unexplained(pending_))
         return EpisodeChange::none;
       episode_ = std::move(pending_);
       episode_.id = next_id_++;
